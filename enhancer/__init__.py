@@ -1,0 +1,20 @@
+"""Pixel Lab's image library: assess, enhance, store, record.
+
+Public API only; everything not in ``__all__`` is private.
+"""
+from .errors import (ConfigError, EnhancerError, InvalidImageError, NotFoundError,
+                     ProviderError, StorageError)
+from .imageio import make_thumbnail
+from .pipeline import enhance
+from .profiles import PROFILES, Profile, get_profile
+from .quality import assess
+from .types import (EXTENSIONS, MIME_TYPES, OUTPUT_FORMATS, ComplianceReport, EnhancementResult,
+                    Mode, QualityReport, RuleResult)
+
+__all__ = [
+    "assess", "enhance", "make_thumbnail",
+    "Mode", "QualityReport", "EnhancementResult", "ComplianceReport", "RuleResult",
+    "Profile", "PROFILES", "get_profile", "OUTPUT_FORMATS", "MIME_TYPES", "EXTENSIONS",
+    "EnhancerError", "InvalidImageError", "ConfigError", "StorageError", "NotFoundError",
+    "ProviderError",
+]
