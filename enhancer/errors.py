@@ -31,3 +31,11 @@ class ProviderError(EnhancerError):
         super().__init__(message)
         self.status_code = status_code
         self.provider = provider
+
+
+class DatabaseError(EnhancerError):
+    """The database could not be reached or refused a write; nothing was half-written."""
+
+
+class DuplicateSkuError(EnhancerError, ValueError):
+    """The SKU already belongs to a different photo."""

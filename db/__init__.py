@@ -1,0 +1,9 @@
+"""Data layer: models, engine/session helpers, migrations and queries.
+
+Every query function takes the session first; the caller owns the transaction.
+"""
+from .models import Base, EnhancementHistory, ImageStatus, ProductImage, ReviewStatus
+from .session import make_engine, ping, session_factory, upgrade
+
+__all__ = ["Base", "ProductImage", "EnhancementHistory", "ImageStatus", "ReviewStatus",
+           "make_engine", "ping", "session_factory", "upgrade"]

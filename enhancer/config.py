@@ -1,0 +1,189 @@
+"""Settings: one frozen object, built once from the environment, ``.env`` and ``st.secrets``.
+
+Library code never reads ``os.environ``; the CLI and the dashboard build a
+:class:`Settings` with :func:`load_settings` and pass what is needed along.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import quote_plus
+
+from .errors import ConfigError
+
+SECRET_FIELDS = {"database_url", "mysql_password", "aws_secret_access_key", "aws_access_key_id",
+                 "gemini_api_key"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Build with :func:`load_settings`."""
+
+    database_url: str
+    data_dir: Path
+    storage_dir: Path
+    s3_bucket: str | None = None
+    aws_region: str = "us-east-1"
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    s3_endpoint_url: str | None = None
+    cloudfront_domain: str | None = None
+    gemini_api_key: str | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_image_model: str = "gemini-2.5-flash-image"
+    gemini_base_url: str | None = None
+    ai_provider: str = "local"
+    bedrock_model_id: str = "amazon.titan-image-generator-v2:0"
+    bedrock_region: str | None = None
+    bedrock_endpoint_url: str | None = None
+    enhanced_images_count: int = 3
+    max_upload_mb: int = 50
+    max_batch_size: int = 5000
+    max_megapixels: int = 60
+    allow_private_urls: bool = False
+    mysql_password: str | None = None  # kept only so it can be masked in displays
+
+    @property
+    def database_kind(self) -> str:
+        return self.database_url.split(":", 1)[0].split("+", 1)[0]
+
+    @property
+    def storage_kind(self) -> str:
+        return "s3" if self.s3_bucket else "local"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_pixels(self) -> int:
+        return self.max_megapixels * 1_000_000
+
+    def masked(self) -> dict[str, str]:
+        """Settings for display: secrets shown as ``set (****abcd)`` or ``not set``."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "database_url":
+                out[f.name] = _mask_url(v)
+            elif f.name in SECRET_FIELDS:
+                out[f.name] = "not set" if not v else "set (****)"
+            else:
+                out[f.name] = "" if v is None else str(v)
+        return out
+
+
+def _mask_url(url: str) -> str:
+    # user:password@host -> user:****@host
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    cred, host = rest.rsplit("@", 1)
+    user = cred.split(":", 1)[0]
+    return f"{scheme}://{user}:****@{host}"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        val = int(str(raw).strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number between {lo} and {hi}, got {raw!r}") from None
+    if not lo <= val <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {val}")
+    return val
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    return str(env.get(name, "")).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _opt(env: Mapping[str, str], name: str) -> str | None:
+    v = env.get(name)
+    v = str(v).strip() if v is not None else ""
+    return v or None
+
+
+def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
+    url = _opt(env, "DATABASE_URL")
+    if url:
+        if url.startswith("mysql://"):
+            url = "mysql+pymysql://" + url[len("mysql://"):]
+        if not url.startswith(("sqlite", "mysql", "mariadb")):
+            raise ConfigError("DATABASE_URL must start with sqlite:// or mysql+pymysql://, "
+                              f"got {url.split(':', 1)[0]!r}")
+        if url.startswith(("mysql", "mariadb")) and "charset=" not in url:
+            url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+        return url
+    host = _opt(env, "MYSQL_HOST")
+    if host:
+        db = _opt(env, "MYSQL_DATABASE")
+        if not db:
+            raise ConfigError("MYSQL_DATABASE must be set when MYSQL_HOST is set")
+        port = _int(env, "MYSQL_PORT", 3306, 1, 65535)
+        user = quote_plus(_opt(env, "MYSQL_USER") or "root")
+        pw = _opt(env, "MYSQL_PASSWORD")
+        cred = f"{user}:{quote_plus(pw)}" if pw else user
+        return f"mysql+pymysql://{cred}@{host}:{port}/{db}?charset=utf8mb4"
+    return f"sqlite:///{data_dir / 'pixel_lab.db'}"
+
+
+def settings_from_mapping(env: Mapping[str, str]) -> Settings:
+    """Build and validate settings from one mapping of variable names to values.
+
+    Raises
+    ------
+    ConfigError
+        Naming the variable whose value is wrong.
+    """
+    data_dir = Path(_opt(env, "PIXEL_LAB_DATA_DIR") or "data").expanduser()
+    storage_dir = Path(_opt(env, "STORAGE_DIR") or data_dir / "storage").expanduser()
+    provider = (_opt(env, "AI_PROVIDER") or "local").lower()
+    if provider not in ("local", "gemini", "bedrock"):
+        raise ConfigError(f"AI_PROVIDER must be one of local, gemini, bedrock; got {provider!r}")
+    cdn = _opt(env, "CLOUDFRONT_DOMAIN")
+    if cdn:
+        cdn = cdn.removeprefix("https://").removeprefix("http://").rstrip("/")
+    endpoint = _opt(env, "S3_ENDPOINT_URL")
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"S3_ENDPOINT_URL must start with http:// or https://, got {endpoint!r}")
+    return Settings(
+        database_url=_database_url(env, data_dir), data_dir=data_dir, storage_dir=storage_dir,
+        s3_bucket=_opt(env, "S3_BUCKET"), aws_region=_opt(env, "AWS_REGION") or "us-east-1",
+        aws_access_key_id=_opt(env, "AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=_opt(env, "AWS_SECRET_ACCESS_KEY"),
+        s3_endpoint_url=endpoint, cloudfront_domain=cdn,
+        gemini_api_key=_opt(env, "GEMINI_API_KEY"),
+        gemini_model=_opt(env, "GEMINI_MODEL") or Settings.gemini_model,
+        gemini_image_model=_opt(env, "GEMINI_IMAGE_MODEL") or Settings.gemini_image_model,
+        gemini_base_url=_opt(env, "GEMINI_BASE_URL"), ai_provider=provider,
+        bedrock_model_id=_opt(env, "BEDROCK_MODEL_ID") or Settings.bedrock_model_id,
+        bedrock_region=_opt(env, "BEDROCK_REGION"),
+        bedrock_endpoint_url=_opt(env, "BEDROCK_ENDPOINT_URL"),
+        enhanced_images_count=_int(env, "ENHANCED_IMAGES_COUNT", 3, 1, 10),
+        max_upload_mb=_int(env, "MAX_UPLOAD_MB", 50, 1, 500),
+        max_batch_size=_int(env, "MAX_BATCH_SIZE", 5000, 1, 1_000_000),
+        max_megapixels=_int(env, "MAX_MEGAPIXELS", 60, 1, 500),
+        allow_private_urls=_bool(env, "PIXEL_LAB_ALLOW_PRIVATE_URLS"),
+        mysql_password=_opt(env, "MYSQL_PASSWORD"),
+    )
+
+
+def load_settings(*, environ: Mapping[str, str] | None = None, dotenv_path: str | Path | None = ".env",
+                  secrets: Mapping[str, object] | None = None) -> Settings:
+    """Settings from ``.env`` < ``st.secrets`` < the environment (later wins).
+
+    Only the CLI and the dashboard call this; pass ``environ`` in tests.
+    """
+    merged: dict[str, str] = {}
+    if dotenv_path and Path(dotenv_path).is_file():
+        from dotenv import dotenv_values
+        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    if secrets:
+        merged.update({k: str(v) for k, v in secrets.items() if not isinstance(v, Mapping)})
+    merged.update(os.environ if environ is None else environ)
+    return settings_from_mapping(merged)

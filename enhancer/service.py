@@ -1,0 +1,394 @@
+"""The upload-and-enhance service: one synchronous entry point for the app, the CLI and batches.
+
+Order of work keeps failures clean: the photo is decoded and enhanced before
+anything is written (bad input writes nothing); objects are stored next and
+removed again if a later put or the database commit fails; both rows are
+written in one transaction. A crash inside enhancement itself leaves the
+original stored with a FAILED row, so an operator can see it and retry.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from db import repo
+from db.models import EnhancementHistory, ImageStatus, ProductImage, ReviewStatus, new_id, utcnow
+
+from .errors import (DatabaseError, DuplicateSkuError, EnhancerError, InvalidImageError, NotFoundError,
+                     StorageError)
+from .imageio import DEFAULT_MAX_PIXELS, make_thumbnail
+from .pipeline import enhance
+from .storage import Storage
+from .storage.keys import enhanced_key, original_key, safe_name, stem, thumbnail_key
+from .types import EXTENSIONS, MIME_TYPES, EnhancementResult, Mode
+
+log = logging.getLogger("enhancer.service")
+KB = 1024
+MIN_TARGET_KB, MAX_TARGET_KB = 50, 2000
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What one upload or re-enhancement produced (``to_dict`` is the CLI's JSON)."""
+
+    success: bool
+    image_id: str | None
+    database_id: str | None
+    sku_id: str | None
+    filename: str
+    original_url: str | None = None
+    enhanced_url: str | None = None
+    original_key: str | None = None
+    enhanced_key: str | None = None
+    original_size_kb: float | None = None
+    enhanced_size_kb: float | None = None
+    size_reduction_percent: float | None = None
+    quality_before: float | None = None
+    quality_after: float | None = None
+    quality_improvement: float | None = None
+    blur_before: float | None = None
+    blur_after: float | None = None
+    processing_time_ms: float | None = None
+    enhancement_mode: str | None = None
+    enhancement_sequence: int | None = None
+    width: int | None = None
+    height: int | None = None
+    original_width: int | None = None
+    original_height: int | None = None
+    format: str | None = None
+    encode_quality: int | None = None
+    steps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    compliance: dict | None = None
+    target_met: bool | None = None
+    error: str | None = None
+    reused: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def download_name(self) -> str:
+        ext = EXTENSIONS.get(self.format or "", "jpg")
+        return f"{stem(self.filename)}_enhanced.{ext}"
+
+    @property
+    def mime_type(self) -> str:
+        return MIME_TYPES.get(self.format or "", "application/octet-stream")
+
+
+def _kb(n: int | None) -> float | None:
+    return None if n is None else round(n / KB, 2)
+
+
+def _reduction(before: int, after: int) -> float:
+    return round((1 - after / before) * 100, 2) if before else 0.0
+
+
+def sku_from_filename(filename: str) -> str:
+    """Default SKU: the safe file stem (``IMG 001.jpg`` → ``IMG_001``)."""
+    return stem(filename)[:128]
+
+
+class ImageService:
+    """Upload, enhance, store and record photos.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+        A migrated database engine (see :func:`db.make_engine`).
+    storage : Storage
+        Where originals, results and thumbnails go.
+    max_upload_bytes, max_pixels : int
+        Inputs above these are refused with :class:`InvalidImageError`.
+    """
+
+    def __init__(self, engine: Engine, storage: Storage, *, max_upload_bytes: int = 50 * 1024 * 1024,
+                 max_pixels: int = DEFAULT_MAX_PIXELS):
+        self.engine = engine
+        self.storage = storage
+        self.max_upload_bytes = max_upload_bytes
+        self.max_pixels = max_pixels
+
+    # -- helpers -------------------------------------------------------------------------
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def _validate(self, data: bytes, filename: str, target_size_kb: int | None) -> None:
+        if not data:
+            raise InvalidImageError(f"{filename}: the file is empty.")
+        if len(data) > self.max_upload_bytes:
+            raise InvalidImageError(
+                f"{filename}: the file is {len(data) / KB / KB:.1f} MB, above the "
+                f"{self.max_upload_bytes // KB // KB} MB upload limit.")
+        if target_size_kb is not None and not MIN_TARGET_KB <= int(target_size_kb) <= MAX_TARGET_KB:
+            raise ValueError(f"target size must be between {MIN_TARGET_KB} and {MAX_TARGET_KB} KB, "
+                             f"got {target_size_kb}")
+
+    def _enhance(self, data: bytes, filename: str, **opts) -> EnhancementResult:
+        try:
+            return enhance(data, max_pixels=self.max_pixels, **opts)
+        except InvalidImageError as exc:
+            raise InvalidImageError(f"{filename}: {exc}") from None
+
+    def _put_all(self, objects: list[tuple[str, bytes, str]]) -> list[str]:
+        """Store objects in order; on failure remove those already stored, then raise."""
+        done: list[str] = []
+        try:
+            for key, body, ctype in objects:
+                self.storage.put(key, body, content_type=ctype)
+                done.append(key)
+        except Exception as exc:
+            self._remove(done)
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageError(f"Could not store {key}: {exc}") from exc
+        return done
+
+    def _remove(self, keys: list[str]) -> None:
+        for key in keys:
+            try:
+                self.storage.delete(key)
+            except Exception:  # best effort: report, keep cleaning the rest
+                log.exception("[UPLOAD] could not remove %s after a failure", key)
+
+    def _commit(self, write, keys: list[str]):
+        """Run ``write(session)`` in one transaction; remove ``keys`` if it fails."""
+        try:
+            with self.session() as s, s.begin():
+                return write(s)
+        except IntegrityError as exc:
+            self._remove(keys)
+            raise DatabaseError(f"The database refused the write (duplicate or missing row): "
+                                f"{exc.orig}") from exc
+        except SQLAlchemyError as exc:
+            self._remove(keys)
+            raise DatabaseError(f"The database write failed: {exc.__class__.__name__}: "
+                                f"{getattr(exc, 'orig', exc)}") from exc
+        except BaseException:
+            self._remove(keys)
+            raise
+
+    # -- public --------------------------------------------------------------------------
+    def upload_and_enhance(self, data: bytes, filename: str, *, sku_id: str | None = None,
+                           mode: str | Mode = "AUTO", target_size_kb: int | None = None,
+                           output_format: str = "JPEG", profile: str | None = None) -> UploadResult:
+        """Enhance one uploaded photo and record it.
+
+        Raises
+        ------
+        InvalidImageError
+            The bytes are not a usable image (nothing is written).
+        DuplicateSkuError
+            The SKU belongs to a different photo (nothing is written).
+        StorageError, DatabaseError
+            Storing or recording failed; stored objects were removed again.
+        """
+        t0 = time.perf_counter()
+        filename = filename or "image"
+        sku_id = (sku_id or "").strip() or sku_from_filename(filename)
+        mode = Mode.parse(mode)
+        self._validate(data, filename, target_size_kb)
+        sha = hashlib.sha256(data).hexdigest()
+        log.info("[UPLOAD] %s: %d bytes, sku=%s, mode=%s", safe_name(filename), len(data), sku_id, mode)
+
+        with self.session() as s:
+            existing = repo.get_by_sku(s, sku_id)
+        if existing is not None:
+            if existing.content_sha256 != sha:
+                raise DuplicateSkuError(
+                    f"SKU {sku_id!r} already has a different photo ({existing.original_filename}). "
+                    "Choose another SKU, or re-enhance the existing image.")
+            log.info("[UPLOAD] %s: same photo already stored as %s; adding an enhancement", sku_id, existing.id)
+            return self.reenhance(existing.id, mode=mode, target_size_kb=target_size_kb,
+                                  output_format=output_format, profile=profile)
+
+        image_id = new_id()
+        okey = original_key(image_id, filename)
+        ctype = _sniff_mime(data)
+        try:
+            result = self._enhance(data, filename, mode=mode, target_size_kb=target_size_kb,
+                                   output_format=output_format, profile=profile)
+        except (InvalidImageError, ValueError):
+            log.info("[UPLOAD] %s: rejected, not a usable image", safe_name(filename))
+            raise
+        except Exception as exc:  # an enhancement bug must not lose the upload
+            log.exception("[UPLOAD] %s: enhancement failed", safe_name(filename))
+            return self._record_failure(image_id, sku_id, filename, data, sha, okey, ctype, mode, exc, t0)
+        log.info("[UPLOAD] %s: enhanced %s in %.0f ms (%s)", sku_id, mode, result.processing_time_ms,
+                 ", ".join(result.steps) or "no steps needed")
+
+        ekey = enhanced_key(image_id, 1, filename, result.extension)
+        tkey = thumbnail_key(image_id, 1)
+        thumb = make_thumbnail(result.data)
+        keys = self._put_all([(okey, data, ctype), (ekey, result.data, result.mime_type),
+                              (tkey, thumb, "image/jpeg")])
+        log.info("[UPLOAD] %s: stored %s and %s", sku_id, okey, ekey)
+        elapsed = round((time.perf_counter() - t0) * 1000, 1)
+
+        def write(s: Session) -> str:
+            img = ProductImage(id=image_id, sku_id=sku_id, original_filename=filename[:255],
+                               original_size_bytes=len(data), original_width=result.quality_before.width,
+                               original_height=result.quality_before.height,
+                               original_format=result.quality_before.format[:16], content_sha256=sha,
+                               original_key=okey, image_url=self.storage.public_url(okey),
+                               status=ImageStatus.COMPLETED)
+            s.add(img)
+            row = self._history_row(img, 1, result, ekey, tkey, elapsed)
+            s.add(row)
+            self._apply_latest(img, row, result, elapsed)
+            s.flush()
+            return row.id
+
+        hid = self._commit(write, keys)
+        log.info("[UPLOAD] %s: recorded image %s, enhancement %s (%.0f ms total)", sku_id, image_id, hid, elapsed)
+        return self._result(image_id, hid, sku_id, filename, okey, ekey, len(data), result, elapsed, 1)
+
+    def reenhance(self, image_id: str, *, mode: str | Mode = "AUTO", target_size_kb: int | None = None,
+                  output_format: str = "JPEG", profile: str | None = None) -> UploadResult:
+        """Enhance a stored original again; adds history row N+1, never touches the original."""
+        t0 = time.perf_counter()
+        mode = Mode.parse(mode)
+        self._validate(b"x", "", target_size_kb)
+        with self.session() as s:
+            img = repo.get_image(s, image_id)
+            if img is None:
+                raise NotFoundError(f"No image with id {image_id}")
+            okey, filename, sku_id = img.original_key, img.original_filename, img.sku_id
+        data = self.storage.get(okey)
+        result = self._enhance(data, filename, mode=mode, target_size_kb=target_size_kb,
+                               output_format=output_format, profile=profile)
+        with self.session() as s:
+            seq = repo.next_sequence(s, image_id)
+        ekey = enhanced_key(image_id, seq, filename, result.extension)
+        tkey = thumbnail_key(image_id, seq)
+        keys = self._put_all([(ekey, result.data, result.mime_type),
+                              (tkey, make_thumbnail(result.data), "image/jpeg")])
+        elapsed = round((time.perf_counter() - t0) * 1000, 1)
+
+        def write(s: Session) -> str:
+            img = repo.get_image(s, image_id)
+            if img is None:
+                raise NotFoundError(f"Image {image_id} was deleted while it was being enhanced")
+            row = self._history_row(img, seq, result, ekey, tkey, elapsed)
+            s.add(row)
+            self._apply_latest(img, row, result, elapsed)
+            img.status = ImageStatus.COMPLETED
+            img.error_message = None
+            s.flush()
+            return row.id
+
+        hid = self._commit(write, keys)
+        log.info("[UPLOAD] %s: re-enhanced as #%d (%s)", sku_id, seq, mode)
+        return self._result(image_id, hid, sku_id, filename, okey, ekey, len(data), result, elapsed, seq)
+
+    # -- rows ----------------------------------------------------------------------------
+    def _history_row(self, img: ProductImage, seq: int, r: EnhancementResult, ekey: str, tkey: str,
+                     elapsed: float, *, provider: str = "local", review: ReviewStatus = ReviewStatus.APPROVED,
+                     model_version: str | None = None, response_id: str | None = None,
+                     provider_metadata: dict | None = None) -> EnhancementHistory:
+        qb, qa = r.quality_before, r.quality_after
+        size_before = img.original_size_bytes or qb.size_bytes
+        return EnhancementHistory(
+            product_image_id=img.id, enhancement_sequence=seq, enhancement_mode=r.mode.value,
+            original_s3_url=self.storage.uri(img.original_key), original_https_url=img.image_url,
+            enhanced_s3_url=self.storage.uri(ekey), enhanced_https_url=self.storage.public_url(ekey),
+            original_size_bytes=size_before, enhanced_size_bytes=r.size_bytes,
+            original_quality_score=qb.quality_score, enhanced_quality_score=qa.quality_score,
+            quality_metadata={
+                "blur_before": qb.blur_score, "blur_after": qa.blur_score,
+                "blur_improvement": round(qa.blur_score - qb.blur_score, 2),
+                "quality_improvement": round(qa.quality_score - qb.quality_score, 2),
+                "improvement_percent": round((qa.quality_score - qb.quality_score) / qb.quality_score * 100, 2)
+                if qb.quality_score else None,
+                "steps": list(r.steps), "warnings_before": list(qb.warnings),
+                "warnings_after": list(qa.warnings), "before": qb.to_dict(), "after": qa.to_dict(),
+                "encode_quality": r.encode_quality, "target_met": r.target_met,
+                "compliance": r.compliance.to_dict() if r.compliance else None},
+            size_metadata={"original_kb": _kb(size_before), "enhanced_kb": _kb(r.size_bytes),
+                           "reduction_percent": _reduction(size_before, r.size_bytes),
+                           "width": r.width, "height": r.height, "format": r.format},
+            processing_time_ms=elapsed, processing_status="completed", provider=provider,
+            model_version=model_version, response_id=response_id, review_status=review,
+            enhanced_key=ekey, thumbnail_key=tkey, enhanced_format=r.format,
+            enhanced_width=r.width, enhanced_height=r.height, provider_metadata=provider_metadata or {})
+
+    def _apply_latest(self, img: ProductImage, row: EnhancementHistory, r: EnhancementResult,
+                      elapsed: float) -> None:
+        """Make ``row`` the image's current enhanced file and figures."""
+        img.enhanced_image_url = row.enhanced_https_url
+        img.enhanced_key, img.thumbnail_key = row.enhanced_key, row.thumbnail_key
+        img.enhanced_size_bytes, img.enhanced_width, img.enhanced_height = r.size_bytes, r.width, r.height
+        img.enhanced_format = r.format
+        img.enhancement_mode = r.mode.value
+        img.processing_time_ms = elapsed
+        img.processed_at = utcnow()
+        img.quality_before = r.quality_before.quality_score
+        img.quality_after = r.quality_after.quality_score
+        img.size_reduction_percent = _reduction(img.original_size_bytes or 0, r.size_bytes)
+
+    def _record_failure(self, image_id, sku_id, filename, data, sha, okey, ctype, mode, exc, t0) -> UploadResult:
+        message = f"Enhancement failed: {exc.__class__.__name__}: {exc}"[:2000]
+        keys = self._put_all([(okey, data, ctype)])
+
+        def write(s: Session) -> None:
+            s.add(ProductImage(id=image_id, sku_id=sku_id, original_filename=filename[:255],
+                               original_size_bytes=len(data), content_sha256=sha, original_key=okey,
+                               image_url=self.storage.public_url(okey), status=ImageStatus.FAILED,
+                               enhancement_mode=mode.value, error_message=message, processed_at=utcnow()))
+
+        self._commit(write, keys)
+        return UploadResult(success=False, image_id=image_id, database_id=None, sku_id=sku_id,
+                            filename=filename, original_key=okey, original_url=self.storage.public_url(okey),
+                            original_size_kb=_kb(len(data)), enhancement_mode=mode.value, error=message,
+                            processing_time_ms=round((time.perf_counter() - t0) * 1000, 1))
+
+    def _result(self, image_id, hid, sku_id, filename, okey, ekey, size_before, r: EnhancementResult,
+                elapsed, seq) -> UploadResult:
+        qb, qa = r.quality_before, r.quality_after
+        return UploadResult(
+            success=True, image_id=image_id, database_id=hid, sku_id=sku_id, filename=filename,
+            original_url=self.storage.public_url(okey), enhanced_url=self.storage.public_url(ekey),
+            original_key=okey, enhanced_key=ekey, original_size_kb=_kb(size_before),
+            enhanced_size_kb=_kb(r.size_bytes), size_reduction_percent=_reduction(size_before, r.size_bytes),
+            quality_before=qb.quality_score, quality_after=qa.quality_score,
+            quality_improvement=round(qa.quality_score - qb.quality_score, 2),
+            blur_before=qb.blur_score, blur_after=qa.blur_score, processing_time_ms=elapsed,
+            enhancement_mode=r.mode.value, enhancement_sequence=seq, width=r.width, height=r.height,
+            original_width=qb.width, original_height=qb.height, format=r.format,
+            encode_quality=r.encode_quality, steps=list(r.steps), warnings=list(qb.warnings),
+            compliance=r.compliance.to_dict() if r.compliance else None, target_met=r.target_met)
+
+    # -- reads ---------------------------------------------------------------------------
+    def read(self, key: str) -> bytes:
+        return self.storage.get(key)
+
+    def link(self, key: str, *, download_name: str | None = None) -> str:
+        return self.storage.url(key, download_name=download_name)
+
+
+def _sniff_mime(data: bytes) -> str:
+    head = data[:16]
+    if head.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:3] == b"GIF":
+        return "image/gif"
+    if head[:2] in (b"II", b"MM"):
+        return "image/tiff"
+    if head[:2] == b"BM":
+        return "image/bmp"
+    return "application/octet-stream"
+
+
+__all__ = ["ImageService", "UploadResult", "sku_from_filename", "EnhancerError"]

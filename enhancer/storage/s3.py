@@ -1,0 +1,125 @@
+"""S3 storage (AWS, MinIO, R2, moto): private objects, SSE-S3, SigV4 presigned reads."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..errors import NotFoundError, StorageError
+from .base import validate_key
+
+_NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+
+
+class S3Storage:
+    kind = "s3"
+
+    def __init__(self, bucket: str, *, region: str = "us-east-1", endpoint_url: str | None = None,
+                 access_key_id: str | None = None, secret_access_key: str | None = None,
+                 cloudfront_domain: str | None = None, client=None):
+        self.bucket = bucket
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.cloudfront_domain = cloudfront_domain
+        self.client = client or boto3.client(
+            "s3", region_name=region, endpoint_url=endpoint_url,
+            aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+            config=Config(signature_version="s3v4", retries={"max_attempts": 4, "mode": "standard"},
+                          connect_timeout=5, read_timeout=30,
+                          s3={"addressing_style": "path" if endpoint_url else "auto"},
+                          max_pool_connections=32))
+
+    def _fail(self, action: str, key: str, exc: Exception) -> StorageError:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+        hint = {"NoSuchBucket": f"the bucket {self.bucket} does not exist (run `python -m enhancer create-bucket`)",
+                "AccessDenied": "access denied: check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy",
+                "InvalidAccessKeyId": "the AWS access key was rejected",
+                "SignatureDoesNotMatch": "the AWS secret key was rejected"}.get(code, str(exc))
+        return StorageError(f"Could not {action} s3://{self.bucket}/{key}: {hint}")
+
+    def put(self, key: str, data: bytes, *, content_type: str) -> str:
+        validate_key(key)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+                                   ServerSideEncryption="AES256", CacheControl="max-age=31536000")
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("write", key, exc) from exc
+        return self.uri(key)
+
+    def get(self, key: str) -> bytes:
+        validate_key(key)
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _NOT_FOUND:
+                raise NotFoundError(f"No stored object {key}") from None
+            raise self._fail("read", key, exc) from exc
+        except BotoCoreError as exc:
+            raise self._fail("read", key, exc) from exc
+
+    def delete(self, key: str) -> None:
+        validate_key(key)
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("delete", key, exc) from exc
+
+    def exists(self, key: str) -> bool:
+        validate_key(key)
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _NOT_FOUND:
+                return False
+            raise self._fail("check", key, exc) from exc
+        except BotoCoreError as exc:
+            raise self._fail("check", key, exc) from exc
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def public_url(self, key: str) -> str:
+        k = quote(key)
+        if self.cloudfront_domain:
+            return f"https://{self.cloudfront_domain}/{k}"
+        if self.endpoint_url:
+            return f"{self.endpoint_url.rstrip('/')}/{self.bucket}/{k}"
+        return f"https://{self.bucket}.s3.{self.region}.amazonaws.com/{k}"
+
+    def url(self, key: str, *, expires_s: int = 3600, download_name: str | None = None) -> str:
+        params = {"Bucket": self.bucket, "Key": validate_key(key)}
+        if download_name:
+            safe = download_name.replace('"', "")
+            params["ResponseContentDisposition"] = f'attachment; filename="{safe}"'
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
+
+    def check(self) -> str:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("reach", "", exc) from exc
+        return f"s3://{self.bucket} ({self.endpoint_url or self.region})"
+
+    def create_bucket(self) -> bool:
+        """Create the bucket (private, default SSE-S3). Returns False if it already existed."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+            return False
+        except ClientError:
+            pass
+        try:
+            kw = {}
+            if self.region != "us-east-1":
+                kw["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+            self.client.create_bucket(Bucket=self.bucket, **kw)
+            self.client.put_public_access_block(Bucket=self.bucket, PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+            self.client.put_bucket_encryption(Bucket=self.bucket, ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("create", "", exc) from exc
+        return True

@@ -1,0 +1,39 @@
+"""Plain-dict views of rows, shared by the CLI JSON and the dashboard tables."""
+from __future__ import annotations
+
+from db.models import EnhancementHistory, ProductImage
+
+
+def _kb(n: int | None) -> float | None:
+    return None if n is None else round(n / 1024, 2)
+
+
+def image_summary(img: ProductImage) -> dict:
+    return {
+        "id": img.id, "sku_id": img.sku_id, "filename": img.original_filename,
+        "image_url": img.image_url, "enhanced_image_url": img.enhanced_image_url,
+        "original_size_kb": _kb(img.original_size_bytes), "enhanced_size_kb": _kb(img.enhanced_size_bytes),
+        "original_width": img.original_width, "original_height": img.original_height,
+        "enhanced_width": img.enhanced_width, "enhanced_height": img.enhanced_height,
+        "status": img.status.value, "review_status": img.review_status.value,
+        "enhancement_mode": img.enhancement_mode, "quality_before": img.quality_before,
+        "quality_after": img.quality_after, "quality_improvement": img.quality_improvement,
+        "size_reduction_percent": img.size_reduction_percent, "processing_time_ms": img.processing_time_ms,
+        "error_message": img.error_message, "created_at": img.created_at.isoformat(sep=" ", timespec="seconds"),
+        "processed_at": img.processed_at.isoformat(sep=" ", timespec="seconds") if img.processed_at else None,
+    }
+
+
+def history_entry(h: EnhancementHistory) -> dict:
+    return {
+        "id": h.id, "enhancement_sequence": h.enhancement_sequence, "enhancement_mode": h.enhancement_mode,
+        "provider": h.provider, "model_version": h.model_version, "response_id": h.response_id,
+        "original_s3_url": h.original_s3_url, "original_https_url": h.original_https_url,
+        "enhanced_s3_url": h.enhanced_s3_url, "enhanced_https_url": h.enhanced_https_url,
+        "original_size_bytes": h.original_size_bytes, "enhanced_size_bytes": h.enhanced_size_bytes,
+        "original_quality_score": h.original_quality_score, "enhanced_quality_score": h.enhanced_quality_score,
+        "quality_metadata": dict(h.quality_metadata or {}), "size_metadata": dict(h.size_metadata or {}),
+        "provider_metadata": dict(h.provider_metadata or {}),
+        "processing_time_ms": h.processing_time_ms, "processing_status": h.processing_status,
+        "review_status": h.review_status.value, "created_at": h.created_at.isoformat(sep=" ", timespec="seconds"),
+    }
