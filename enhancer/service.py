@@ -239,7 +239,7 @@ class ImageService:
                                original_height=result.quality_before.height,
                                original_format=result.quality_before.format[:16], content_sha256=sha,
                                original_key=okey, image_url=self.storage.public_url(okey),
-                               status=ImageStatus.COMPLETED)
+                               status=ImageStatus.COMPLETED, review_status=ReviewStatus.PENDING)
             s.add(img)
             row = self._history_row(img, 1, result, ekey, tkey, elapsed)
             s.add(row)
@@ -282,6 +282,8 @@ class ImageService:
             self._apply_latest(img, row, result, elapsed)
             img.status = ImageStatus.COMPLETED
             img.error_message = None
+            if img.review_status in (ReviewStatus.NONE, ReviewStatus.APPROVED, ReviewStatus.REJECTED):
+                img.review_status = ReviewStatus.PENDING
             s.flush()
             return row.id
 
@@ -291,7 +293,7 @@ class ImageService:
 
     # -- rows ----------------------------------------------------------------------------
     def _history_row(self, img: ProductImage, seq: int, r: EnhancementResult, ekey: str, tkey: str,
-                     elapsed: float, *, provider: str = "local", review: ReviewStatus = ReviewStatus.APPROVED,
+                     elapsed: float, *, provider: str = "local", review: ReviewStatus = ReviewStatus.PENDING,
                      model_version: str | None = None, response_id: str | None = None,
                      provider_metadata: dict | None = None) -> EnhancementHistory:
         qb, qa = r.quality_before, r.quality_after
@@ -366,12 +368,61 @@ class ImageService:
             encode_quality=r.encode_quality, steps=list(r.steps), warnings=list(qb.warnings),
             compliance=r.compliance.to_dict() if r.compliance else None, target_met=r.target_met)
 
+    # -- review ------------------------------------------------------------------------
+    def set_review(self, history_id: str, decision: str) -> None:
+        """Approve or reject one enhancement.
+
+        Approving makes it the image's enhanced file and rejects the image's
+        other pending variants; rejecting the last open variant marks the
+        image rejected.
+
+        Raises
+        ------
+        ValueError
+            ``decision`` is not ``approved`` or ``rejected``.
+        NotFoundError
+            No enhancement has that id.
+        """
+        raw, decision = decision, _DECISIONS.get(str(decision).strip().lower(), "")
+        if not decision:
+            raise ValueError(f"decision must be 'approved' or 'rejected', got {raw!r}")
+
+        def write(s: Session) -> None:
+            row = repo.get_history(s, history_id)
+            if row is None:
+                raise NotFoundError(f"No enhancement with id {history_id}")
+            img = row.image
+            siblings = repo.history(s, img.id)
+            if decision == "approved":
+                row.review_status = ReviewStatus.APPROVED
+                for other in siblings:
+                    if other.id != row.id and other.review_status in (ReviewStatus.PENDING, ReviewStatus.APPROVED):
+                        other.review_status = ReviewStatus.REJECTED
+                img.review_status = ReviewStatus.APPROVED
+                img.enhanced_image_url, img.enhanced_key = row.enhanced_https_url, row.enhanced_key
+                img.thumbnail_key, img.enhanced_size_bytes = row.thumbnail_key, row.enhanced_size_bytes
+                img.enhanced_width, img.enhanced_height = row.enhanced_width, row.enhanced_height
+                img.enhanced_format, img.enhancement_mode = row.enhanced_format, row.enhancement_mode
+                img.quality_after = row.enhanced_quality_score
+                img.size_reduction_percent = (row.size_metadata or {}).get("reduction_percent")
+            else:
+                row.review_status = ReviewStatus.REJECTED
+                states = {h.review_status for h in siblings}
+                if ReviewStatus.APPROVED not in states and ReviewStatus.PENDING not in states:
+                    img.review_status = ReviewStatus.REJECTED
+            log.info("[REVIEW] %s: enhancement #%d %s", img.sku_id, row.enhancement_sequence, decision)
+
+        self._commit(write, [])
+
     # -- reads ---------------------------------------------------------------------------
     def read(self, key: str) -> bytes:
         return self.storage.get(key)
 
     def link(self, key: str, *, download_name: str | None = None) -> str:
         return self.storage.url(key, download_name=download_name)
+
+
+_DECISIONS = {"approve": "approved", "approved": "approved", "reject": "rejected", "rejected": "rejected"}
 
 
 def _sniff_mime(data: bytes) -> str:

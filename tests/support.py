@@ -1,0 +1,67 @@
+"""Test helpers: seeded photos and image metrics. Never downloads anything."""
+from __future__ import annotations
+
+import io
+import os
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image
+
+ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts")
+
+
+@lru_cache(maxsize=8)
+def _photo_array(name: str) -> np.ndarray:
+    from skimage import data
+
+    arr = getattr(data, name)()
+    if arr.ndim == 2:
+        arr = np.stack([arr] * 3, axis=-1)
+    return np.ascontiguousarray(arr[..., :3])
+
+
+def photo(name: str = "astronaut", *, size: tuple[int, int] | None = None) -> np.ndarray:
+    """A real photograph shipped by scikit-image, optionally resized to (width, height)."""
+    arr = _photo_array(name)
+    if size:
+        arr = np.asarray(Image.fromarray(arr).resize(size, Image.Resampling.LANCZOS))
+    return arr
+
+
+def encode(arr: np.ndarray, fmt: str = "JPEG", **kw) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, fmt, **({"quality": 92} if fmt == "JPEG" and not kw else kw))
+    return buf.getvalue()
+
+
+def photo_bytes(name: str = "astronaut", *, size: tuple[int, int] | None = (640, 480), fmt: str = "JPEG",
+                seed: int | None = None) -> bytes:
+    """Encoded photo; ``seed`` adds faint seeded noise so each call gives distinct bytes."""
+    arr = photo(name, size=size)
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        arr = np.clip(arr.astype(np.int16) + rng.integers(-2, 3, arr.shape), 0, 255).astype(np.uint8)
+    return encode(arr, fmt)
+
+
+def decode(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def ssim(a: np.ndarray, b: np.ndarray) -> float:
+    from skimage.metrics import structural_similarity
+
+    return float(structural_similarity(a, b, channel_axis=-1, data_range=255))
+
+
+def save_artifact(name: str, data: bytes | np.ndarray) -> str:
+    """Keep the actual image of a failing test under test-artifacts/ (not committed)."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    path = os.path.join(ARTIFACTS, name)
+    if isinstance(data, np.ndarray):
+        Image.fromarray(data).save(path)
+    else:
+        with open(path, "wb") as f:
+            f.write(data)
+    return path
