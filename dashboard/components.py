@@ -114,10 +114,20 @@ def zip_files(items: Iterable[tuple[str, Callable[[], bytes]]]) -> bytes:
     return buf.getvalue()
 
 
-def to_csv(rows: list[dict]) -> bytes:
+def _frame(rows: list[dict]):
+    """A DataFrame whose text cells cannot start a spreadsheet formula (CSV/Excel injection)."""
     import pandas as pd
 
-    return pd.DataFrame(rows).to_csv(index=False).encode("utf-8")
+    df = pd.DataFrame(rows)
+    for col in df.columns:
+        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+            df[col] = df[col].map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@")
+                                  else v)
+    return df
+
+
+def to_csv(rows: list[dict]) -> bytes:
+    return _frame(rows).to_csv(index=False).encode("utf-8")
 
 
 def to_json(rows: list[dict]) -> bytes:
@@ -125,12 +135,6 @@ def to_json(rows: list[dict]) -> bytes:
 
 
 def to_excel(rows: list[dict]) -> bytes:
-    import pandas as pd
-
     buf = io.BytesIO()
-    df = pd.DataFrame(rows)
-    for col in df.columns:  # Excel needs naive datetimes; text cells must not be formulas
-        if df[col].dtype == object:
-            df[col] = df[col].map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v)
-    df.to_excel(buf, index=False, sheet_name="images", engine="openpyxl")
+    _frame(rows).to_excel(buf, index=False, sheet_name="images", engine="openpyxl")
     return buf.getvalue()

@@ -73,3 +73,51 @@ def texts(at) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [t.value for t in at.title]
     parts += [s.value for s in at.subheader] + [i.value for i in at.info]
     return "\n".join(str(p) for p in parts)
+
+
+@pytest.fixture(params=["sqlite+local", "mariadb+s3"])
+def any_backend_env(request, app_env, tmp_path):
+    """The app's env on each backend: tmp SQLite + folder, and MariaDB + S3 (moto over HTTP)."""
+    if request.param == "mariadb+s3":
+        from conftest import env_for  # tests/conftest.py (on pythonpath)
+
+        url, storage = request.getfixturevalue("mysql_url"), request.getfixturevalue("s3_storage")
+        env = env_for(url, storage, tmp_path)
+        app_env(env)
+        return request.param
+    return request.param
+
+
+def seed(svc, monkeypatch) -> dict:
+    """Two completed images (one with two variants) and one FAILED image."""
+    import enhancer.service as svc_mod
+    from support import photo_bytes
+
+    out = {"good": svc.upload_and_enhance(photo_bytes(seed=1), "Red Shoe.jpg", mode="AUTO", target_size_kb=80)}
+    out["variants"] = svc.upload_and_enhance(photo_bytes("chelsea", seed=2), "cat_[1].png", mode="OPTIMIZE",
+                                             variants=2)
+
+    def crash(*a, **k):
+        raise RuntimeError("out of cheese")
+
+    with monkeypatch.context() as m:
+        m.setattr(svc_mod, "enhance", crash)
+        out["failed"] = svc.upload_and_enhance(photo_bytes("coffee", seed=3), "broken_mug.jpg")
+    assert out["good"].success and out["variants"].success and not out["failed"].success
+    return out
+
+
+@pytest.fixture
+def seeded(app_service, monkeypatch):
+    return seed(app_service, monkeypatch)
+
+
+@pytest.fixture
+def backend_seeded(any_backend_env, monkeypatch):
+    """``(backend name, service, seeded results)`` on each backend, built from the app's env."""
+    from enhancer.app import build_service
+    from enhancer.config import load_settings
+
+    svc = build_service(load_settings(dotenv_path=None))
+    yield any_backend_env, svc, seed(svc, monkeypatch)
+    svc.engine.dispose()
