@@ -1,0 +1,95 @@
+"""The operator flow in a real browser: upload, enhance, download, gallery, detail, approve, export."""
+from __future__ import annotations
+
+import io
+import shutil
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from support import photo_bytes
+
+pytestmark = pytest.mark.browser
+ROOT_SHOT = "docs/screenshot.png"
+
+
+def test_upload_enhance_download_gallery_detail_approve_export(app_url, page, tmp_path, shots, idle):
+    a, b = tmp_path / "red shoe.jpg", tmp_path / "blue_bag.png"
+    a.write_bytes(photo_bytes(size=(900, 675), seed=21))
+    b.write_bytes(photo_bytes("chelsea", size=(800, 600), fmt="PNG"))
+
+    page.goto(app_url)
+    page.get_by_role("heading", name="Upload & Enhance").wait_for()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files([str(a), str(b)])
+    page.locator("[data-testid='stFileChip']").nth(1).wait_for()
+    enhance = page.get_by_role("button", name="Enhance", exact=True)
+    expect(enhance).to_be_enabled()  # the SKU table and the button follow the upload
+    idle(page)
+    enhance.click()
+    page.get_by_role("button", name="Download enhanced red shoe.jpg").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Download enhanced blue_bag.png").wait_for()
+    idle(page)
+    assert page.get_by_text("Results: 2 enhanced, 0 failed").is_visible()
+
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download enhanced red shoe.jpg").click()
+    d = dl.value
+    assert d.suggested_filename == "red_shoe_enhanced.jpg"
+    path = tmp_path / d.suggested_filename
+    d.save_as(path)
+    img = Image.open(io.BytesIO(path.read_bytes()))
+    img.load()
+    assert img.format == "JPEG" and img.size[0] >= 500
+    page.wait_for_timeout(800)
+    shot = shots(page, "01_upload_results")
+    page.locator("[data-testid='stMain']").screenshot(path=str(tmp_path / "upload.png"))
+
+    # Gallery: both thumbnails
+    page.get_by_role("link", name="Gallery").click()
+    page.get_by_role("heading", name="Gallery").wait_for()
+    page.get_by_text("2 image(s) match").wait_for()
+    idle(page)
+    thumbs = page.locator("[data-testid='stMain'] [data-testid='stImage'] img")
+    assert thumbs.count() == 2
+    thumbs.nth(1).wait_for()
+    shots(page, "02_gallery")
+
+    # Export CSV of the filtered table
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Export CSV").click()
+    csv = dl.value
+    assert csv.suggested_filename == "pixel_lab_images.csv"
+    csv_text = open(csv.path(), encoding="utf-8").read()
+    assert csv_text.splitlines()[0].startswith("id,sku_id,original_filename") and "red shoe.jpg" in csv_text
+
+    # Detail page from the gallery; approve the variant
+    page.get_by_role("link", name="Open").first.click()
+    page.get_by_role("heading", name="Image detail").wait_for()
+    page.get_by_text("Enhancements (1)").wait_for()
+    assert "id=" in page.url
+    idle(page)
+    page.get_by_role("button", name="Approve").first.click()
+    page.get_by_text("#1 approved").wait_for()
+    idle(page)
+    assert page.get_by_text("review approved").first.is_visible()
+    shots(page, "03_detail")
+
+    for name, heading in [("Review", "Review"), ("Insights", "Insights"), ("System status", "System status")]:
+        page.get_by_role("link", name=name).click()
+        page.get_by_role("heading", name=heading).wait_for()
+        idle(page)
+        page.wait_for_timeout(800)
+        shots(page, f"04_{name.lower().replace(' ', '_')}")
+    assert page.get_by_text("All checks passed.").is_visible()
+
+    # README screenshot (committed): the Upload page with results, kept small
+    out = Image.open(tmp_path / "upload.png").convert("RGB")
+    out.thumbnail((1200, 1600))
+    out = out.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out.save(tmp_path / "readme.png", optimize=True)
+    if (tmp_path / "readme.png").stat().st_size < 300 * 1024:
+        import os
+        os.makedirs("docs", exist_ok=True)
+        shutil.copy(tmp_path / "readme.png", ROOT_SHOT)
+    assert shot.exists()
