@@ -68,6 +68,10 @@ def fmt(value, suffix: str = "", digits: int = 1) -> str:
     return f"{value}{suffix}"
 
 
+def signed(value, suffix: str = "", digits: int = 1) -> str:
+    return "–" if value is None else f"{value:+.{digits}f}{suffix}"
+
+
 def delta(a, b, digits: int = 1) -> str | None:
     if a is None or b is None:
         return None
@@ -81,7 +85,7 @@ def quality_metrics(q_before, q_after, blur_before=None, blur_after=None, size_b
     c[0].metric("Quality", fmt(q_after), delta(q_before, q_after), help=f"Before: {fmt(q_before)}")
     c[1].metric("Sharpness (blur score)", fmt(blur_after), delta(blur_before, blur_after),
                 help=f"Higher is sharper. Before: {fmt(blur_before)}")
-    c[2].metric("Size", fmt(size_after, " KB"), None if reduction is None else f"-{reduction:.1f}%",
+    c[2].metric("Size", fmt(size_after, " KB"), None if reduction is None else f"{-reduction:+.1f}%",
                 delta_color="inverse", help=f"Original: {fmt(size_before, ' KB')}")
     c[3].metric("Processing time", fmt(ms, " ms", 0))
 

@@ -131,6 +131,12 @@ def export_rows(filt: repo.ImageFilter, sort: str) -> list[dict]:
         return repo.export_rows(s, filt, sort=sort)
 
 
+def counts() -> dict[str, int]:
+    """Live counts for the status page (not cached: it is the page that says what is true now)."""
+    with service().session() as s:
+        return repo.counts(s)
+
+
 @st.cache_data(max_entries=512, show_spinner=False)
 def thumbnail(key: str) -> bytes | None:
     """Stored thumbnail bytes; keys are never rewritten, so no TTL is needed."""

@@ -24,7 +24,7 @@ if not image_id:
 found = state.image_detail(image_id)
 if found is None:
     st.error(f"No image with id {esc(image_id)}.")
-    st.page_link("dashboard/pages/gallery.py", label="Back to the gallery", icon="⬅️")
+    st.page_link("dashboard/pages/gallery.py", label="Back to the gallery", icon=":material/arrow_back:")
     st.stop()
 img, history = found
 

@@ -6,7 +6,7 @@ import math
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import esc, fmt, to_csv, to_excel, to_json, zip_files
+from dashboard.components import esc, signed, to_csv, to_excel, to_json, zip_files
 from db.models import ImageStatus, ReviewStatus
 from db.repo import SORTS, ImageFilter
 from enhancer import EXTENSIONS, Mode
@@ -55,13 +55,14 @@ for start in range(0, len(rows), COLS):
             else:
                 st.caption("No enhanced image" + (" (failed)" if r["status"] == "FAILED" else ""))
             st.markdown(f"**{esc(r['sku_id'])}**  \n{esc(r['filename'])}")
+            change = None if r["size_reduction_percent"] is None else -r["size_reduction_percent"]
             st.caption(f"{r['created_at']} · {esc(r['enhancement_mode'] or '–')} · {r['status']} · "
-                       f"review {r['review_status']}  \nquality {fmt(r['quality_improvement'], digits=1)} · "
-                       f"size -{fmt(r['size_reduction_percent'], '%')}")
+                       f"review {r['review_status']}  \nquality {signed(r['quality_improvement'])} · "
+                       f"size {signed(change, '%')}")
             if r["status"] == "FAILED" and r["error_message"]:
                 st.caption(esc(r["error_message"][:160]))
             a, b = st.columns(2)
-            a.page_link("dashboard/pages/detail.py", label="Open", icon="🔎", query_params={"id": r["id"]})
+            a.page_link("dashboard/pages/detail.py", label="Open", icon=":material/open_in_new:", query_params={"id": r["id"]})
             picked = b.checkbox("Select", value=r["id"] in selected, key=f"sel_{r['id']}",
                                 disabled=not r["enhanced_key"])
             (selected.add if picked else selected.discard)(r["id"])

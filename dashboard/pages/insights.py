@@ -9,7 +9,7 @@ from dashboard import state
 st.title("Insights")
 state.service()
 
-days = st.selectbox("Period", [7, 30, 90, 365, 0], index=1,
+days = st.columns(4)[0].selectbox("Period", [7, 30, 90, 365, 0], index=1,
                     format_func=lambda d: f"Last {d} days" if d else "All time")
 daily, sample = state.insights_data(days)
 if not daily and not sample:

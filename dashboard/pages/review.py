@@ -10,7 +10,7 @@ import math
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import esc, fmt
+from dashboard.components import esc, fmt, signed
 from enhancer import EnhancerError
 
 PER_PAGE = 10
@@ -22,7 +22,7 @@ flash = st.session_state.pop("review_flash", None)
 if flash:
     st.success(flash)
 
-page = int(st.number_input("Page", min_value=1, value=1, step=1, key="review_page_no"))
+page = int(st.columns(4)[0].number_input("Page", min_value=1, value=1, step=1, key="review_page_no"))
 total, queue = state.review_page(PER_PAGE, (page - 1) * PER_PAGE)
 st.markdown(f"**{total:,}** image(s) waiting for review")
 if not queue:
@@ -32,10 +32,10 @@ if not queue:
 for img, variants in queue:
     with st.container(border=True):
         st.markdown(f"**{esc(img['sku_id'])}** · {esc(img['filename'])} · review {img['review_status']}")
-        st.page_link("dashboard/pages/detail.py", label="Open detail", icon="🔎", query_params={"id": img["id"]})
+        st.page_link("dashboard/pages/detail.py", label="Open detail", icon=":material/open_in_new:", query_params={"id": img["id"]})
         if not variants:
             st.caption("No open variants.")
-        cols = st.columns(max(1, min(len(variants), 3)))
+        cols = st.columns(3)
         for i, h in enumerate(variants):
             with cols[i % len(cols)], st.form(f"review_{h['id']}", border=True):
                 thumb = state.thumbnail(h["thumbnail_key"]) if h["thumbnail_key"] else None
@@ -44,7 +44,7 @@ for img, variants in queue:
                 qm, sm = h["quality_metadata"], h["size_metadata"]
                 st.caption(f"#{h['enhancement_sequence']} {esc(h['enhancement_mode'])} · {esc(h['provider'])}  \n"
                            f"quality {fmt(h['original_quality_score'])} → {fmt(h['enhanced_quality_score'])} · "
-                           f"size -{fmt(sm.get('reduction_percent'), '%')} · "
+                           f"size {signed(None if sm.get('reduction_percent') is None else -sm['reduction_percent'], '%')} · "
                            f"{fmt(sm.get('enhanced_kb'), ' KB')}")
                 a, r = st.columns(2)
                 approve = a.form_submit_button("Approve", type="primary", width="stretch")

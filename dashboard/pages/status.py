@@ -27,10 +27,7 @@ if not any("ai" in n or "gemini" in n or "bedrock" in n for n in names):
                + (f" · Bedrock model {cfg.bedrock_model_id}" if ai == "bedrock" else ""))
 
 st.subheader("Counts")
-with svc.session() as s:
-    from db import repo
-
-    counts = repo.counts(s)
+counts = state.counts()
 cols = st.columns(len(counts))
 for col, (k, v) in zip(cols, counts.items()):
     col.metric(k.replace("_", " ").capitalize(), f"{v:,}")

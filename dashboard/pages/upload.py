@@ -95,15 +95,17 @@ def _render(n: int, item: dict) -> None:
         return
     with st.container(border=True):
         st.subheader(esc(f"{res.filename} → {res.sku_id}"))
-        left, right = st.columns(2)
+        left, right, comp = st.columns(3)
         left.image(item["before"], caption=f"Original {res.original_width}×{res.original_height}",
                    width="stretch")
         right.image(item["after"] or item["before"], caption=f"Enhanced {res.width}×{res.height} {res.format}",
                     width="stretch")
-        pos = st.slider("Compare: drag to wipe between original (left) and enhanced (right)", 0, 100, 50,
-                        key=f"wipe_{n}_{res.database_id}")
-        if item["after"]:
-            st.image(wipe(item["before"], item["after"], pos), width="stretch")
+        with comp:
+            pos = st.slider("Before ← compare → after", 0, 100, 50, key=f"wipe_{n}_{res.database_id}",
+                            help="Left of the line: original; right: enhanced.", label_visibility="collapsed")
+            if item["after"]:
+                st.image(wipe(item["before"], item["after"], pos), width="stretch",
+                         caption="Compare: drag the slider to wipe original ← → enhanced")
         quality_metrics(res.quality_before, res.quality_after, res.blur_before, res.blur_after,
                         res.original_size_kb, res.enhanced_size_kb, res.size_reduction_percent,
                         res.processing_time_ms)

@@ -110,10 +110,18 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_timeout(300)
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, *, max_height: int = 4000, path: Path | None = None) -> Path:
+    """Whole page: Streamlit scrolls inside its own container, so grow the viewport to fit it."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    path = path or SHOTS / f"{name}.png"
+    size = page.viewport_size
+    height = page.evaluate("""() => Math.max(...['stMain', 'stAppViewContainer', 'stSidebarContent']
+        .map(t => document.querySelector(`[data-testid="${t}"]`)).filter(Boolean)
+        .map(e => { e.scrollTop = 0; return e.scrollHeight; }), 0)""")
+    page.set_viewport_size({"width": size["width"], "height": min(max_height, max(size["height"], height))})
+    page.wait_for_timeout(600)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
     return path
 
 
