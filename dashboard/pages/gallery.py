@@ -41,7 +41,7 @@ if page > pages:  # filters shrank the result: show the last page instead of an 
 
 selected: set[str] = st.session_state.setdefault(SELECTED, set())
 top = st.columns([3, 2])
-top[0].markdown(f"**{total:,}** image(s) match · page {page} of {pages}")
+top[0].markdown(f"**{total:,}** image(s) match · page {page:,} of {pages:,}")
 
 if not rows:
     st.info("No images match. Upload some on **Upload & Enhance**, or loosen the filters.")

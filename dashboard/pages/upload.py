@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import mimetypes
 
 import pandas as pd
 import streamlit as st
@@ -124,7 +125,8 @@ def _render(n: int, item: dict) -> None:
                            file_name=res.download_name, mime=res.mime_type, key=f"dl_enh_{n}_{res.database_id}",
                            on_click="ignore", type="primary", width="stretch")
         d2.download_button(f"Download original {res.filename}", data=lambda k=res.original_key: svc.read(k),
-                           file_name=res.filename, mime="application/octet-stream",
+                           file_name=res.filename,
+                           mime=mimetypes.guess_type(res.filename)[0] or "application/octet-stream",
                            key=f"dl_orig_{n}_{res.database_id}", on_click="ignore", width="stretch")
 
 
