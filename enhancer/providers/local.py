@@ -15,7 +15,8 @@ _VARIANT_MODES: tuple[Mode, ...] = (
 )
 assert len(_VARIANT_MODES) == len(VARIANTS)
 
-# Quality warnings -> the mode that fixes them, first match wins (order = severity).
+# Quality warnings -> the mode that fixes them. One kind of problem gets its own mode;
+# several get AUTO, whose steps each fix one of them.
 _WARNING_MODES = (
     ("blurry", Mode.SHARPEN),
     ("underexposed", Mode.LIGHT_CORRECTION),
@@ -57,11 +58,9 @@ class LocalProvider:
         """
         report = assess(data)
         problems = list(report.warnings)
-        suggested = Mode.AUTO
-        for needle, mode in _WARNING_MODES:
-            if any(needle in w.lower() for w in problems):
-                suggested = mode
-                break
+        fixes = {mode for needle, mode in _WARNING_MODES
+                 if any(needle in w.lower() for w in problems)}
+        suggested = fixes.pop() if len(fixes) == 1 else Mode.AUTO
         findings = {"problems": problems, "suggested_mode": suggested.value,
                     "product_category": None, "alt_text": None,
                     "quality_score": report.quality_score}
