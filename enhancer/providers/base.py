@@ -206,6 +206,35 @@ def sniff_mime(data: bytes) -> str:
     return MIME_TYPES.get(fmt, "application/octet-stream")
 
 
+def prepare_upload(data: bytes, *, allowed: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp"),
+                   max_bytes: int = 15 * 1024 * 1024, max_side: int = 3072) -> tuple[bytes, str]:
+    """The photo in a format and size an API accepts, and its media type.
+
+    Bytes already in an ``allowed`` format and under ``max_bytes`` go out untouched;
+    anything else (TIFF, BMP, GIF, or too big for an inline request) is re-encoded
+    as PNG, or JPEG when still too big, at most ``max_side`` pixels on its longest side.
+
+    Raises
+    ------
+    InvalidImageError
+        If the bytes are not an image.
+    """
+    mime = sniff_mime(data)
+    if mime in allowed and len(data) <= max_bytes:
+        return data, mime
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        img = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB")
+    img.thumbnail((max_side, max_side), Image.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    if buf.tell() <= max_bytes or "image/jpeg" not in allowed:
+        return buf.getvalue(), "image/png"
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, "JPEG", quality=92)
+    return buf.getvalue(), "image/jpeg"
+
+
 @runtime_checkable
 class Provider(Protocol):
     """What the service needs from an AI provider."""

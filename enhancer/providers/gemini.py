@@ -18,7 +18,7 @@ from google.genai import types
 from ..errors import ProviderError
 from ..types import Mode
 from .base import (ANALYSIS_PROMPT, FINDINGS_KEYS, VARIANTS, AIConfig, ProviderResult,
-                   pick_variant, sniff_mime)
+                   pick_variant, prepare_upload)
 
 RETRY_STATUS_CODES = (408, 429, 500, 502, 503, 504)
 
@@ -99,7 +99,7 @@ class GeminiProvider:
         ProviderError
             On API errors after retries, a blocked request or an answer that is not the JSON asked for.
         """
-        mime = sniff_mime(data)
+        data, mime = prepare_upload(data)
         client = self._get_client()
         model = self._cfg.gemini_model
         prompt = ANALYSIS_PROMPT.format(modes=", ".join(m.value for m in Mode))
@@ -133,7 +133,7 @@ class GeminiProvider:
             On API errors after retries, a blocked request, or an answer without an image.
         """
         instruction = pick_variant(variant, prompt)
-        mime = sniff_mime(data)
+        data, mime = prepare_upload(data)
         client = self._get_client()
         model = self._cfg.gemini_image_model
         config = types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"])

@@ -11,7 +11,7 @@ from enhancer.providers.base import VARIANTS
 from tests.stubs import gemini as g
 from tests.stubs.server import Reply
 
-from .conftest import API_KEY
+from .conftest import API_KEY, make_photo
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_edit_returns_image_with_provenance(provider, gemini_stub, photo, edited
     (req,) = gemini_stub.calls()
     assert req.path.endswith("/models/gemini-2.5-flash-image:generateContent")
     assert req.headers["x-goog-api-key"] == API_KEY
-    assert gemini_stub.sent_images(req) == [photo]
+    assert gemini_stub.sent_blobs(req) == [("image/jpeg", photo)]
     assert gemini_stub.sent_text(req) == VARIANTS[0].prompt
     assert "IMAGE" in req.json()["generationConfig"]["responseModalities"]
 
@@ -70,6 +70,13 @@ def test_not_an_image_is_rejected_before_calling(provider, gemini_stub):
     with pytest.raises(InvalidImageError):
         provider.edit(b"definitely not an image")
     assert gemini_stub.calls() == []
+
+
+def test_unsupported_format_is_sent_as_png(provider, gemini_stub):
+    tiff = make_photo("TIFF")
+    provider.edit(tiff)
+    ((mime, sent),) = gemini_stub.sent_blobs(gemini_stub.calls()[-1])
+    assert mime == "image/png" and sent.startswith(b"\x89PNG")
 
 
 def test_thought_images_are_skipped(provider, gemini_stub, photo, edited_png):

@@ -115,15 +115,23 @@ class GeminiStub(StubServer):
             return invalid_key()
         return None
 
-    def sent_images(self, req: Recorded) -> list[bytes]:
-        """Images in a generateContent request body (camelCase or snake_case)."""
+    def sent_blobs(self, req: Recorded) -> list[tuple[str, bytes]]:
+        """``(mime type, bytes)`` of each inline image in a generateContent body.
+
+        Field names come in either casing (the SDK itself mixes ``inlineData`` and
+        ``mime_type``); the real API accepts both, so the stub does too.
+        """
         out = []
         for content in req.json().get("contents", []):
             for part in content.get("parts", []):
                 blob = part.get("inlineData") or part.get("inline_data")
                 if blob:
-                    out.append(b64decode_any(blob["data"]))
+                    mime = blob.get("mimeType") or blob.get("mime_type")
+                    out.append((mime, b64decode_any(blob["data"])))
         return out
+
+    def sent_images(self, req: Recorded) -> list[bytes]:
+        return [data for _, data in self.sent_blobs(req)]
 
     def sent_text(self, req: Recorded) -> str:
         return " ".join(p["text"] for c in req.json().get("contents", [])
