@@ -316,6 +316,8 @@ class ImageService:
             row = self._history_row(img, v.seq, v.result, v.ekey, v.tkey, elapsed, provider=v.provider,
                                     review=review, model_version=v.model_version, response_id=v.response_id,
                                     provider_metadata=v.meta, options=opts, status=v.status)
+            if v.meta.get("findings"):  # the provider's analysis belongs with the quality figures
+                row.quality_metadata = {**row.quality_metadata, "ai_analysis": v.meta["findings"]}
             s.add(row)
             rows.append(row)
         self._apply_latest(img, rows[0], variants[0].result, elapsed)
