@@ -42,11 +42,13 @@ profile = c4.selectbox("Marketplace profile", list(PROFILES), index=list(PROFILE
                        disabled=not needs_profile,
                        help=None if needs_profile else "Used by the Standardize and Full modes.")
 has_key = bool(cfg.gemini_api_key)
-use_ai = c5.checkbox("Gemini AI enhancement", disabled=not has_key,
+use_ai = c5.checkbox("Gemini AI enhancement", value=has_key and cfg.ai_provider == "gemini", disabled=not has_key,
                      help="Edits with Gemini first; falls back to the local pipeline on failure." if has_key
                      else "Disabled: GEMINI_API_KEY is not set.")
 if not has_key:
     c5.caption("Disabled: set GEMINI_API_KEY to enable.")
+elif cfg.ai_provider == "bedrock":
+    c5.caption("Unticked uses the configured provider (AI_PROVIDER=bedrock).")
 variants = c6.number_input("Variants", min_value=1, max_value=max(1, cfg.enhanced_images_count), value=1,
                            help="More than one creates alternatives to pick from on the Review page.")
 
@@ -58,8 +60,10 @@ def _call(f, sku: str | None) -> dict:
     kw = dict(sku_id=sku or None, mode=mode, target_size_kb=int(target), output_format=out_fmt,
               profile=profile if needs_profile else None)
     params = inspect.signature(svc.upload_and_enhance).parameters
-    if use_ai and "ai" in params:
-        kw["ai"] = "gemini"
+    if "ai" in params:  # the checkbox decides; unticked means local unless Bedrock is the default
+        ai = "gemini" if use_ai else (None if cfg.ai_provider == "bedrock" else "local")
+        if ai:
+            kw["ai"] = ai
     if variants > 1 and "variants" in params:
         kw["variants"] = int(variants)
     try:

@@ -173,3 +173,36 @@ def test_insights_charts(open_page, seeded):
     _ok(at)
     assert any(m.label == "Images (period)" and m.value == "3" for m in at.metric)
     assert len(at.get("vega_lite_chart")) == 5
+
+
+def test_upload_with_variants_feeds_the_review_queue(open_page):
+    at = open_page("upload")
+    at.file_uploader[0].set_value([("lamp.jpg", photo_bytes("coffee", seed=31), "image/jpeg")]).run()
+    next(n for n in at.number_input if n.label == "Variants").set_value(2).run()
+    next(b for b in at.button if b.label == "Enhance").click().run()
+    _ok(at)
+    assert not at.error
+    assert any("1 more variant(s) on the Review page" in c.value for c in at.caption)
+    at.switch_page("dashboard/pages/review.py").run()
+    _ok(at)
+    assert "**1** image(s) waiting for review" in [m.value for m in at.markdown]
+    assert len([b for b in at.button if b.label == "Approve"]) == 2
+
+
+def test_upload_with_gemini_against_the_stub(open_page, app_env):
+    from tests.stubs.gemini import GeminiStub
+
+    edited = photo_bytes("chelsea", size=(640, 480), fmt="PNG")
+    with GeminiStub(api_key="AIzaSy-TEST-dashboard", image=edited) as stub:
+        app_env({"GEMINI_API_KEY": "AIzaSy-TEST-dashboard", "GEMINI_BASE_URL": stub.url})
+        at = open_page("upload")
+        box = next(c for c in at.checkbox if c.label == "Gemini AI enhancement")
+        assert not box.disabled
+        at.file_uploader[0].set_value([("toy.jpg", photo_bytes(seed=41), "image/jpeg")]).run()
+        box = next(c for c in at.checkbox if c.label == "Gemini AI enhancement")
+        box.check().run()
+        next(b for b in at.button if b.label == "Enhance").click().run()
+        _ok(at)
+        assert not at.error
+        assert stub.calls(), "the dashboard never called Gemini"
+    assert any("provider gemini" in c.value for c in at.caption)
