@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import compliance, esc, fmt, quality_metrics
+from db.repo import ImageFilter
 from enhancer import EXTENSIONS, MIME_TYPES, OUTPUT_FORMATS, PROFILES, EnhancerError, Mode
 from enhancer.service import MAX_TARGET_KB, MIN_TARGET_KB
 from enhancer.storage.keys import stem
@@ -14,10 +15,13 @@ svc = state.service()
 
 image_id = st.query_params.get("id") or ""
 if not image_id:
-    st.info("Open an image from the **Gallery**, or paste its id.")
-    typed = st.text_input("Image id")
-    if typed.strip():
-        st.query_params["id"] = typed.strip()
+    st.info("Open an image from the **Gallery**, or pick one of the latest uploads.")
+    _, recent = state.gallery_page(ImageFilter(), "newest", 50, 0)
+    choice = st.selectbox("Latest images", [r["id"] for r in recent], index=None, placeholder="Choose an image",
+                          format_func=lambda i: next(f"{r['sku_id']} · {r['filename']} · {r['created_at']}"
+                                                     for r in recent if r["id"] == i))
+    if choice:
+        st.query_params["id"] = choice
         st.rerun()
     st.stop()
 

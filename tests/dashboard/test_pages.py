@@ -206,3 +206,14 @@ def test_upload_with_gemini_against_the_stub(open_page, app_env):
         assert not at.error
         assert stub.calls(), "the dashboard never called Gemini"
     assert any("provider gemini" in c.value for c in at.caption)
+
+
+def test_detail_without_id_offers_the_latest_images(open_page, seeded):
+    at = open_page("detail")
+    _ok(at)
+    pick = next(s for s in at.selectbox if s.label == "Latest images")
+    assert len(pick.options) == 3
+    pick.set_value(seeded["good"].image_id).run()
+    _ok(at)
+    assert at.query_params["id"] == seeded["good"].image_id
+    assert "**Enhancements** (1)" in [m.value for m in at.markdown]
