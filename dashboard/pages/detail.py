@@ -17,9 +17,9 @@ image_id = st.query_params.get("id") or ""
 if not image_id:
     st.info("Open an image from the **Gallery**, or pick one of the latest uploads.")
     _, recent = state.gallery_page(ImageFilter(), "newest", 50, 0)
-    choice = st.selectbox("Latest images", [r["id"] for r in recent], index=None, placeholder="Choose an image",
-                          format_func=lambda i: next(f"{r['sku_id']} · {r['filename']} · {r['created_at']}"
-                                                     for r in recent if r["id"] == i))
+    names = {r["id"]: f"{r['sku_id']} · {r['filename']} · {r['created_at']}" for r in recent}
+    choice = st.selectbox("Latest images", list(names), index=None, placeholder="Choose an image",
+                          format_func=names.get)
     if choice:
         st.query_params["id"] = choice
         st.rerun()
@@ -36,7 +36,8 @@ st.subheader(esc(f"{img['sku_id']} · {img['filename']}"))
 st.caption(f"Status {img['status']} · review {img['review_status']} · created {img['created_at']} · "
            f"id {img['id']}")
 if img["status"] == "FAILED":
-    st.error(f"Enhancement failed: {esc(img['error_message'] or 'unknown error')}. Re-enhance below to retry.")
+    st.error(f"Enhancement failed: {esc(img['error_message'] or 'unknown error')}. "
+             "Re-enhance below to retry.")
 
 flash = st.session_state.pop("detail_flash", None)
 if flash:
@@ -48,7 +49,8 @@ with left:
     orig = state.preview(img["original_key"]) if img["original_key"] else None
     if orig:
         st.image(orig, width="stretch")
-    st.caption(f"{fmt(img['original_width'])}×{fmt(img['original_height'])} · {fmt(img['original_size_kb'], ' KB')}")
+    st.caption(f"{fmt(img['original_width'])}×{fmt(img['original_height'])} · "
+               f"{fmt(img['original_size_kb'], ' KB')}")
     st.download_button("Download original", data=lambda: svc.read(img["original_key"]),
                        file_name=img["filename"], mime="application/octet-stream", on_click="ignore",
                        key="dl_original", width="stretch")
@@ -66,13 +68,15 @@ with right, st.form("reenhance"):
     if st.form_submit_button("Re-enhance", type="primary"):
         try:
             with st.spinner("Enhancing…"):
+                uses_profile = mode in (Mode.STANDARDIZE.value, Mode.FULL.value)
                 res = svc.reenhance(image_id, mode=mode, target_size_kb=int(target), output_format=out_fmt,
-                                    profile=profile if mode in (Mode.STANDARDIZE.value, Mode.FULL.value) else None)
+                                    profile=profile if uses_profile else None)
         except (EnhancerError, ValueError) as exc:
             st.error(esc(str(exc)))
         else:
             state.clear_data()
-            st.session_state["detail_flash"] = f"Added enhancement #{res.enhancement_sequence} ({res.enhancement_mode})."
+            st.session_state["detail_flash"] = (f"Added enhancement #{res.enhancement_sequence} "
+                                                f"({res.enhancement_mode}).")
             st.rerun()
 
 
@@ -107,17 +111,20 @@ for h in history:
             quality_metrics(h["original_quality_score"], h["enhanced_quality_score"], qm.get("blur_before"),
                             qm.get("blur_after"), sm.get("original_kb"), sm.get("enhanced_kb"),
                             sm.get("reduction_percent"), h["processing_time_ms"])
-            st.caption(f"{fmt(h['enhanced_width'])}×{fmt(h['enhanced_height'])} {esc(h['enhanced_format'] or '')}"
+            st.caption(f"{fmt(h['enhanced_width'])}×{fmt(h['enhanced_height'])} "
+                       f"{esc(h['enhanced_format'] or '')}"
                        f" · steps: {esc(', '.join(qm.get('steps') or []) or 'none')}")
             for w in qm.get("warnings_after") or []:
                 st.warning(esc(w))
             compliance(qm.get("compliance"))
             b1, b2, b3 = st.columns(3)
-            open_ = h["review_status"] in ("pending", "pending_review")
-            b1.button("Approve", key=f"approve_{h['id']}", type="primary", disabled=h["review_status"] == "approved",
-                      on_click=_decide, args=(h["id"], "approved", h["enhancement_sequence"]), width="stretch")
-            b2.button("Reject", key=f"reject_{h['id']}", disabled=not open_ and h["review_status"] == "rejected",
-                      on_click=_decide, args=(h["id"], "rejected", h["enhancement_sequence"]), width="stretch")
+            seq = h["enhancement_sequence"]
+            b1.button("Approve", key=f"approve_{h['id']}", type="primary", width="stretch",
+                      disabled=h["review_status"] == "approved", on_click=_decide,
+                      args=(h["id"], "approved", seq))
+            b2.button("Reject", key=f"reject_{h['id']}", width="stretch",
+                      disabled=h["review_status"] == "rejected", on_click=_decide,
+                      args=(h["id"], "rejected", seq))
             fmt_ = h["enhanced_format"] or ""
             b3.download_button(f"Download #{h['enhancement_sequence']}",
                                data=lambda k=h["enhanced_key"]: svc.read(k),

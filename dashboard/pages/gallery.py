@@ -62,7 +62,8 @@ for start in range(0, len(rows), COLS):
             if r["status"] == "FAILED" and r["error_message"]:
                 st.caption(esc(r["error_message"][:160]))
             a, b = st.columns(2)
-            a.page_link("dashboard/pages/detail.py", label="Open", icon=":material/open_in_new:", query_params={"id": r["id"]})
+            a.page_link("dashboard/pages/detail.py", label="Open", icon=":material/open_in_new:",
+                        query_params={"id": r["id"]})
             picked = b.checkbox("Select", value=r["id"] in selected, key=f"sel_{r['id']}",
                                 disabled=not r["enhanced_key"])
             (selected.add if picked else selected.discard)(r["id"])

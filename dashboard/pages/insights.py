@@ -30,7 +30,8 @@ if not m.empty:
 a, b = st.columns(2)
 with a:
     st.markdown("**Images per day by mode**")
-    st.bar_chart(per_day.pivot_table(index="day", columns="mode", values="images", aggfunc="sum", fill_value=0))
+    st.bar_chart(per_day.pivot_table(index="day", columns="mode", values="images", aggfunc="sum",
+                                     fill_value=0))
 with b:
     st.markdown("**Images per day by status**")
     st.bar_chart(per_day.pivot_table(index="day", columns="status", values="images", aggfunc="sum",

@@ -32,7 +32,8 @@ if not queue:
 for img, variants in queue:
     with st.container(border=True):
         st.markdown(f"**{esc(img['sku_id'])}** · {esc(img['filename'])} · review {img['review_status']}")
-        st.page_link("dashboard/pages/detail.py", label="Open detail", icon=":material/open_in_new:", query_params={"id": img["id"]})
+        st.page_link("dashboard/pages/detail.py", label="Open detail", icon=":material/open_in_new:",
+                     query_params={"id": img["id"]})
         if not variants:
             st.caption("No open variants.")
         cols = st.columns(3)
@@ -42,9 +43,11 @@ for img, variants in queue:
                 if thumb:
                     st.image(thumb, width="stretch")
                 qm, sm = h["quality_metadata"], h["size_metadata"]
-                st.caption(f"#{h['enhancement_sequence']} {esc(h['enhancement_mode'])} · {esc(h['provider'])}  \n"
-                           f"quality {fmt(h['original_quality_score'])} → {fmt(h['enhanced_quality_score'])} · "
-                           f"size {signed(None if sm.get('reduction_percent') is None else -sm['reduction_percent'], '%')} · "
+                cut = sm.get("reduction_percent")
+                change = signed(None if cut is None else -cut, "%")
+                st.caption(f"#{h['enhancement_sequence']} {esc(h['enhancement_mode'])} · "
+                           f"{esc(h['provider'])}  \nquality {fmt(h['original_quality_score'])} → "
+                           f"{fmt(h['enhanced_quality_score'])} · size {change} · "
                            f"{fmt(sm.get('enhanced_kb'), ' KB')}")
                 a, r = st.columns(2)
                 approve = a.form_submit_button("Approve", type="primary", width="stretch")
@@ -57,8 +60,8 @@ for img, variants in queue:
                     st.error(esc(str(exc)))
                 else:
                     state.clear_data()
-                    st.session_state["review_flash"] = (f"{img['sku_id']}: variant #{h['enhancement_sequence']} "
-                                                        f"{decision}.")
+                    st.session_state["review_flash"] = (
+                        f"{img['sku_id']}: variant #{h['enhancement_sequence']} {decision}.")
                     st.rerun()
 
 if total > PER_PAGE:

@@ -18,8 +18,8 @@ with st.spinner("Checking database, storage and AI providers…"):
     checks = run_checks(cfg, svc)
 ok = all(c.ok for c in checks)
 (st.success if ok else st.error)("All checks passed." if ok else "Some checks failed; see below.")
-st.dataframe(pd.DataFrame([{"check": c.name, "ok": "✓" if c.ok else "✗", "detail": c.detail} for c in checks]),
-             hide_index=True, width="stretch")
+table = [{"check": c.name, "ok": "✓" if c.ok else "✗", "detail": c.detail} for c in checks]
+st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
 names = {c.name for c in checks}
 if not any("ai" in n or "gemini" in n or "bedrock" in n for n in names):
     ai = cfg.ai_provider

@@ -42,7 +42,8 @@ profile = c4.selectbox("Marketplace profile", list(PROFILES), index=list(PROFILE
                        disabled=not needs_profile,
                        help=None if needs_profile else "Used by the Standardize and Full modes.")
 has_key = bool(cfg.gemini_api_key)
-use_ai = c5.checkbox("Gemini AI enhancement", value=has_key and cfg.ai_provider == "gemini", disabled=not has_key,
+use_ai = c5.checkbox("Gemini AI enhancement", value=has_key and cfg.ai_provider == "gemini",
+                     disabled=not has_key,
                      help="Edits with Gemini first; falls back to the local pipeline on failure." if has_key
                      else "Disabled: GEMINI_API_KEY is not set.")
 if not has_key:
@@ -72,7 +73,8 @@ def _call(f, sku: str | None) -> dict:
         return {"filename": f.name, "error": str(exc)}
     if not res.success:
         return {"filename": f.name, "error": res.error or "Enhancement failed", "result": res}
-    return {"filename": f.name, "result": res, "before": downscale(data), "after": state.preview(res.enhanced_key)}
+    return {"filename": f.name, "result": res, "before": downscale(data),
+            "after": state.preview(res.enhanced_key)}
 
 
 if go and files:
@@ -95,7 +97,9 @@ if go and files:
 def _render(n: int, item: dict) -> None:
     res = item.get("result")
     if "error" in item:
-        msg = item["error"] if item["error"].startswith(item["filename"]) else f"{item['filename']}: {item['error']}"
+        msg = item["error"]
+        if not msg.startswith(item["filename"]):  # service errors usually name the file already
+            msg = f"{item['filename']}: {msg}"
         st.error(esc(msg), icon="⚠️")
         return
     with st.container(border=True):
@@ -103,8 +107,8 @@ def _render(n: int, item: dict) -> None:
         left, right, comp = st.columns(3)
         left.image(item["before"], caption=f"Original {res.original_width}×{res.original_height}",
                    width="stretch")
-        right.image(item["after"] or item["before"], caption=f"Enhanced {res.width}×{res.height} {res.format}",
-                    width="stretch")
+        right.image(item["after"] or item["before"], width="stretch",
+                    caption=f"Enhanced {res.width}×{res.height} {res.format}")
         with comp:
             pos = st.slider("Before ← compare → after", 0, 100, 50, key=f"wipe_{n}_{res.database_id}",
                             help="Left of the line: original; right: enhanced.", label_visibility="collapsed")
@@ -117,7 +121,8 @@ def _render(n: int, item: dict) -> None:
         st.caption(
             f"Mode {esc(res.enhancement_mode)} · provider {esc(getattr(res, 'provider', 'local'))}"
             + (" (AI failed, local fallback)" if getattr(res, "fell_back", False) else "")
-            + f" · steps: {esc(', '.join(res.steps) or 'none needed')} · encode quality {fmt(res.encode_quality)}"
+            + f" · steps: {esc(', '.join(res.steps) or 'none needed')}"
+            + f" · encode quality {fmt(res.encode_quality)}"
             + (" · target met" if res.target_met else " · target not met (best effort)")
             + (f" · {len(res.variants)} more variant(s) on the Review page" if getattr(res, "variants", None)
                else ""))
@@ -126,7 +131,8 @@ def _render(n: int, item: dict) -> None:
         compliance(res.compliance)
         d1, d2 = st.columns(2)
         d1.download_button(f"Download enhanced {res.filename}", data=lambda k=res.enhanced_key: svc.read(k),
-                           file_name=res.download_name, mime=res.mime_type, key=f"dl_enh_{n}_{res.database_id}",
+                           file_name=res.download_name, mime=res.mime_type,
+                           key=f"dl_enh_{n}_{res.database_id}",
                            on_click="ignore", type="primary", width="stretch")
         d2.download_button(f"Download original {res.filename}", data=lambda k=res.original_key: svc.read(k),
                            file_name=res.filename,
