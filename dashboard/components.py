@@ -83,8 +83,8 @@ def quality_metrics(q_before, q_after, blur_before=None, blur_after=None, size_b
     """One row of st.metric: quality, blur, size and time."""
     c = st.columns(4)
     c[0].metric("Quality", fmt(q_after), delta(q_before, q_after), help=f"Before: {fmt(q_before)}")
-    c[1].metric("Sharpness (blur score)", fmt(blur_after), delta(blur_before, blur_after),
-                help=f"Higher is sharper. Before: {fmt(blur_before)}")
+    c[1].metric("Sharpness", fmt(blur_after), delta(blur_before, blur_after),
+                help=f"Blur score; higher is sharper. Before: {fmt(blur_before)}")
     c[2].metric("Size", fmt(size_after, " KB"), None if reduction is None else f"{-reduction:+.1f}%",
                 delta_color="inverse", help=f"Original: {fmt(size_before, ' KB')}")
     c[3].metric("Processing time", fmt(ms, " ms", 0))

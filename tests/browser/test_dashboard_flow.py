@@ -86,7 +86,17 @@ def test_upload_enhance_download_gallery_detail_approve_export(app_url, page, tm
     assert page.get_by_text("review approved").first.is_visible()
     shots(page, "03_detail")
 
-    for name, heading in [("Review", "Review"), ("Insights", "Insights"), ("System status", "System status")]:
+    # Review: the other image waits; approve it in place (form buttons)
+    page.get_by_role("link", name="Review").click()
+    page.get_by_role("heading", name="Review").wait_for()
+    page.get_by_text("1 image(s) waiting for review").wait_for()
+    idle(page)
+    shots(page, "04_review")
+    page.get_by_role("button", name="Approve").first.click()
+    page.get_by_text("variant #1 approved").wait_for()
+    page.get_by_text("0 image(s) waiting for review").wait_for()
+
+    for name, heading in [("Insights", "Insights"), ("System status", "System status")]:
         page.get_by_role("link", name=name).click()
         page.get_by_role("heading", name=heading).wait_for()
         idle(page)
