@@ -53,7 +53,10 @@ elif cfg.ai_provider == "bedrock":
 variants = c6.number_input("Variants", min_value=1, max_value=max(1, cfg.enhanced_images_count), value=1,
                            help="More than one creates alternatives to pick from on the Review page.")
 
-go = st.button("Enhance", type="primary", disabled=not files)
+too_many = len(files or []) > cfg.max_batch_size
+if too_many:
+    st.error(f"{len(files)} files selected; at most {cfg.max_batch_size} per run (MAX_BATCH_SIZE).")
+go = st.button("Enhance", type="primary", disabled=not files or too_many)
 
 
 def _call(f, sku: str | None) -> dict:
@@ -130,11 +133,11 @@ def _render(n: int, item: dict) -> None:
             st.warning(esc(w))
         compliance(res.compliance)
         d1, d2 = st.columns(2)
-        d1.download_button(f"Download enhanced {res.filename}", data=lambda k=res.enhanced_key: svc.read(k),
+        d1.download_button(f"Download enhanced {esc(res.filename)}", data=lambda k=res.enhanced_key: svc.read(k),
                            file_name=res.download_name, mime=res.mime_type,
                            key=f"dl_enh_{n}_{res.database_id}",
                            on_click="ignore", type="primary", width="stretch")
-        d2.download_button(f"Download original {res.filename}", data=lambda k=res.original_key: svc.read(k),
+        d2.download_button(f"Download original {esc(res.filename)}", data=lambda k=res.original_key: svc.read(k),
                            file_name=res.filename,
                            mime=mimetypes.guess_type(res.filename)[0] or "application/octet-stream",
                            key=f"dl_orig_{n}_{res.database_id}", on_click="ignore", width="stretch")

@@ -222,3 +222,28 @@ def test_detail_without_id_offers_the_latest_images(open_page, seeded):
     _ok(at)
     assert at.query_params["id"] == seeded["good"].image_id
     assert "**Enhancements** (1)" in [m.value for m in at.markdown]
+
+
+def test_unreachable_database_is_a_clear_error(open_page, app_env):
+    app_env({"DATABASE_URL": "mysql+pymysql://root@127.0.0.1:1/nowhere"})
+    at = open_page("gallery", timeout=90)
+    _ok(at)
+    assert at.error and "Could not start the service (mysql database" in at.error[0].value
+
+
+def test_batch_limit(open_page, app_env):
+    app_env({"MAX_BATCH_SIZE": "1"})
+    at = open_page("upload")
+    at.file_uploader[0].set_value([("a.jpg", photo_bytes(seed=1), "image/jpeg"),
+                                   ("b.jpg", photo_bytes(seed=2), "image/jpeg")]).run()
+    assert "MAX_BATCH_SIZE" in at.error[0].value
+    assert next(b for b in at.button if b.label == "Enhance").disabled
+
+
+def test_markdown_in_file_names_is_shown_literally(open_page):
+    at = open_page("upload")
+    at.file_uploader[0].set_value([("**bold**_[x](y).jpg", photo_bytes(seed=51), "image/jpeg")]).run()
+    next(b for b in at.button if b.label == "Enhance").click().run()
+    _ok(at)
+    assert at.subheader[0].value.startswith("\\*\\*bold\\*\\*\\_\\[x\\](y).jpg")
+    assert any(b.label == "Download enhanced \\*\\*bold\\*\\*\\_\\[x\\](y).jpg" for b in at.download_button)
