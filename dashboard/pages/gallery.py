@@ -81,7 +81,7 @@ def _zip() -> bytes:
                       lambda k=known[i][0]: svc.read(k)) for i in chosen)
 
 
-e = st.columns(5)
+e = st.columns([3, 2, 2, 2, 2])
 e[0].download_button(f"Download ZIP ({len(chosen)} selected)", data=_zip, file_name="pixel_lab_enhanced.zip",
                      mime="application/zip", disabled=not chosen, on_click="ignore", width="stretch")
 if e[1].button("Clear selection", disabled=not selected, width="stretch"):

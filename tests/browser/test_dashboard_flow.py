@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,18 @@ def test_upload_enhance_download_gallery_detail_approve_export(app_url, page, tm
     assert csv.suggested_filename == "pixel_lab_images.csv"
     csv_text = open(csv.path(), encoding="utf-8").read()
     assert csv_text.splitlines()[0].startswith("id,sku_id,original_filename") and "red shoe.jpg" in csv_text
+
+    # Select both → ZIP of their enhanced files
+    for box in page.locator("[data-testid='stMain'] [data-testid='stCheckbox']").all():
+        box.click()
+        idle(page)
+    zip_button = page.get_by_role("button", name="Download ZIP (2 selected)")
+    expect(zip_button).to_be_enabled()
+    with page.expect_download() as dl:
+        zip_button.click()
+    with zipfile.ZipFile(dl.value.path()) as z:
+        assert sorted(z.namelist()) == ["blue_bag_enhanced.jpg", "red_shoe_enhanced.jpg"]
+        Image.open(io.BytesIO(z.read("red_shoe_enhanced.jpg"))).load()
 
     # Detail page from the gallery; approve the variant
     page.get_by_role("link", name="Open").first.click()
