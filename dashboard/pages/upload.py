@@ -97,6 +97,7 @@ if go and files:
     state.clear_data()
 
 
+@st.fragment  # moving one compare slider reruns only that card
 def _render(n: int, item: dict) -> None:
     res = item.get("result")
     if "error" in item:

@@ -247,3 +247,21 @@ def test_markdown_in_file_names_is_shown_literally(open_page):
     _ok(at)
     assert at.subheader[0].value.startswith("\\*\\*bold\\*\\*\\_\\[x\\](y).jpg")
     assert any(b.label == "Download enhanced \\*\\*bold\\*\\*\\_\\[x\\](y).jpg" for b in at.download_button)
+
+
+def test_enhancement_crash_shows_error_and_keeps_a_failed_row(open_page, monkeypatch):
+    import enhancer.service as svc_mod
+
+    def crash(*a, **k):
+        raise RuntimeError("out of cheese")
+
+    at = open_page("upload")
+    at.file_uploader[0].set_value([("mug.jpg", photo_bytes("coffee", seed=61), "image/jpeg")]).run()
+    with monkeypatch.context() as m:
+        m.setattr(svc_mod, "enhance", crash)
+        next(b for b in at.button if b.label == "Enhance").click().run()
+    _ok(at)
+    assert len(at.error) == 1 and "out of cheese" in at.error[0].value
+    at.switch_page("dashboard/pages/gallery.py").run()
+    assert "**1** image(s) match" in "\n".join(m.value for m in at.markdown)
+    assert any("FAILED" in c.value for c in at.caption)
