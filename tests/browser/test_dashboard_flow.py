@@ -53,6 +53,17 @@ def test_upload_enhance_download_gallery_detail_approve_export(app_url, page, tm
     img = Image.open(io.BytesIO(path.read_bytes()))
     img.load()
     assert img.format == "JPEG" and img.size[0] >= 500
+    slider = page.get_by_role("slider").first  # the compare wipe reruns only its own card
+    slider.focus()
+    for _ in range(3):
+        slider.press("PageDown")
+    idle(page)
+    expect(slider).not_to_have_attribute("aria-valuenow", "50")
+    assert page.locator("[data-testid='stException']").count() == 0
+    slider.press("End")
+    for _ in range(5):
+        slider.press("PageDown")
+    idle(page)
     page.wait_for_timeout(800)
     shot = shots(page, "01_upload_results")
     shots(page, "readme", max_height=1500, path=tmp_path / "upload.png")
