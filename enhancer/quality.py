@@ -169,7 +169,7 @@ def estimate_noise(rgb: np.ndarray) -> float:
     ok[:, :2], ok[:, -2:], ok[-2:] = False, False, False
     if ok.sum() < 64:
         return 0.0
-    flat = ok & (grad <= np.percentile(grad[ok], 40))
+    flat = ok & (grad <= np.percentile(grad[ok], 25))
     resp = np.abs(cv2.filter2D(tile, cv2.CV_32F, _IMMERKAER))
     return float(resp[flat].mean() * np.sqrt(np.pi / 2))
 
