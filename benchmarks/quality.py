@@ -106,6 +106,7 @@ def _nlm_lanczos(im, size):
 
 BASELINES = {
     "autocontrast": _pil(lambda p: ImageOps.autocontrast(p, cutoff=1)),
+    "autocontrast0": _pil(ImageOps.autocontrast),
     "clahe": _clahe,
     "nlmeans": lambda im, size: cv2.fastNlMeansDenoisingColored(im, None, 10, 10, 7, 21),
     "unsharp": _pil(lambda p: p.filter(ImageFilter.UnsharpMask(radius=2, percent=150, threshold=3))),

@@ -24,12 +24,13 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 _CAST_DEAD_ZONE, _SCENE_CAST, _MAX_GAIN = 0.11, 0.45, 1.6
 # Levels: stretch only a clearly compressed range. Clean photos met in
 # practice span at least ~180 levels with a white point above ~200 and a black
-# point below ~40; anything inside that is taken as intended (low-key, pastel).
-_WHITE_MIN, _BLACK_MAX, _MIN_RANGE = 200.0, 40.0, 180.0
+# point below ~40; anything inside that is taken as intended (low-key, pastel,
+# a star field whose few bright points blur below 200).
+_WHITE_MIN, _BLACK_MAX, _MIN_RANGE = 190.0, 40.0, 180.0
 _WHITE_TARGET, _BLACK_TARGET, _MAX_EXPOSURE = 248.0, 4.0, 4.0
 # Midtones: a photo still this dark after levels gets a bounded gamma lift,
 # unless it is mostly black background (night sky, product on black).
-_DARK_MEAN, _MID_TARGET, _MIN_GAMMA, _MAX_BLACK_SHARE = 50.0, 90.0, 0.7, 0.3
+_DARK_MEAN, _MID_TARGET, _MIN_GAMMA, _MAX_BLACK_SHARE = 50.0, 90.0, 0.7, 0.5
 # Local contrast: only corrected photos still this flat (luminance std).
 _FLAT_STD, _CLAHE_BLEND = 32.0, 0.5
 # A curve that moves no value by more than this is not worth applying.
@@ -131,7 +132,8 @@ def midtone_gamma(rgb: np.ndarray) -> float:
     """
     lum = rgb @ _LUMA
     mean = float(lum.mean())
-    if mean >= _DARK_MEAN or float((lum < 16).mean()) >= _MAX_BLACK_SHARE:
+    # Below 32 rather than 0: noise on black, clipped at 0, lifts it to ~10-20.
+    if mean >= _DARK_MEAN or float((lum < 32).mean()) >= _MAX_BLACK_SHARE:
         return 1.0
     return float(max(np.log(_MID_TARGET / 255) / np.log(max(mean, 1.0) / 255), _MIN_GAMMA))
 
