@@ -27,12 +27,12 @@ _CAST_DEAD_ZONE, _SCENE_CAST, _MAX_GAIN = 0.11, 0.45, 1.6
 # point below ~40; anything inside that is taken as intended (low-key, pastel,
 # a star field whose few bright points blur below 200).
 _WHITE_MIN, _BLACK_MAX, _MIN_RANGE = 190.0, 40.0, 180.0
-_WHITE_TARGET, _BLACK_TARGET, _MAX_EXPOSURE = 248.0, 4.0, 4.0
+_MAX_EXPOSURE = 4.0
 # Midtones: a photo still this dark after levels gets a bounded gamma lift,
 # unless it is mostly black background (night sky, product on black).
 _DARK_MEAN, _MID_TARGET, _MIN_GAMMA, _MAX_BLACK_SHARE = 50.0, 90.0, 0.7, 0.5
 # Local contrast: only corrected photos still this flat (luminance std).
-_FLAT_STD, _CLAHE_BLEND = 32.0, 0.5
+_FLAT_STD, _CLAHE_BLEND = 20.0, 0.5
 # A curve that moves no value by more than this is not worth applying.
 _NO_OP_DELTA = 2.0
 
@@ -56,7 +56,7 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
     small = analysis_copy(img, side=_ANALYSIS_SIDE).astype(np.float32)
     # Levels first: an offset (haze, flat contrast) dilutes a cast's colour
     # ratios, so white balance is estimated on the stretched photo.
-    levels = levels_curve(small)
+    levels = levels_curve(small, extremes=_extremes(img))
     stretched = np.interp(small, x, levels)
     gains = white_balance_gains(stretched)
     balanced = np.clip(stretched * gains, 0, 255)
@@ -106,22 +106,54 @@ def white_balance_gains(rgb: np.ndarray) -> np.ndarray:
     return (gains / float(gains @ _LUMA)).astype(np.float32)
 
 
-def levels_curve(rgb: np.ndarray) -> np.ndarray:
-    """A 256-entry levels curve (black and white point), identity when not needed.
+def levels_curve(rgb: np.ndarray, *, extremes: tuple[float, float] | None = None) -> np.ndarray:
+    """A 256-entry levels curve, identity unless the tonal range is compressed.
 
-    The white point uses each pixel's brightest channel so no channel clips;
-    the black point its darkest channel. Both are robust percentiles.
+    Whether to stretch is decided on robust percentiles (white point from
+    each pixel's brightest channel, so no channel clips; black point from its
+    darkest). When stretching, the photo's near-extremes (``extremes``, e.g.
+    from :func:`_extremes`) go to 0 and 255: product photos nearly always hold
+    a true black and a white somewhere, so this inverts a global exposure or
+    contrast loss more exactly than mapping percentiles to guessed targets.
     """
     x = np.arange(256, dtype=np.float32)
     white = float(np.percentile(rgb.max(axis=-1), 99.5))
     black = float(np.percentile(rgb.min(axis=-1), 0.5))
     span = white - black
-    new_white = _WHITE_TARGET if (white < _WHITE_MIN or span < _MIN_RANGE) else white
-    new_white = min(new_white, white * _MAX_EXPOSURE)
-    new_black = _BLACK_TARGET if (black > _BLACK_MAX or span < _MIN_RANGE) else black
-    if new_white - new_black < 1 or span < 1:
+    lo, hi = extremes if extremes is not None else (black, white)
+    stretch_white = white < _WHITE_MIN or span < _MIN_RANGE
+    # Blacks move only when clearly lifted: shifting a deep background by even
+    # a few levels is visible (and SSIM punishes it hard in dark regions).
+    stretch_black = black > _BLACK_MAX
+    if not (stretch_white or stretch_black):
         return x
-    return np.clip((x - black) * (new_white - new_black) / span + new_black, 0, 255)
+    old_white, new_white = (hi, 255.0) if stretch_white else (white, white)
+    # Without a lifted black, exposure is a pure gain (pivot at 0), as in a camera.
+    old_black, new_black = (lo, 0.0) if stretch_black else (0.0, 0.0)
+    if old_white - old_black < 8:
+        return x
+    gain = min((new_white - new_black) / (old_white - old_black), _MAX_EXPOSURE)
+    return np.clip((x - old_black) * gain + new_black, 0, 255)
+
+
+def _extremes(img: np.ndarray) -> tuple[float, float]:
+    """Near-extreme levels (0.01 % tails) of the darkest and brightest channel.
+
+    Taken on a strided (not averaged) full-resolution view so averaging does
+    not pull the extremes in, and a few hot or dead pixels do not count.
+    """
+    step = max(1, int(np.sqrt(img.shape[0] * img.shape[1] / 2_000_000)))
+    view = np.ascontiguousarray(img[::step, ::step])
+    chans = cv2.split(view)
+    mx = cv2.max(cv2.max(chans[0], chans[1]), chans[2])
+    mn = cv2.min(cv2.min(chans[0], chans[1]), chans[2])
+    q = 1e-4
+    return _hist_quantile(mn, q), _hist_quantile(mx, 1 - q)
+
+
+def _hist_quantile(ch: np.ndarray, q: float) -> float:
+    cum = np.cumsum(cv2.calcHist([ch], [0], None, [256], [0, 256]).ravel())
+    return float(np.searchsorted(cum, q * cum[-1]))
 
 
 def midtone_gamma(rgb: np.ndarray) -> float:

@@ -85,14 +85,17 @@ def deblur(img: np.ndarray, *, sigma: float, noise: float = 0.0, iterations: int
     if k > 1.0:
         delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
     t = 1.5 * max(noise - 2.0, 0.0)  # clean photos measure ~1-2 from their own grain
-    if t > 0:
-        delta = np.sign(delta) * np.maximum(np.abs(delta) - t, 0)
-    yf = y.astype(np.float32)
+    if t > 0:  # soft threshold: detail no bigger than the noise stays as it was
+        delta = cv2.subtract(delta, cv2.min(cv2.max(delta, -t), t))
+    # Bound the result to the input's local range plus a small overshoot.
     r = max(1, int(np.ceil(2 * sigma)))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))
     lo, hi = cv2.erode(y, kernel).astype(np.float32), cv2.dilate(y, kernel).astype(np.float32)
-    margin = _OVERSHOOT * (hi - lo)
-    delta = np.clip(yf + delta, lo - margin, hi + margin) - yf
-    out = img.astype(np.int16)
-    out += np.rint(delta).astype(np.int16)[..., None]
-    return np.clip(out, 0, 255).astype(np.uint8)
+    margin = cv2.multiply(cv2.subtract(hi, lo), _OVERSHOOT)
+    yf = y.astype(np.float32)
+    new_y = cv2.min(cv2.max(cv2.add(yf, delta), cv2.subtract(lo, margin)), cv2.add(hi, margin))
+    # Changing Y in YCrCb moves R, G and B by the same amount: hue is kept.
+    ycc = cv2.cvtColor(img, cv2.COLOR_RGB2YCrCb)
+    shifted = cv2.subtract(new_y, yf)
+    ycc[..., 0] = cv2.add(ycc[..., 0], shifted, dtype=cv2.CV_8U)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
