@@ -16,9 +16,9 @@ import numpy as np
 from ..context import Context
 from ..quality import estimate_noise
 
-#: Below this sigma (0-255) a photo is clean: real photos' own grain and JPEG
-#: texture already measure ~1-3. Strength ramps in over _RAMP sigma above it.
-MIN_SIGMA, _RAMP = 4.0, 2.0
+#: Below this sigma (0-255) a photo is clean (clean photos measure 0-2.5;
+#: see estimate_noise). Strength ramps in over _RAMP sigma above it.
+MIN_SIGMA, _RAMP = 3.0, 2.0
 #: Non-local means filtering strength per unit of noise sigma (tuned on
 #: skimage photos with Gaussian noise sigma 5-25: 0.6 luma, 0.8 chroma).
 _H_LUMA, _H_CHROMA = 0.6, 0.8
