@@ -123,15 +123,12 @@ def blur_score(gray: np.ndarray) -> float:
     return float(100.0 * np.exp(-max(w - _SHARP_WIDTH, 0.0) / _WIDTH_SCALE))
 
 
-def blur_sigma(report: QualityReport) -> float:
-    """Gaussian blur sigma (native pixels) implied by a report's blur score.
-
-    Inverts the score's edge-width mapping; 0 for a sharp photo.
-    """
-    w = _SHARP_WIDTH - _WIDTH_SCALE * np.log(max(report.blur_score, 1e-3) / 100.0)
-    sigma = np.sqrt(max(w * w - _SHARP_WIDTH ** 2, 0.0)) / 2.5
-    scale = max(1.0, max(report.width, report.height) / ANALYSIS_SIDE)
-    return float(sigma * scale)
+def width_from_score(score: float) -> float | None:
+    """Invert :func:`blur_score`: the edge width a score stands for (None for 0,
+    which means the image had no edges to measure)."""
+    if score <= 0:
+        return None
+    return _SHARP_WIDTH + _WIDTH_SCALE * float(np.log(100.0 / min(score, 100.0)))
 
 
 def _mosaic(rgb: np.ndarray, *, size: int, n: int) -> np.ndarray:

@@ -12,9 +12,8 @@ import cv2
 import numpy as np
 
 from ..context import Context
-from ..quality import analysis_copy
 
-_ANALYSIS_SIDE = 512
+_ANALYSIS_SIDE = 400
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 # White balance: casts below this (largest per-channel log-ratio) are taken
@@ -53,11 +52,11 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
         The corrected photo, or ``img`` itself when nothing needed fixing.
     """
     x = np.arange(256, dtype=np.float32)
-    small = analysis_copy(img, side=_ANALYSIS_SIDE).astype(np.float32)
+    small = _stats_copy(img)
     # Levels first: an offset (haze, flat contrast) dilutes a cast's colour
     # ratios, so white balance is estimated on the stretched photo.
-    levels = levels_curve(small, extremes=_extremes(img))
-    stretched = np.interp(small, x, levels)
+    levels = levels_curve(small.astype(np.float32), extremes=lambda: _extremes(img))
+    stretched = cv2.LUT(small, np.clip(levels + 0.5, 0, 255).astype(np.uint8)).astype(np.float32)
     gains = white_balance_gains(stretched)
     balanced = np.clip(stretched * gains, 0, 255)
     gamma = midtone_gamma(balanced)
@@ -106,7 +105,7 @@ def white_balance_gains(rgb: np.ndarray) -> np.ndarray:
     return (gains / float(gains @ _LUMA)).astype(np.float32)
 
 
-def levels_curve(rgb: np.ndarray, *, extremes: tuple[float, float] | None = None) -> np.ndarray:
+def levels_curve(rgb: np.ndarray, *, extremes=None) -> np.ndarray:
     """A 256-entry levels curve, identity unless the tonal range is compressed.
 
     Whether to stretch is decided on robust percentiles (white point from
@@ -115,18 +114,22 @@ def levels_curve(rgb: np.ndarray, *, extremes: tuple[float, float] | None = None
     from :func:`_extremes`) go to 0 and 255: product photos nearly always hold
     a true black and a white somewhere, so this inverts a global exposure or
     contrast loss more exactly than mapping percentiles to guessed targets.
+    ``extremes`` is a ``(black, white)`` pair or a callable returning one
+    (called only when a stretch is needed).
     """
     x = np.arange(256, dtype=np.float32)
     white = float(np.percentile(rgb.max(axis=-1), 99.5))
     black = float(np.percentile(rgb.min(axis=-1), 0.5))
     span = white - black
-    lo, hi = extremes if extremes is not None else (black, white)
     stretch_white = white < _WHITE_MIN or span < _MIN_RANGE
     # Blacks move only when clearly lifted: shifting a deep background by even
     # a few levels is visible (and SSIM punishes it hard in dark regions).
     stretch_black = black > _BLACK_MAX
     if not (stretch_white or stretch_black):
         return x
+    if callable(extremes):
+        extremes = extremes()
+    lo, hi = extremes if extremes is not None else (black, white)
     old_white, new_white = (hi, 255.0) if stretch_white else (white, white)
     # Without a lifted black, exposure is a pure gain (pivot at 0), as in a camera.
     old_black, new_black = (lo, 0.0) if stretch_black else (0.0, 0.0)
@@ -134,6 +137,16 @@ def levels_curve(rgb: np.ndarray, *, extremes: tuple[float, float] | None = None
         return x
     gain = min((new_white - new_black) / (old_white - old_black), _MAX_EXPOSURE)
     return np.clip((x - old_black) * gain + new_black, 0, 255)
+
+
+def _stats_copy(img: np.ndarray) -> np.ndarray:
+    """A uint8 copy of at most ~_ANALYSIS_SIDE px (one integer-factor area resize:
+    the fast path in OpenCV); statistics need no exact size."""
+    h, w = img.shape[:2]
+    k = int(np.ceil(max(h, w) / _ANALYSIS_SIDE))
+    if k <= 1:
+        return img
+    return cv2.resize(img, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
 
 
 def _extremes(img: np.ndarray) -> tuple[float, float]:
