@@ -59,17 +59,17 @@ def denoise_rgb(img: np.ndarray, *, sigma: float) -> np.ndarray:
     """Denoise an RGB uint8 photo whose noise sigma (0-255, per channel) is known."""
     h, w = img.shape[:2]
     ycc = cv2.cvtColor(img, cv2.COLOR_RGB2YCrCb)
-    # Noise in Y is ~0.67 sigma for independent channel noise, but NLM's h
-    # was tuned against the per-channel sigma directly.
-    f = min(1.0, np.sqrt(_NLM_PIXELS / (h * w)))
-    y = ycc[..., 0].copy()
+    y, cr, cb = cv2.split(ycc)
+    del ycc
+    # NLM's h was tuned against the per-channel sigma directly (noise in Y is
+    # ~0.67 of it for independent channel noise).
+    f = min(1.0, float(np.sqrt(_NLM_PIXELS / (h * w))))
     if f >= 1.0:
-        y_out = cv2.fastNlMeansDenoising(y, None, float(_H_LUMA * sigma), 7, 21)
+        y = cv2.fastNlMeansDenoising(y, None, float(_H_LUMA * sigma), 7, 21)
     else:
-        y_out = _two_band_luma(y, f=f, sigma=sigma)
-    ycc[..., 1:] = _chroma(ycc, f=0.5 * f, sigma=sigma)
-    ycc[..., 0] = y_out
-    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
+        y = _two_band_luma(y, f=f, sigma=sigma)
+    cr, cb = (_chroma(c, f=0.5 * f, sigma=sigma) for c in (cr, cb))
+    return cv2.cvtColor(cv2.merge([y, cr, cb]), cv2.COLOR_YCrCb2RGB)
 
 
 def _small_size(shape: tuple[int, ...], f: float) -> tuple[int, int]:
@@ -77,25 +77,35 @@ def _small_size(shape: tuple[int, ...], f: float) -> tuple[int, int]:
 
 
 def _two_band_luma(y: np.ndarray, *, f: float, sigma: float) -> np.ndarray:
+    """NLM on a downscaled copy for the coarse band, local Wiener for the fine.
+
+    Written with in-place OpenCV calls: at 12 MP each float plane is 48 MB.
+    """
     size = (y.shape[1], y.shape[0])
     small = cv2.resize(y, _small_size(y.shape, f), interpolation=cv2.INTER_AREA)
     # Area downscaling by f averages 1/f^2 pixels: noise falls by f.
     small_dn = cv2.fastNlMeansDenoising(small, None, float(_H_LUMA * sigma * f), 7, 21)
-    yf = y.astype(np.float32)
-    low = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    base = cv2.resize(small_dn, size, interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    detail = yf - low
+    low = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
+    detail = cv2.subtract(y, low, dtype=cv2.CV_32F)
+    del low
     # Local Wiener shrinkage: keep the part of the fine band whose local
-    # energy stands above the noise (edges, texture), drop the rest.
+    # energy stands above the noise (edges, texture), drop the rest:
+    # gain = max(0, 1 - noise_var / local_energy).
     noise_var = (0.67 * sigma) ** 2
-    energy = cv2.blur(detail * detail, (5, 5))
-    gain = np.maximum(energy - noise_var, 0) / (energy + 1e-6)
-    return np.clip(base + detail * gain + 0.5, 0, 255).astype(np.uint8)
+    energy = cv2.multiply(detail, detail)
+    cv2.blur(energy, (5, 5), dst=energy)
+    cv2.add(energy, 1e-6, dst=energy)
+    cv2.divide(noise_var, energy, dst=energy)
+    cv2.subtract(1.0, energy, dst=energy)
+    cv2.max(energy, 0.0, dst=energy)
+    cv2.multiply(detail, energy, dst=detail)
+    del energy
+    base = cv2.resize(small_dn, size, interpolation=cv2.INTER_LINEAR)
+    return cv2.add(base, detail, dtype=cv2.CV_8U)
 
 
-def _chroma(ycc: np.ndarray, *, f: float, sigma: float) -> np.ndarray:
-    size = (ycc.shape[1], ycc.shape[0])
-    c = cv2.resize(ycc[..., 1:], _small_size(ycc.shape, f), interpolation=cv2.INTER_AREA)
-    out = [cv2.fastNlMeansDenoising(np.ascontiguousarray(c[..., i]), None,
-                                    float(_H_CHROMA * sigma * f), 5, 11) for i in range(2)]
-    return cv2.resize(np.dstack(out), size, interpolation=cv2.INTER_LINEAR)
+def _chroma(c: np.ndarray, *, f: float, sigma: float) -> np.ndarray:
+    size = (c.shape[1], c.shape[0])
+    small = cv2.resize(c, _small_size(c.shape, f), interpolation=cv2.INTER_AREA)
+    small = cv2.fastNlMeansDenoising(small, None, float(_H_CHROMA * sigma * f), 5, 11)
+    return cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
