@@ -5,6 +5,7 @@ Run from the repository root::
     python3 -m benchmarks.speed              # all modes, median of 3 runs
     python3 -m benchmarks.speed --runs 5 --mode AUTO
     python3 -m benchmarks.speed --degraded   # dark + noisy: every step works
+    python3 -m benchmarks.speed --steps      # assess and each step alone
 
 The photo is ``skimage.data.astronaut`` resized to 4000x3000 with mild seeded
 sensor noise, encoded as JPEG q90 (what a phone uploads). Each mode runs in
@@ -64,6 +65,41 @@ def _child(mode: str, runs: int, path: str) -> None:
                       "peak_mib": peak, "steps": list(steps)}))
 
 
+def time_steps(runs: int) -> None:
+    """Time assess and each enhancement step alone (no decode/encode), in-process.
+
+    Separates the steps' cost from the pipeline's fixed decode/encode cost.
+    """
+    from enhancer.context import Context, Options
+    from enhancer.imageio import Decoded, decode
+    from enhancer.quality import assess_decoded
+    from enhancer.steps.denoise import denoise
+    from enhancer.steps.light import light_correction
+    from enhancer.steps.sharpen import sharpen
+    from enhancer.steps.upscale import upscale
+
+    print(f"steps alone on 12 MP, median of {runs} (ms; '-' = step returned early)")
+    print(f"{'photo':12} {'assess':>7} {'denoise':>8} {'light':>7} {'sharpen':>8} {'upscale':>8}")
+    for kind, data in (("clean, soft", make_photo()), ("dark+noisy", make_photo(noise=12.0, gain=0.5))):
+        rgb = decode(data).rgb
+        rep = assess_decoded(Decoded(rgb, None, "JPEG"), size_bytes=len(data))
+        ctx = Context(report=rep, options=Options(upscale_target=6000))
+        cells = [_median_ms(lambda: assess_decoded(Decoded(rgb, None, "JPEG"), size_bytes=1), runs)]
+        for step in (denoise, light_correction, sharpen, upscale):
+            ms = _median_ms(lambda: step(rgb, ctx), runs)
+            cells.append(f"{ms:.0f}" if step(rgb, ctx) is not rgb else f"{ms:.0f}-")
+        print(f"{kind:12} {cells[0]:7.0f} " + " ".join(f"{c:>8}" for c in cells[1:]))
+
+
+def _median_ms(fn, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
 def _peak_mib() -> float:
     """Peak resident memory of this process image (VmHWM; unlike ru_maxrss it
     does not include the parent's memory at fork)."""
@@ -83,11 +119,15 @@ def main(argv=None) -> int:
     ap.add_argument("--mode", action="append", help="mode(s) to time (default: all)")
     ap.add_argument("--degraded", action="store_true",
                     help="dark (x0.5) and noisy (sigma 12) photo, so every step does its work")
+    ap.add_argument("--steps", action="store_true", help="time assess and each step alone")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--photo", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         _child(args.child, args.runs, args.photo)
+        return 0
+    if args.steps:
+        time_steps(args.runs)
         return 0
     modes = args.mode or ["assess", *MODES]
     # Made here, not in the children, so their peak memory is enhance()'s own.
