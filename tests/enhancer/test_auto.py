@@ -5,7 +5,7 @@ import pytest
 
 import enhancer
 from enhancer.imageio import decode
-from _photos import add_noise, check, photo, png, product, ssim, psnr, u8
+from tests.enhancer._photos import add_noise, check, photo, png, product, ssim, psnr, u8
 
 
 def _enhance(img, mode, **kw):

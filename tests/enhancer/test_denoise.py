@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from enhancer.steps.denoise import denoise
-from _photos import add_noise, check, ctx_for, photo, psnr, ssim
+from tests.enhancer._photos import add_noise, check, ctx_for, photo, psnr, ssim
 
 
 @pytest.mark.parametrize("sigma", [8, 20])

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from enhancer.steps.light import light_correction
-from _photos import check, ctx_for, photo, product, psnr, ssim, u8
+from tests.enhancer._photos import check, ctx_for, photo, product, psnr, ssim, u8
 
 
 def _run(img):

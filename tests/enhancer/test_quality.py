@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from enhancer import InvalidImageError, assess
-from _photos import add_noise, photo, png, product, u8
+from tests.enhancer._photos import add_noise, photo, png, product, u8
 
 
 def test_report_fields_and_ranges():

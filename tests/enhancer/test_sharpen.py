@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from enhancer.steps.sharpen import deblur, sharpen
-from _photos import add_noise, check, ctx_for, photo, ssim
+from tests.enhancer._photos import add_noise, check, ctx_for, photo, ssim
 
 
 @pytest.mark.parametrize("sigma", [1.5, 2.5])

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from enhancer.steps.upscale import MAX_SIDE, upscale, upscale_if_small
-from _photos import check, ctx_for, photo, ssim
+from tests.enhancer._photos import check, ctx_for, photo, ssim
 
 
 def test_reaches_target_longest_side():
