@@ -287,7 +287,7 @@ def encode(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str = "JPEG
         img.save(buf, "JPEG", quality=int(quality), optimize=not fast, progressive=not fast,
                  subsampling=sub)
     elif fmt == "WEBP":
-        img.save(buf, "WEBP", quality=int(quality), method=0 if fast else 4)
+        img.save(buf, "WEBP", quality=float(quality), method=0 if fast else 2)
     elif fmt == "PNG":
         if palette:
             img = img.quantize(colors=int(palette), method=Image.Quantize.FASTOCTREE
