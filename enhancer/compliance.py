@@ -54,6 +54,8 @@ def evaluate(rgb: np.ndarray, alpha: np.ndarray | None, profile: Profile | str, 
     JPEG output is judged as it will look: transparent pixels on white.
     """
     prof = get_profile(profile)
+    if alpha is not None and alpha.min() >= 250:
+        alpha = None  # an opaque alpha channel says nothing about where the product is
     h, w = rgb.shape[:2]
     rules: list[RuleResult] = []
     if prof.aspect:

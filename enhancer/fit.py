@@ -249,7 +249,17 @@ def _raise_to_floor(fitted: Fitted, coder: _Coder, target: int | None, floor: in
         best = Fitted(data, fitted.width, fitted.height, fitted.format, round(q), True,
                       fitted.encodes + coder.full_encodes, floor_met=len(data) >= floor, scaled=fitted.scaled)
         if len(data) >= floor:
-            break
+            return best
+    if coder.fmt == "JPEG" and len(best.data) < floor:
+        # last resort for a flat image: plain Huffman tables instead of
+        # optimised ones cost ~5-10 % more bytes for the same pixels
+        buf = io.BytesIO()
+        coder.pil.save(buf, "JPEG", qtables=_qtables(100.0), subsampling=0, optimize=False)
+        coder.full_encodes += 1
+        data = buf.getvalue()
+        if len(data) > len(best.data) and (target is None or len(data) <= target):
+            best = Fitted(data, fitted.width, fitted.height, "JPEG", 100, True,
+                          fitted.encodes + coder.full_encodes, floor_met=len(data) >= floor, scaled=fitted.scaled)
     return best
 
 

@@ -27,7 +27,8 @@ from ..context import Context
 WORK_SIDE = 640
 RING = 0.03          # border ring used for the background model (share of the side)
 GRABCUT_ITERS = 3
-MIN_COMPONENT = 0.12  # components smaller than this share of the largest are specks
+MIN_COMPONENT = 0.12  # components at least this share of the largest are kept
+MIN_PART = 0.003      # smaller ones down to this share are kept when confidently foreground
 
 
 def remove_background(img: np.ndarray, ctx: Context) -> np.ndarray:
@@ -108,16 +109,19 @@ def _segment(small: np.ndarray, model: np.ndarray) -> np.ndarray | None:
     k_noise = max(0.008, 1.4826 * float(np.median(np.abs(k[ring] - np.median(k[ring])))))
     a_noise = max(0.004, 1.4826 * float(np.median(ang[ring])))
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    # high-pass energy, not the gradient: soft shadows have gradients but no detail
-    texture = cv2.GaussianBlur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 2.0)), (0, 0), 1.5)
-    textured = texture > max(4 * float(np.median(texture[ring])), 2.5)
+    textured = _textured(grey, ring, 2.0, 1.5)  # wide: smooth-ish product areas count as detail
+    fine = _textured(grey, ring, 1.0, 1.0)      # narrow: a shadow touching the product edge stays smooth
 
     a_hi, a_lo = max(0.09, 9 * a_noise), max(0.03, 4 * a_noise)
     k_lo = 3 * k_noise + 0.01
-    shadow = (k > 0.5) & (k < 1 - k_lo) & (ang < a_lo) & ~textured
+    shadow_colour = (k > 0.5) & (k < 1 - k_lo) & (ang < a_lo)
+    shadow = shadow_colour & ~textured
+    # shadow-coloured and smooth at the fine scale, detailed only at the wide
+    # one: the shadow just next to the product's edge. Left for GrabCut to judge.
+    fringe = shadow_colour & textured & ~fine
     brighter = k > 1 + max(0.04, 5 * k_noise)
-    sure_fg = (ang > a_hi) | (k < 0.35) | brighter | (textured & ((np.abs(1 - k) > 0.08) | (ang > a_lo)))
-    maybe_fg = (ang > a_lo) | (k < 0.5) | (k > 1 + k_lo) | textured
+    sure_fg = (ang > a_hi) | (k < 0.35) | brighter | (textured & ~fringe & ((np.abs(1 - k) > 0.08) | (ang > a_lo)))
+    maybe_fg = ((ang > a_lo) | (k < 0.5) | (k > 1 + k_lo) | textured) & ~fringe
     sure_bg = ((np.abs(1 - k) < k_lo) & (ang < a_lo) & ~textured) | shadow
     strength = np.maximum(ang / a_lo, np.where(shadow, 0.0, np.abs(1 - k) / k_lo))
 
@@ -133,10 +137,16 @@ def _segment(small: np.ndarray, model: np.ndarray) -> np.ndarray | None:
     _grabcut_roi(small, gc)
     mask = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
-    mask = _main_components(mask)
+    mask = _main_components(mask, sure_fg)
     if mask is None:
         return None
     return _fill_holes(mask, strength)
+
+
+def _textured(grey: np.ndarray, ring: np.ndarray, s_hp: float, s_avg: float) -> np.ndarray:
+    """High-pass energy, not the gradient: soft shadows have gradients but no detail."""
+    texture = cv2.GaussianBlur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), s_hp)), (0, 0), s_avg)
+    return texture > max(4 * float(np.median(texture[ring])), 2.5)
 
 
 def _grabcut_roi(small: np.ndarray, gc: np.ndarray) -> None:
@@ -165,12 +175,17 @@ def _grabcut_roi(small: np.ndarray, gc: np.ndarray) -> None:
     gc[y0:y1, x0:x1] = roi_gc
 
 
-def _main_components(mask: np.ndarray) -> np.ndarray | None:
+def _main_components(mask: np.ndarray, sure_fg: np.ndarray) -> np.ndarray | None:
+    """Keep the product's parts: big components, and small ones (a bag's handle,
+    a second earring) only when they are mostly confident foreground."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return None
     areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = np.flatnonzero(areas >= MIN_COMPONENT * areas.max()) + 1
+    sure = np.bincount(labels.ravel(), weights=sure_fg.ravel(), minlength=n)[1:]
+    big = areas >= MIN_COMPONENT * areas.max()
+    confident = (areas >= MIN_PART * areas.max()) & (sure >= 0.3 * areas)
+    keep = np.flatnonzero(big | confident) + 1
     return np.isin(labels, keep)
 
 
@@ -206,18 +221,14 @@ def _upsample_matte(mask: np.ndarray, img: np.ndarray, small: np.ndarray) -> np.
     band = cv2.dilate(((soft > 0.01) & (soft < 0.99)).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     b = np.where(band, b, soft)
     a = np.where(band, a, 0.0).astype(np.float32)
+    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    b = (b * 255.0).astype(np.float32)
     if (h, w) != mask.shape:
         a = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
-        b = cv2.resize(b.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-        guide = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        guide *= 1.0 / 255.0
-    alpha = a
-    alpha *= guide
-    alpha += b
-    alpha *= 255.0
-    alpha += 0.5
-    np.clip(alpha, 0, 255, out=alpha)
-    return alpha.astype(np.uint8)
+        b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
+    # alpha*255 = a * gray + b*255, in OpenCV ops: no float64 or extra copies at 12 MP
+    alpha = cv2.add(cv2.multiply(gray, a, dtype=cv2.CV_32F), b)
+    return cv2.convertScaleAbs(cv2.max(alpha, 0.0))
 
 
 def _guided_coefficients(guide: np.ndarray, src: np.ndarray, *, r: int, eps: float):
