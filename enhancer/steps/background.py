@@ -27,6 +27,7 @@ from ..context import Context
 WORK_SIDE = 640
 RING = 0.03          # border ring used for the background model (share of the side)
 GRABCUT_ITERS = 3
+SHARP_EDGE = 50.0     # Sobel magnitude along a region's border that marks a crisp edge, not a shadow
 MIN_COMPONENT = 0.12  # components at least this share of the largest are kept
 MIN_PART = 0.003      # smaller ones down to this share are kept when confidently foreground
 
@@ -116,12 +117,15 @@ def _segment(small: np.ndarray, model: np.ndarray) -> np.ndarray | None:
     k_lo = 3 * k_noise + 0.01
     shadow_colour = (k > 0.5) & (k < 1 - k_lo) & (ang < a_lo)
     shadow = shadow_colour & ~textured
+    plain = (np.abs(1 - k) < k_lo) & (ang < a_lo)  # background-coloured, detail or not
+    crisp = _sharp_bounded(shadow, plain, grey)
+    shadow &= ~crisp
     # shadow-coloured and smooth at the fine scale, detailed only at the wide
     # one: the shadow just next to the product's edge. Left for GrabCut to judge.
     fringe = shadow_colour & textured & ~fine
     brighter = k > 1 + max(0.04, 5 * k_noise)
     sure_fg = (ang > a_hi) | (k < 0.35) | brighter | (textured & ~fringe & ((np.abs(1 - k) > 0.08) | (ang > a_lo)))
-    maybe_fg = ((ang > a_lo) | (k < 0.5) | (k > 1 + k_lo) | textured) & ~fringe
+    maybe_fg = (((ang > a_lo) | (k < 0.5) | (k > 1 + k_lo) | textured) & ~fringe) | crisp
     sure_bg = ((np.abs(1 - k) < k_lo) & (ang < a_lo) & ~textured) | shadow
     strength = np.maximum(ang / a_lo, np.where(shadow, 0.0, np.abs(1 - k) / k_lo))
 
@@ -141,6 +145,34 @@ def _segment(small: np.ndarray, model: np.ndarray) -> np.ndarray | None:
     if mask is None:
         return None
     return _fill_holes(mask, strength)
+
+
+def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    """Shadow-coloured regions whose border with the plain background is a sharp step.
+
+    A cast shadow fades into the background over many pixels; a smooth grey
+    part of the product (a sky in a print, a matte panel) meets it at a
+    crisp edge. Judged per region from the gradient along that border.
+    """
+    grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+    # crisp edges split regions: a product part and its own shadow touch, but along an edge
+    cuts = cv2.dilate((grad > SHARP_EDGE / 2).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    n, labels = cv2.connectedComponents((cand & ~cuts).astype(np.uint8), connectivity=4)
+    if n <= 1:
+        return np.zeros_like(cand)
+    # reach across the cut band (edge pixels are neither region nor plain background)
+    near = cv2.dilate(labels.astype(np.uint16), np.ones((9, 9), np.uint8)).astype(np.int32)
+    border = plain & (near > 0)
+    # the step is at most 2 px away from where "plain" starts: take the max gradient nearby
+    grad_near = cv2.dilate(grad, np.ones((7, 7), np.uint8))
+    counts = np.bincount(near[border], minlength=n).astype(np.float64)
+    sums = np.bincount(near[border], weights=grad_near[border], minlength=n)
+    mean = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+    sharp = (mean > SHARP_EDGE) & (counts >= 8)
+    sharp[0] = False
+    out = sharp[labels]
+    # give back the cut pixels that sit between a sharp region and the rest
+    return out | (cand & cuts & cv2.dilate(out.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool))
 
 
 def _textured(grey: np.ndarray, ring: np.ndarray, s_hp: float, s_avg: float) -> np.ndarray:
