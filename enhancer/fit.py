@@ -39,6 +39,8 @@ GOOD = 0.93           # stop searching once this full: a margin over FILL, not w
 AIM = 0.965           # first guesses aim a little under the target
 MAX_FULL_ENCODES = 6  # per scale
 MIN_SIDE = 16
+# sample qualities for the size curve: denser where the curve bends (high q)
+_GRID = np.array([25.0, 40.0, 55.0, 70.0, 80.0, 88.0, 94.0, 100.0])
 
 # IJG (Annex K) base tables, natural order; scaled like libjpeg's jpeg_quality_scaling
 _LUMA = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
@@ -84,7 +86,7 @@ class _Coder:
         self.sample = self.pil if sample_rgb is rgb else to_pil(sample_rgb, sample_alpha)
         self.ratio = (rgb.shape[0] * rgb.shape[1]) / (self.sample.size[0] * self.sample.size[1])
         self.exact = self.sample is self.pil
-        self._memo: dict[float, int] = {}
+        self._memo: dict = {}
         self.full_encodes = 0
 
     def _save(self, img: Image.Image, q: float, *, fast: bool) -> bytes:
@@ -101,11 +103,23 @@ class _Coder:
     _sub = True  # 4:2:0 throughout a size search keeps the curve continuous
 
     def predict(self, q: float) -> float:
-        """Predicted full-size bytes at ``q`` before calibration."""
-        key = round(q * 4) / 4
+        """Predicted full-size bytes at ``q`` before calibration.
+
+        The sample is encoded once per grid quality; between grid points
+        log(size) is interpolated, which is smooth enough that the
+        calibration factor absorbs the rest.
+        """
+        return float(np.exp(np.interp(q, _GRID, self._curve()))) * self.ratio
+
+    def predict_one(self, q: float) -> float:
+        """Predicted full-size bytes at exactly ``q`` (one sample encode)."""
+        return len(self._save(self.sample, q, fast=True)) * self.ratio
+
+    def _curve(self) -> np.ndarray:
+        key = (-1.0, self._sub)
         if key not in self._memo:
-            self._memo[key] = len(self._save(self.sample, key, fast=True))
-        return self._memo[key] * self.ratio
+            self._memo[key] = np.log([len(self._save(self.sample, g, fast=True)) for g in _GRID])
+        return self._memo[key]
 
     def full(self, q: float) -> bytes:
         self.full_encodes += 1
@@ -204,7 +218,7 @@ def _lossy(rgb, alpha, fmt, target, floor) -> Fitted:
         coder = _Coder(rgb, alpha, fmt)
         hq = DEFAULT_QUALITY[fmt]
         coder._sub = False
-        hq_pred = coder.predict(hq) * (1.0 if coder.exact or fmt != "JPEG" else 0.93)
+        hq_pred = coder.predict_one(hq) * (1.0 if coder.exact or fmt != "JPEG" else 0.93)
         if hq_pred <= 0.85 * target:
             data = coder.full(hq)  # the high-quality encode fits: no fill requirement
             if len(data) <= target:
@@ -212,7 +226,6 @@ def _lossy(rgb, alpha, fmt, target, floor) -> Fitted:
                                 encodes + coder.full_encodes, scaled=scaled)
                 return _raise_to_floor(fitted, coder, target, floor) if floor else fitted
         coder._sub = True
-        coder._memo.clear()
         best, calib = _search(coder, target, qmin, qmax, None)
         encodes += coder.full_encodes
         if best is not None:
