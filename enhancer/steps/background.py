@@ -27,6 +27,7 @@ from ..context import Context
 WORK_SIDE = 640
 RING = 0.03          # border ring used for the background model (share of the side)
 GRABCUT_ITERS = 3
+FLAT_K = 0.035        # std of the brightness ratio inside a flat product part (a shadow spreads more)
 SHARP_EDGE = 50.0     # Sobel magnitude along a region's border that marks a crisp edge, not a shadow
 MIN_COMPONENT = 0.12  # components at least this share of the largest are kept
 MIN_PART = 0.003      # smaller ones down to this share are kept when confidently foreground
@@ -118,7 +119,7 @@ def _segment(small: np.ndarray, model: np.ndarray) -> np.ndarray | None:
     shadow_colour = (k > 0.5) & (k < 1 - k_lo) & (ang < a_lo)
     shadow = shadow_colour & ~textured
     plain = (np.abs(1 - k) < k_lo) & (ang < a_lo)  # background-coloured, detail or not
-    crisp = _sharp_bounded(shadow, plain, grey)
+    crisp = _sharp_bounded(shadow, plain, grey, k)
     shadow &= ~crisp
     # shadow-coloured and smooth at the fine scale, detailed only at the wide
     # one: the shadow just next to the product's edge. Left for GrabCut to judge.
@@ -147,7 +148,7 @@ def _segment(small: np.ndarray, model: np.ndarray) -> np.ndarray | None:
     return _fill_holes(mask, strength)
 
 
-def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray) -> np.ndarray:
+def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Shadow-coloured regions whose border with the plain background is a sharp step.
 
     A cast shadow fades into the background over many pixels; a smooth grey
@@ -168,7 +169,12 @@ def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray) -> np.
     counts = np.bincount(near[border], minlength=n).astype(np.float64)
     sums = np.bincount(near[border], weights=grad_near[border], minlength=n)
     mean = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
-    sharp = (mean > SHARP_EDGE) & (counts >= 8)
+    # ... and is evenly lit: a cast shadow deepens toward the product, so its k spreads
+    area = np.bincount(labels.ravel(), minlength=n).astype(np.float64)
+    k1 = np.bincount(labels.ravel(), weights=k.ravel(), minlength=n) / np.maximum(area, 1)
+    k2 = np.bincount(labels.ravel(), weights=(k * k).ravel(), minlength=n) / np.maximum(area, 1)
+    spread = np.sqrt(np.maximum(k2 - k1 * k1, 0))
+    sharp = (mean > SHARP_EDGE) & (counts >= 8) & (spread < FLAT_K)
     sharp[0] = False
     out = sharp[labels]
     # give back the cut pixels that sit between a sharp region and the rest
