@@ -92,14 +92,16 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
             img = out
 
     target, floor = _byte_window(target_size_kb, prof)
+    if target is None and mode is Mode.OPTIMIZE and dec.format == fmt:
+        target = len(data)  # optimising must never make the file bigger than the upload
     fitted = fit_to_size(img, ctx.alpha, fmt=fmt, target_bytes=target, floor_bytes=floor)
     if (fitted.width, fitted.height) != (img.shape[1], img.shape[0]):
-        ctx.notes.append(f"Downscaled to {fitted.width}x{fitted.height} to fit {target // 1024} KB.")
+        ctx.notes.append(f"Downscaled to {fitted.width}x{fitted.height} to fit {target / 1024:.0f} KB.")
         img = cv2.resize(img, (fitted.width, fitted.height), interpolation=cv2.INTER_AREA)
         if ctx.alpha is not None:
             ctx.alpha = cv2.resize(ctx.alpha, (fitted.width, fitted.height), interpolation=cv2.INTER_AREA)
     if not fitted.target_met:
-        ctx.notes.append(f"Could not reach {target // 1024} KB even at a small size; "
+        ctx.notes.append(f"Could not reach {target / 1024:.0f} KB even at a small size; "
                          "this is the smallest result. Raise target_size_kb.")
     if floor and not fitted.floor_met:
         ctx.notes.append(f"The {prof.name} minimum of {prof.min_kb} KB was not reached: "

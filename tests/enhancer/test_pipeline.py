@@ -88,3 +88,11 @@ def test_bad_arguments_say_how_to_fix(kwargs, match):
 def test_modes_accept_any_case_and_jpg_alias():
     res = enhance(PHOTO_JPEG, "optimize", output_format="jpg")
     assert res.mode is Mode.OPTIMIZE and res.format == "JPEG" and res.mime_type == "image/jpeg"
+
+
+def test_optimize_never_grows_the_upload():
+    data = to_bytes(PHOTO, "JPEG", quality=80)
+    res = enhance(data, "OPTIMIZE")
+    assert res.size_bytes <= len(data)
+    out = np.asarray(Image.open(io.BytesIO(res.data)).convert("RGB"))
+    assert ssim(PHOTO, out) > 0.9
