@@ -17,8 +17,8 @@ result is upscaled back, so downscaling is penalised). Targets: never over,
 SSIM >= ImageMagick's, time <= 0.7x ImageMagick's.
 
 Mode timing: each mode runs in a fresh process (second, warm run timed);
-peak memory is the process's peak RSS (``resource.getrusage``) minus the
-RSS right after imports and reading the input, i.e. what the call added.
+peak memory is the process's peak RSS (VmHWM from /proc) minus the peak
+right after imports and reading the input, i.e. what the call added.
 """
 from __future__ import annotations
 
@@ -113,7 +113,11 @@ import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from enhancer import enhance
 data = open({path!r}, "rb").read()
-def rss(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss():  # VmHWM: this process image's peak; ru_maxrss would carry the parent's over fork+exec
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 base = rss()
 enhance(data, {mode!r}, output_format={fmt!r})
 peak1 = rss()

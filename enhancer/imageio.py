@@ -293,7 +293,10 @@ def encode(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str = "JPEG
             img = img.quantize(colors=int(palette), method=Image.Quantize.FASTOCTREE
                                if alpha is not None else Image.Quantize.MEDIANCUT,
                                dither=Image.Dither.FLOYDSTEINBERG)
-        img.save(buf, "PNG", compress_level=1 if fast else 6)
+        px = rgb.shape[0] * rgb.shape[1]
+        # zlib is single-threaded: level 6 costs ~1.6 s on 12 MP, level 1 ~0.5 s for ~30 % more bytes
+        level = 1 if fast or px > 6_000_000 else 3 if px > 2_000_000 else 6
+        img.save(buf, "PNG", compress_level=level)
     else:
         raise ValueError(f"unsupported output format {fmt!r}; use JPEG, PNG or WEBP")
     return buf.getvalue()
