@@ -35,7 +35,8 @@ DEFAULT_QUALITY = {"JPEG": 92.0, "WEBP": 90.0}
 MIN_QUALITY = {"JPEG": 35.0, "WEBP": 30.0}   # below this, downscaling looks better than blocking
 MAX_QUALITY = 100.0
 FILL = 0.90           # when the target binds, the result fills at least this much of it
-GOOD = 0.93           # stop searching once this full: a margin over FILL, not worth another encode
+GOOD = 0.965          # stop searching once this full: a margin over FILL, not worth another encode
+CALIB = 0.90          # optimised progressive full image vs fast-encoded tile mosaic, before measuring
 AIM = 0.965           # first guesses aim a little under the target
 MAX_FULL_ENCODES = 6  # per scale
 MIN_SIDE = 16
@@ -144,7 +145,7 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float,
             best: tuple[int, float, bytes] | None) -> tuple[tuple[int, float, bytes] | None, float]:
     """Highest quality whose full encode fits ``target``; returns (best, calibration)."""
     # optimised/progressive JPEG is ~7 % smaller than the fast sample
-    calib = 1.0 if coder.exact or coder.fmt != "JPEG" else 0.93
+    calib = 1.0 if coder.exact or coder.fmt != "JPEG" else CALIB
     lo, hi = qmin, qmax + 0.01  # lo: known (or assumed) to fit; hi: known not to fit
     tried: set[float] = set()
     over: tuple[int, float] | None = None  # smallest encode known to be too big
@@ -163,7 +164,13 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float,
 
     goal = AIM * target
     for _ in range(MAX_FULL_ENCODES):
-        q = round(solve(goal), 2)
+        if best is not None and over is not None:
+            # bracketed by two real encodes: interpolate log(size) between them (secant)
+            (s0, q0), (s1, q1) = best[:2], over
+            t = (np.log(goal) - np.log(s0)) / max(1e-9, np.log(s1) - np.log(s0))
+            q = round(q0 + min(max(t, 0.1), 0.9) * (q1 - q0), 2)
+        else:
+            q = round(solve(goal), 2)
         if any(abs(q - t) < 0.2 for t in tried) or not (lo <= q < hi):
             q = round((lo + min(hi, qmax)) / 2, 2)  # the curve is stuck: fall back to bisection
             if any(abs(q - t) < 0.1 for t in tried):
@@ -171,6 +178,8 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float,
         tried.add(q)
         data = coder.full(q)
         size = len(data)
+        if size > target and (over is None or size < over[0]):
+            over = (size, q)
         if size <= target:
             if best is None or size > best[0]:
                 best = (size, q, data)
@@ -183,10 +192,9 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float,
             break
         if hi - lo < 0.3:
             break
-        over = (size, q) if size > target and (over is None or size < over[0]) else over
         calib = size / max(1.0, coder.predict(q))
         # aim nearer the target once calibrated; a miss only costs one more encode
-        goal = (0.985 if size <= target else 0.97) * target
+        goal = (0.988 if size <= target else 0.978) * target
     if best is not None and best[0] < FILL * target and over is not None:
         best = _shrink_a_little(coder, target, best, over)
     return best, calib
@@ -218,7 +226,7 @@ def _lossy(rgb, alpha, fmt, target, floor) -> Fitted:
         coder = _Coder(rgb, alpha, fmt)
         hq = DEFAULT_QUALITY[fmt]
         coder._sub = False
-        hq_pred = coder.predict_one(hq) * (1.0 if coder.exact or fmt != "JPEG" else 0.93)
+        hq_pred = coder.predict_one(hq) * (1.0 if coder.exact or fmt != "JPEG" else CALIB)
         if hq_pred <= 0.85 * target:
             data = coder.full(hq)  # the high-quality encode fits: no fill requirement
             if len(data) <= target:
