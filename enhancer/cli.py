@@ -10,7 +10,6 @@ import logging
 import sys
 from pathlib import Path
 
-from . import __name__ as _pkg  # noqa: F401
 from .app import build_service, run_checks
 from .config import load_settings
 from .errors import ConfigError, EnhancerError, InvalidImageError, NotFoundError

@@ -542,7 +542,7 @@ class ImageService:
 
     def _result_from_row(self, img: ProductImage, h: EnhancementHistory) -> UploadResult:
         qm, sm = h.quality_metadata or {}, h.size_metadata or {}
-        before, after = qm.get("before") or {}, qm.get("after") or {}
+        before = qm.get("before") or {}
         return UploadResult(
             success=True, image_id=img.id, database_id=h.id, sku_id=img.sku_id, filename=img.original_filename,
             original_url=img.image_url, enhanced_url=h.enhanced_https_url, original_key=img.original_key,

@@ -8,13 +8,12 @@ swap them by name.
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import ConfigError, InvalidImageError
+from ..errors import InvalidImageError
 from ..types import MIME_TYPES
 
 
@@ -68,38 +67,6 @@ class AIConfig:
             raise ValueError(f"timeout_s must be > 0, got {self.timeout_s}")
         if float(self.retry_base_delay_s) < 0:
             raise ValueError(f"retry_base_delay_s must be >= 0, got {self.retry_base_delay_s}")
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, str | None]) -> "AIConfig":
-        """Build from environment-style names (the caller passes ``os.environ``, ``.env`` or secrets).
-
-        Names are the field names upper-cased (``GEMINI_API_KEY``, ``BEDROCK_MODEL_ID``,
-        ``AWS_ACCESS_KEY_ID``, ``MAX_RETRIES`` ...), optionally prefixed ``AI_``
-        (``AI_MAX_RETRIES``); ``AWS_REGION`` is accepted for ``bedrock_region``. Empty
-        values count as unset.
-
-        Raises
-        ------
-        ConfigError
-            Naming the variable whose value is not valid.
-        """
-        kwargs: dict = {}
-        for f in fields(cls):
-            names = [f.name.upper(), "AI_" + f.name.upper()]
-            if f.name == "bedrock_region":
-                names.append("AWS_REGION")
-            name = next((n for n in names if values.get(n) not in (None, "")), None)
-            if name is None:
-                continue
-            raw = str(values[name]).strip()
-            try:
-                kwargs[f.name] = (int(raw) if f.name == "max_retries"
-                                  else float(raw) if f.name in ("timeout_s", "retry_base_delay_s")
-                                  else raw)
-                cls(**{f.name: kwargs[f.name]})  # validate this value alone, to name it
-            except ValueError as exc:
-                raise ConfigError(f"{name}={raw!r} is not valid: {exc}") from None
-        return cls(**kwargs)
 
 
 @dataclass(frozen=True)

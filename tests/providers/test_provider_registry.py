@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from enhancer.errors import ConfigError, InvalidImageError
+from enhancer.errors import InvalidImageError
 from enhancer.providers import (PROVIDERS, VARIANTS, AIConfig, BedrockProvider, GeminiProvider,
                                 LocalProvider, Provider, ProviderResult, get_provider)
 
@@ -46,24 +46,6 @@ def test_config_defaults():
     assert cfg.bedrock_model_id == "amazon.titan-image-generator-v2:0"
     assert cfg.bedrock_region == "us-east-1"
     assert cfg.max_retries == 3
-
-
-def test_config_from_mapping():
-    cfg = AIConfig.from_mapping({"GEMINI_API_KEY": "k", "GEMINI_IMAGE_MODEL": "gemini-3-pro-image-preview",
-                                 "AWS_REGION": "eu-west-1", "AI_MAX_RETRIES": "5", "TIMEOUT_S": "12.5",
-                                 "BEDROCK_ENDPOINT_URL": "", "UNRELATED": "x"})
-    assert cfg.gemini_api_key == "k"
-    assert cfg.gemini_image_model == "gemini-3-pro-image-preview"
-    assert cfg.bedrock_region == "eu-west-1"
-    assert (cfg.max_retries, cfg.timeout_s) == (5, 12.5)
-    assert cfg.bedrock_endpoint_url is None
-
-
-@pytest.mark.parametrize("env, name", [({"AI_MAX_RETRIES": "lots"}, "AI_MAX_RETRIES"),
-                                       ({"TIMEOUT_S": "-1"}, "TIMEOUT_S")])
-def test_config_from_mapping_names_bad_variable(env, name):
-    with pytest.raises(ConfigError, match=name):
-        AIConfig.from_mapping(env)
 
 
 def test_variant_prompts_are_distinct_and_fit_titan():
