@@ -77,17 +77,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('batch_items', schema=None) as batch_op:
-        batch_op.drop_index('uq_batch_items_batch_position')
-        batch_op.drop_index(batch_op.f('ix_batch_items_product_image_id'))
-        batch_op.drop_index(batch_op.f('ix_batch_items_content_sha256'))
-        batch_op.drop_index('ix_batch_items_batch_status')
-
+    # Dropping the tables drops their indexes; dropping indexes first trips MariaDB's FK checks.
     op.drop_table('batch_items')
-    with op.batch_alter_table('batches', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_batches_status'))
-        batch_op.drop_index(batch_op.f('ix_batches_parent_batch_id'))
-        batch_op.drop_index(batch_op.f('ix_batches_fingerprint'))
-        batch_op.drop_index(batch_op.f('ix_batches_created_at'))
-
     op.drop_table('batches')
