@@ -333,8 +333,9 @@ class BatchRunner:
             br.refresh_counts(s, batch_id, heartbeat=True)
             b = br.get_batch(s, batch_id)
             status = b.status
-            if self.on_progress:
-                self.on_progress(_summary(s, b))
+            progress = _summary(s, b) if self.on_progress else None
+        if progress is not None:  # outside the transaction: the callback may write (e.g. pause)
+            self.on_progress(progress)
         return status
 
     def _finish(self, batch_id: str) -> RunSummary:
