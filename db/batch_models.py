@@ -56,6 +56,8 @@ class Batch(Base):
     # Same name + same source bytes + same options -> the same batch, so a re-run resumes it.
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     error: Mapped[str | None] = mapped_column(Text)
+    # Who runs it ("host:pid") and when it last reported, so a resume can tell a dead runner from a live one.
+    runner: Mapped[str | None] = mapped_column(String(128))
     heartbeat_at: Mapped[datetime | None] = mapped_column(Timestamp)
     started_at: Mapped[datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)

@@ -1,6 +1,8 @@
 """Batch queries. Each takes the session first; the caller owns the transaction."""
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
@@ -123,8 +125,23 @@ def cancel_pending(s: Session, batch_id: str) -> int:
     return s.execute(q).rowcount
 
 
-def heartbeat_fresh(batch: Batch, *, within_s: float = 15.0) -> bool:
-    return batch.heartbeat_at is not None and utcnow() - batch.heartbeat_at < timedelta(seconds=within_s)
+def runner_tag() -> str:
+    return f"{socket.gethostname()[:100]}:{os.getpid()}"
+
+
+def runner_alive(batch: Batch, *, within_s: float = 15.0) -> bool:
+    """Is a live process running this batch? A fresh heartbeat, unless its pid on this host is gone."""
+    if batch.status != BatchStatus.RUNNING or batch.heartbeat_at is None:
+        return False
+    host, _, pid = (batch.runner or "").rpartition(":")
+    if host == socket.gethostname()[:100] and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+    return utcnow() - batch.heartbeat_at < timedelta(seconds=within_s)
 
 
 def find_reusable(s: Session, sha: str, *, mode: str, target_size_kb: int | None, output_format: str,

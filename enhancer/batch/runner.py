@@ -165,7 +165,7 @@ def request(service: ImageService, batch_id: str, action: str) -> str:
             if b.status in FINISHED_BATCH:
                 raise BatchError(f"batch {batch_id} is already {b.status.value}")
             br.set_status(s, batch_id, BatchStatus.CANCELLED)
-            if b.status != BatchStatus.RUNNING or not br.heartbeat_fresh(b):
+            if not br.runner_alive(b):
                 br.reset_running(s, batch_id)
                 br.cancel_pending(s, batch_id)
                 br.refresh_counts(s, batch_id)
@@ -290,13 +290,13 @@ class BatchRunner:
                 raise BatchError(f"No batch with id {batch_id}")
             if b.status == BatchStatus.CANCELLED:
                 return _summary(s, b)
-            if b.status == BatchStatus.RUNNING and br.heartbeat_fresh(b):
+            if br.runner_alive(b):
                 raise BatchError(f"batch {batch_id} is being run by another process (heartbeat "
                                  f"{b.heartbeat_at:%H:%M:%S} UTC); pause or cancel it there, or wait")
             n = br.reset_running(s, batch_id)
             if n:
                 log.info("[BATCH] %s: %d item(s) left running by a stopped process are pending again", b.name, n)
-            b.status, b.heartbeat_at, b.error = BatchStatus.RUNNING, utcnow(), None
+            b.status, b.heartbeat_at, b.error, b.runner = BatchStatus.RUNNING, utcnow(), None, br.runner_tag()
             b.started_at = b.started_at or utcnow()
             b.finished_at = None
             started = b.started_at

@@ -1,6 +1,6 @@
 """A local photo server for batch tests (ThreadingHTTPServer on 127.0.0.1), and small helpers.
 
-Routes: /img/<n>.jpg (distinct photos), /404, /notimage, /slow (sleeps past
+Routes: /img/<n>.jpg (distinct photos), /lag/<n>.jpg (the same, 150 ms late), /404, /notimage, /slow (sleeps past
 the read timeout), /big (streams past the cap, no Content-Length),
 /bigdeclared (Content-Length over the cap), /flaky/<n>.jpg (HTTP 503 on odd
 hits), /gone/<n>.jpg (404 until ``server.revive()``), /redir?to=URL.
@@ -43,6 +43,9 @@ class _Handler(BaseHTTPRequestHandler):
         n = srv.hits[path]
         num = int(path.rsplit("/", 1)[-1].split(".")[0]) if path[-4:] == ".jpg" else 0
         if path.startswith("/img/"):
+            return self._send(200, image(num))
+        if path.startswith("/lag/"):
+            time.sleep(0.15)
             return self._send(200, image(num))
         if path == "/notimage":
             return self._send(200, b"<html>not a photo</html>", ctype="image/jpeg")

@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.Column('source_path', sa.String(length=1024), nullable=True),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('runner', sa.String(length=128), nullable=True),
     sa.Column('heartbeat_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=True),
     sa.Column('started_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=True),
     sa.Column('finished_at', sa.DateTime().with_variant(mysql.DATETIME(fsp=6), 'mariadb').with_variant(mysql.DATETIME(fsp=6), 'mysql'), nullable=True),
