@@ -18,9 +18,9 @@ def test_fetches_an_image(photo_server):
 
 def test_404_fails_without_retry(photo_server):
     with pytest.raises(FetchError, match="HTTP 404") as err:
-        Fetcher(FetchPolicy(**LOCAL)).fetch(photo_server.url("/404"))
+        Fetcher(FetchPolicy(**LOCAL)).fetch(photo_server.url("/no-such-photo.png"))
     assert not err.value.retryable and err.value.status == 404
-    assert photo_server.hits["/404"] == 1
+    assert photo_server.hits["/no-such-photo.png"] == 1
 
 
 def test_non_image_is_refused_by_its_bytes(photo_server):
