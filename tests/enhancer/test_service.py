@@ -150,3 +150,78 @@ def test_review_approve_makes_variant_current(service):
         assert states == {1: ReviewStatus.APPROVED, 2: ReviewStatus.REJECTED}
     with pytest.raises(ValueError):
         service.set_review(second.database_id, "maybe")
+
+
+def test_local_variants_wait_for_review(service):
+    res = service.upload_and_enhance(photo_bytes(), "v.jpg", mode="AUTO", variants=3)
+    assert len(res.variants) == 2 and res.enhancement_sequence == 1
+    with service.session() as s:
+        img = s.get(ProductImage, res.image_id)
+        assert img.review_status is ReviewStatus.PENDING_REVIEW
+        assert [h.enhancement_mode for h in img.history] == ["AUTO", "LIGHT_CORRECTION", "FULL"]
+        assert {h.review_status for h in img.history} == {ReviewStatus.PENDING}
+    service.set_review(res.variants[1]["database_id"], "approved")
+    with service.session() as s:
+        img = s.get(ProductImage, res.image_id)
+        assert img.review_status is ReviewStatus.APPROVED
+        assert img.enhanced_key == res.variants[1]["enhanced_key"] and img.enhancement_mode == "FULL"
+
+
+def test_reuse_existing_returns_earlier_result(service):
+    data = photo_bytes(seed=5)
+    first = service.upload_and_enhance(data, "r.jpg", mode="OPTIMIZE", target_size_kb=80)
+    again = service.upload_and_enhance(data, "r.jpg", mode="OPTIMIZE", target_size_kb=80, reuse_existing=True)
+    other = service.upload_and_enhance(data, "r.jpg", mode="OPTIMIZE", target_size_kb=60, reuse_existing=True)
+    assert again.reused and again.database_id == first.database_id
+    assert not other.reused and other.enhancement_sequence == 2
+    assert _rows(service) == (1, 2)
+
+
+class _FakeProvider:
+    """In-process provider for unit tests (the stub-server tests cover the real wire formats)."""
+
+    name = "fake"
+
+    def __init__(self, fail_with=None):
+        self.fail_with = fail_with
+
+    def analyze(self, data):
+        from types import SimpleNamespace
+        return SimpleNamespace(findings={"suggested_mode": "LIGHT_CORRECTION"}, usage={"total_tokens": 10})
+
+    def edit(self, data, *, prompt=None, variant=0):
+        from types import SimpleNamespace
+        if self.fail_with:
+            raise self.fail_with
+        return SimpleNamespace(data=photo_bytes("coffee", size=(500, 400)), provider="fake", model_version="m-1",
+                               response_id=f"resp-{variant}", usage={"total_tokens": 100}, prompt="p")
+
+
+def test_ai_result_is_traceable(service):
+    service.providers["fake"] = _FakeProvider()
+    res = service.upload_and_enhance(photo_bytes(), "ai.jpg", ai="fake", target_size_kb=100)
+    assert res.success and res.provider == "fake" and not res.fell_back
+    with service.session() as s:
+        (h,) = s.get(ProductImage, res.image_id).history
+        assert (h.provider, h.model_version, h.response_id) == ("fake", "m-1", "resp-0")
+        assert h.provider_metadata["usage"] == {"total_tokens": 100}
+        assert h.provider_metadata["findings"]["suggested_mode"] == "LIGHT_CORRECTION"
+        assert h.enhanced_size_bytes <= 100 * 1024
+
+
+def test_ai_failure_falls_back_to_local_and_is_recorded(service):
+    from enhancer.errors import ProviderError
+
+    service.providers["fake"] = _FakeProvider(ProviderError("503 unavailable", status_code=503, provider="fake"))
+    res = service.upload_and_enhance(photo_bytes(), "fb.jpg", ai="fake")
+    assert res.success and res.fell_back and res.provider == "local"
+    with service.session() as s:
+        (h,) = s.get(ProductImage, res.image_id).history
+        assert h.processing_status == "fallback" and h.provider_metadata["status_code"] == 503
+        assert h.provider_metadata["requested_provider"] == "fake"
+
+
+def test_unknown_ai_provider_is_a_clear_error(service):
+    with pytest.raises(ValueError, match="not configured"):
+        service.upload_and_enhance(photo_bytes(), "x.jpg", ai="nope")
+    assert _rows(service) == (0, 0)
