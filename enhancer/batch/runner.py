@@ -299,9 +299,7 @@ class BatchRunner:
             b.status, b.heartbeat_at, b.error, b.runner = BatchStatus.RUNNING, utcnow(), None, br.runner_tag()
             b.started_at = b.started_at or utcnow()
             b.finished_at = None
-            started = b.started_at
             br.refresh_counts(s, batch_id)
-        self._started_at = started
         q: queue.Queue = queue.Queue(maxsize=self.workers * 2)
         stop = threading.Event()
         producer = threading.Thread(target=self._produce, args=(batch_id, q, stop), daemon=True,
@@ -447,27 +445,29 @@ class BatchRunner:
         raise BatchError(f"unknown source kind {kind!r}")
 
     def _upload(self, data: bytes, filename: str, w: _Work):
+        # reuse_existing: the service returns this SKU's earlier result for the same bytes and options
+        # (this also links an item whose commit landed just before a killed run stopped).
         kw = dict(sku_id=w.sku_id, mode=w.mode, target_size_kb=w.target_size_kb, output_format=w.output_format,
-                  profile=w.profile)
+                  profile=w.profile, reuse_existing=not self.force)
         if self._procs:
             return self._procs.submit(_proc_upload, data, filename, kw).result()
         return self.service.upload_and_enhance(data, filename, **kw)
 
     def _reusable(self, w: _Work, sha: str):
+        # Same bytes under another SKU in an earlier batch item (same SKU is the service's reuse_existing).
         with self.service.session() as s:
-            return (br.find_reusable(s, sha, mode=w.mode, target_size_kb=w.target_size_kb,
-                                     output_format=w.output_format, profile=w.profile)
-                    or self._recorded_in(s, w, sha, since=self._started_at))
+            return br.find_reusable(s, sha, mode=w.mode, target_size_kb=w.target_size_kb,
+                                    output_format=w.output_format, profile=w.profile)
 
     def _recorded(self, w: _Work, sha: str):
         with self.service.session() as s:
             return self._recorded_in(s, w, sha)
 
     @staticmethod
-    def _recorded_in(s: Session, w: _Work, sha: str, since=None):
+    def _recorded_in(s: Session, w: _Work, sha: str):
         if not w.sku_id:
             return None
-        return br.find_recorded(s, w.sku_id, sha, mode=w.mode, output_format=w.output_format, since=since)
+        return br.find_recorded(s, w.sku_id, sha, mode=w.mode, output_format=w.output_format)
 
     def _sha_lock(self, sha: str) -> threading.Lock:
         # Two items with the same bytes in flight at once would both enhance; the second waits and reuses.
