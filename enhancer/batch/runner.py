@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import math
+import multiprocessing
 import os
 import queue
 import threading
@@ -214,10 +215,12 @@ def _summary(s: Session, b: Batch, *, failures: int = 5) -> RunSummary:
 _PROC_SERVICE: ImageService | None = None
 
 
-def _proc_init(settings) -> None:
+def _proc_init(settings, setup) -> None:
     global _PROC_SERVICE
     from ..app import build_service
 
+    if setup is not None:
+        setup()
     _PROC_SERVICE = build_service(settings)
 
 
@@ -249,15 +252,16 @@ class BatchRunner:
         For URL items; by default one built from ``fetch_policy``.
     processes : int, optional
         Run enhancement in this many worker processes (each with its own
-        service built from ``settings``); threads still fetch and record.
-        Use it where the encoder holds the GIL (see benchmarks/bulk.py).
+        service built from ``settings``; ``process_setup`` runs first in each);
+        threads still fetch, hash and record. Use it where the encoder holds
+        the GIL (see benchmarks/bulk.py).
     on_progress : callable, optional
         Called with a :class:`RunSummary` about every ``poll_s`` seconds.
     """
 
     def __init__(self, service: ImageService, *, workers: int | None = None, fetcher: Fetcher | None = None,
                  fetch_policy: FetchPolicy | None = None, zip_limits: ZipLimits | None = None,
-                 force: bool = False, processes: int = 0, settings=None,
+                 force: bool = False, processes: int = 0, settings=None, process_setup=None,
                  on_progress: Callable[[RunSummary], None] | None = None, poll_s: float = 0.5):
         self.service = service
         self.workers = max(1, workers or os.cpu_count() or 2)
@@ -267,7 +271,9 @@ class BatchRunner:
         self.force = force
         self.on_progress = on_progress
         self.poll_s = poll_s
-        self._procs = ProcessPoolExecutor(processes, initializer=_proc_init, initargs=(settings,)) \
+        # spawn, not fork: the parent has threads and open database connections by the time it starts them.
+        self._procs = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=_proc_init, initargs=(settings, process_setup)) \
             if processes and settings is not None else None
         self._sha_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
