@@ -216,12 +216,14 @@ def main(argv=None) -> int:
     if args.experiment_fast_fit:
         patch_fast_fit()
 
+    print(f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.1f}", file=sys.stderr)
     print(f"making {args.images} distinct {SIZE[0]}x{SIZE[1]} photos…", file=sys.stderr)
     photos = make_photos(args.images)
     srv = serve(photos)
     base = f"http://127.0.0.1:{srv.server_address[1]}"
     backends = ("sqlite-local", "mariadb-s3") if args.backend == "both" else (args.backend,)
-    print(f"\n{'backend':<13} {'workers':>7} {'procs':>5} {'images':>6} {'failed':>6} {'seconds':>8} {'img/min':>8}")
+    print(f"\n{'backend':<13} {'workers':>7} {'procs':>5} {'images':>6} {'failed':>6} {'seconds':>8} {'img/min':>8} "
+          f"{'load1':>6}")
     with tempfile.TemporaryDirectory(prefix="pl-bench-") as tmp:
         root = Path(tmp)
         manifest = root / "manifest.csv"
@@ -235,7 +237,7 @@ def main(argv=None) -> int:
                         r = run_once(be, manifest, workers=w, processes=procs, profile=args.profile,
                                      setup=patch_fast_fit if args.experiment_fast_fit else None)
                         print(f"{kind:<13} {w:>7} {procs:>5} {r['done']:>6} {r['failed']:>6} "
-                              f"{r['elapsed']:>8.1f} {r['ipm']:>8.0f}", flush=True)
+                              f"{r['elapsed']:>8.1f} {r['ipm']:>8.0f} {os.getloadavg()[0]:>6.1f}", flush=True)
                         if args.profile:
                             return 0
             finally:

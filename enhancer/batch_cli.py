@@ -83,7 +83,7 @@ def _runner(args, settings, svc):
 
 
 def _run_all(runner, svc, ids: list[str]) -> int:
-    from .batch.runner import summary
+    from .batch.control import summary
     from .cli import _emit
 
     def processed_now() -> int:
@@ -139,7 +139,7 @@ def _family_ids(svc, batch_id: str) -> list[str]:
 
 def cmd_batch_resume(args, settings) -> int:
     from .app import build_service
-    from .batch.runner import request
+    from .batch.control import request
 
     svc = build_service(settings)
     ids = _family_ids(svc, args.batch_id)
@@ -149,7 +149,7 @@ def cmd_batch_resume(args, settings) -> int:
 
 def cmd_batch_retry(args, settings) -> int:
     from .app import build_service
-    from .batch.runner import request
+    from .batch.control import request
 
     svc = build_service(settings)
     ids = _family_ids(svc, args.batch_id)
@@ -160,7 +160,7 @@ def cmd_batch_retry(args, settings) -> int:
 def _control(action: str):
     def cmd(args, settings) -> int:
         from .app import build_service
-        from .batch.runner import request, summary
+        from .batch.control import request, summary
         from .cli import _emit
 
         svc = build_service(settings)
@@ -173,7 +173,7 @@ def _control(action: str):
 
 def cmd_batch_status(args, settings) -> int:
     from .app import build_service
-    from .batch.runner import summary
+    from .batch.control import summary
     from .cli import _emit
 
     svc = build_service(settings)
@@ -201,12 +201,12 @@ def cmd_batch_export(args, settings) -> int:
 def cmd_batches(args, settings) -> int:
     from db import batch_repo as br
     from .app import build_service
-    from .batch.runner import _summary
+    from .batch.control import summarize
     from .cli import _emit
 
     svc = build_service(settings)
     with svc.session() as s:
-        _emit({"batches": [_summary(s, b, failures=0).to_dict() for b in br.list_batches(s)]})
+        _emit({"batches": [summarize(s, b, failures=0).to_dict() for b in br.list_batches(s)]})
     return EXIT_OK
 
 

@@ -14,7 +14,8 @@ from enhancer.batch import create_batches, export_batch
 from enhancer.batch.background import BackgroundRuns, stage_uploads
 from enhancer.batch.errors import BatchError
 from enhancer.batch.export import enhanced_zip, rows as export_rows
-from enhancer.batch.runner import RunOptions, request, summary
+from enhancer.batch.control import request, summary
+from enhancer.batch.runner import RunOptions
 from enhancer.errors import EnhancerError
 from enhancer.profiles import PROFILES
 from enhancer.types import OUTPUT_FORMATS, Mode
@@ -81,10 +82,10 @@ def start_form(svc, cfg) -> None:
 @st.fragment(run_every=2)
 def batches_panel(svc) -> None:
     from db import batch_repo as br
-    from enhancer.batch.runner import _summary
+    from enhancer.batch.control import summarize
 
     with svc.session() as s:
-        listing = [_summary(s, b, failures=0) for b in br.list_batches(s, limit=100)]
+        listing = [summarize(s, b, failures=0) for b in br.list_batches(s, limit=100)]
     if not listing:
         st.info("No batches yet. Upload a ZIP, a manifest or some photos above.")
         return

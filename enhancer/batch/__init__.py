@@ -6,7 +6,8 @@ Public entry points: :func:`create_batches`, :class:`BatchRunner`, :func:`export
 from .errors import BatchError, FetchError, IntakeError
 from .export import EXPORT_FORMATS, export_batch
 from .intake import IntakeItem, ZipLimits, detect_kind, iter_items
-from .runner import BatchRunner, RunSummary, create_batches
+from .control import RunSummary, request, summary
+from .runner import BatchRunner, RunOptions, create_batches
 
 __all__ = ["BatchError", "FetchError", "IntakeError", "IntakeItem", "ZipLimits", "detect_kind",
-           "iter_items", "BatchRunner", "RunSummary", "create_batches", "export_batch", "EXPORT_FORMATS"]
+           "iter_items", "BatchRunner", "RunOptions", "RunSummary", "create_batches", "request", "summary", "export_batch", "EXPORT_FORMATS"]

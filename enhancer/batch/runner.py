@@ -20,18 +20,19 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy.orm import Session
 
 from db import batch_repo as br
-from db.batch_models import FINISHED_BATCH, Batch, BatchItem, BatchStatus, ItemStatus
+from db.batch_models import Batch, BatchItem, BatchStatus, ItemStatus
 from db.models import utcnow
 
 from ..errors import DatabaseError, DuplicateSkuError, EnhancerError, InvalidImageError, StorageError
 from ..service import ImageService
 from ..types import Mode
+from .control import RunSummary, summarize
 from .errors import BatchError, FetchError, IntakeError
 from .fetch import FetchPolicy, Fetcher, sniff_image
 from .intake import ZipLimits, detect_kind, fingerprint, iter_items, read_folder_member, read_zip_member
@@ -55,30 +56,6 @@ class RunOptions:
         object.__setattr__(self, "mode", Mode.parse(self.mode).value)
         fmt = str(self.output_format).upper().replace("JPG", "JPEG")
         object.__setattr__(self, "output_format", fmt)
-
-
-@dataclass
-class RunSummary:
-    """Where a batch stands (the CLI prints it as its final JSON line)."""
-
-    batch_id: str
-    name: str
-    status: str
-    total: int
-    completed: int
-    failed: int
-    skipped: int
-    elapsed_s: float
-    images_per_minute: float
-    eta_s: float | None = None
-    recent_failures: list[dict] = field(default_factory=list)
-
-    @property
-    def done(self) -> int:
-        return self.completed + self.failed + self.skipped
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 # -- creation ------------------------------------------------------------------------------
@@ -149,65 +126,6 @@ def _item_row(it, pos: int, o: RunOptions) -> dict:
                 output_format=it.output_format or o.output_format, profile=it.profile or o.profile,
                 status=ItemStatus.FAILED if failed else ItemStatus.PENDING, error=it.error,
                 retryable=not failed, attempts=0, reused=False, finished_at=utcnow() if failed else None)
-
-
-# -- control (from any process) -------------------------------------------------------------
-
-def request(service: ImageService, batch_id: str, action: str) -> str:
-    """Pause, cancel or prepare a resume/retry by writing the batch's state; returns the new status."""
-    with service.session() as s, s.begin():
-        b = br.get_batch(s, batch_id)
-        if b is None:
-            raise BatchError(f"No batch with id {batch_id}")
-        if action == "pause":
-            if not br.set_status(s, batch_id, BatchStatus.PAUSED, only_from=(BatchStatus.QUEUED, BatchStatus.RUNNING)):
-                raise BatchError(f"batch {batch_id} is {b.status.value}; only queued or running batches pause")
-        elif action == "cancel":
-            if b.status in FINISHED_BATCH:
-                raise BatchError(f"batch {batch_id} is already {b.status.value}")
-            br.set_status(s, batch_id, BatchStatus.CANCELLED)
-            if not br.runner_alive(b):
-                br.reset_running(s, batch_id)
-                br.cancel_pending(s, batch_id)
-                br.refresh_counts(s, batch_id)
-        elif action == "retry":
-            n = br.retry_failed(s, batch_id)
-            if n:
-                br.set_status(s, batch_id, BatchStatus.QUEUED, only_from=FINISHED_BATCH + (BatchStatus.PAUSED,))
-            br.refresh_counts(s, batch_id)
-        elif action == "resume":
-            if b.status == BatchStatus.CANCELLED:
-                raise BatchError(f"batch {batch_id} was cancelled; start a new batch instead")
-            if b.status == BatchStatus.PAUSED:
-                br.set_status(s, batch_id, BatchStatus.QUEUED)
-        else:
-            raise ValueError(f"unknown action {action!r}; valid: pause, cancel, retry, resume")
-        s.flush()
-        return br.get_batch(s, batch_id).status.value
-
-
-def summary(service: ImageService, batch_id: str, *, failures: int = 5) -> RunSummary:
-    with service.session() as s:
-        b = br.get_batch(s, batch_id)
-        if b is None:
-            raise BatchError(f"No batch with id {batch_id}")
-        return _summary(s, b, failures=failures)
-
-
-def _summary(s: Session, b: Batch, *, failures: int = 5) -> RunSummary:
-    start = b.started_at or b.created_at
-    end = b.finished_at if b.status in FINISHED_BATCH + (BatchStatus.PAUSED,) and b.finished_at else utcnow()
-    elapsed = max((end - start).total_seconds(), 1e-6) if b.started_at else 0.0
-    processed = b.completed + b.failed
-    rate = processed / elapsed * 60 if elapsed else 0.0
-    left = b.total - b.completed - b.failed - b.skipped
-    eta = left / (rate / 60) if rate and left > 0 else (0.0 if left <= 0 else None)
-    recent = [{"position": i.position, "sku_id": i.sku_id, "source": i.source, "error": i.error}
-              for i in br.recent_failures(s, b.id, limit=failures)] if failures else []
-    return RunSummary(batch_id=b.id, name=b.name, status=b.status.value, total=b.total, completed=b.completed,
-                      failed=b.failed, skipped=b.skipped, elapsed_s=round(elapsed, 2),
-                      images_per_minute=round(rate, 1), eta_s=None if eta is None else round(eta, 1),
-                      recent_failures=recent)
 
 
 # -- execution -----------------------------------------------------------------------------
@@ -295,7 +213,7 @@ class BatchRunner:
             if b is None:
                 raise BatchError(f"No batch with id {batch_id}")
             if b.status == BatchStatus.CANCELLED:
-                return _summary(s, b)
+                return summarize(s, b)
             if br.runner_alive(b):
                 raise BatchError(f"batch {batch_id} is being run by another process (heartbeat "
                                  f"{b.heartbeat_at:%H:%M:%S} UTC); pause or cancel it there, or wait")
@@ -337,7 +255,7 @@ class BatchRunner:
             br.refresh_counts(s, batch_id, heartbeat=True)
             b = br.get_batch(s, batch_id)
             status = b.status
-            progress = _summary(s, b) if self.on_progress else None
+            progress = summarize(s, b) if self.on_progress else None
         if progress is not None:  # outside the transaction: the callback may write (e.g. pause)
             self.on_progress(progress)
         return status
@@ -354,7 +272,7 @@ class BatchRunner:
                 b.finished_at = utcnow()
             s.flush()
             s.refresh(b)
-            out = _summary(s, b)
+            out = summarize(s, b)
         if self.on_progress:
             self.on_progress(out)
         log.info("[BATCH] %s: %s, %d completed, %d failed, %d skipped", out.name, out.status, out.completed,

@@ -7,7 +7,6 @@ hits), /gone/<n>.jpg (404 until ``server.revive()``), /redir?to=URL.
 """
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from functools import lru_cache

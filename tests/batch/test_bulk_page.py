@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from db import make_engine
 from enhancer.batch import export_batch
 from enhancer.batch.intake import manifest_bytes
-from enhancer.batch.runner import summary
+from enhancer.batch.control import summary
 from enhancer.service import ImageService
 from enhancer.storage import LocalStorage
 

@@ -9,7 +9,8 @@ from db.batch_models import BatchItem, BatchStatus, ItemStatus
 from db.models import ProductImage
 from enhancer.batch import BatchRunner, create_batches
 from enhancer.batch.fetch import FetchPolicy, Fetcher
-from enhancer.batch.runner import RunOptions, request, summary
+from enhancer.batch.control import request, summary
+from enhancer.batch.runner import RunOptions
 
 from batch.photoserver import write_manifest
 
