@@ -234,12 +234,21 @@ def _zip_items(path: Path, limits: ZipLimits) -> Iterator[IntakeItem]:
             pos += 1
 
 
-def read_zip_member(path: str | Path, name: str, *, limits: ZipLimits = ZipLimits()) -> bytes:
-    """One member's bytes, reading at most ``max_entry_bytes`` (declared sizes can lie)."""
+def read_zip_member(archive: str | Path | zipfile.ZipFile, name: str, *,
+                    limits: ZipLimits = ZipLimits()) -> bytes:
+    """One member's bytes, reading at most ``max_entry_bytes`` (declared sizes can lie).
+
+    ``archive`` may be an open ZipFile (one per thread: ZipFile reads are not thread-safe), which
+    saves re-reading the central directory for every member of a large archive.
+    """
     if _unsafe_member(name):
         raise IntakeError(f"refused archive entry {name!r}")
-    with zipfile.ZipFile(path) as zf, zf.open(name) as fh:
-        data = fh.read(limits.max_entry_bytes + 1)
+    if isinstance(archive, zipfile.ZipFile):
+        with archive.open(name) as fh:
+            data = fh.read(limits.max_entry_bytes + 1)
+    else:
+        with zipfile.ZipFile(archive) as zf, zf.open(name) as fh:
+            data = fh.read(limits.max_entry_bytes + 1)
     if len(data) > limits.max_entry_bytes:
         raise IntakeError(f"{name}: larger than the {limits.max_entry_bytes // 2**20} MB limit when unpacked")
     return data

@@ -18,6 +18,7 @@ import os
 import queue
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -193,6 +194,7 @@ class BatchRunner:
         self._procs = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                           initializer=_proc_init, initargs=(settings, process_setup)) \
             if processes and settings is not None else None
+        self._local = threading.local()  # per worker thread: the open ZIP archive
         self._sha_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -241,10 +243,14 @@ class BatchRunner:
                 status = self._tick(batch_id)
                 if status != BatchStatus.RUNNING:
                     stop.set()
-        except BaseException:
+        except BaseException as exc:
             stop.set()
+            # Interrupted (Ctrl-C): paused, resumable. A runner bug: failed, with the reason recorded.
+            status = BatchStatus.PAUSED if isinstance(exc, KeyboardInterrupt) else BatchStatus.FAILED
             with self.service.session() as s, s.begin():
-                br.set_status(s, batch_id, BatchStatus.PAUSED, only_from=(BatchStatus.RUNNING,))
+                br.set_status(s, batch_id, status, only_from=(BatchStatus.RUNNING,))
+                if status is BatchStatus.FAILED:
+                    br.get_batch(s, batch_id).error = f"{exc.__class__.__name__}: {exc}"[:2000]
             raise
         finally:
             producer.join(5)
@@ -310,6 +316,9 @@ class BatchRunner:
         while True:
             w = q.get()
             if w is None:
+                if getattr(self._local, "zip", None) is not None:
+                    self._local.zip.close()
+                    self._local.zip = None
                 return
             try:
                 self._one(kind, root, w)
@@ -363,10 +372,18 @@ class BatchRunner:
         if kind in ("csv", "xlsx"):
             return self.fetcher.fetch(w.source)
         if kind == "zip":
-            return read_zip_member(root, w.source, limits=self.zip_limits)
+            return read_zip_member(self._archive(root), w.source, limits=self.zip_limits)
         if kind == "folder":
             return read_folder_member(root, w.source, max_bytes=self.service.max_upload_bytes)
         raise BatchError(f"unknown source kind {kind!r}")
+
+    def _archive(self, path: str) -> zipfile.ZipFile:
+        held = getattr(self._local, "zip", None)
+        if held is None or held.filename != path:
+            if held is not None:
+                held.close()
+            held = self._local.zip = zipfile.ZipFile(path)
+        return held
 
     def _upload(self, data: bytes, filename: str, w: _Work):
         # reuse_existing: the service returns this SKU's earlier result for the same bytes and options

@@ -1,6 +1,8 @@
 """Running batches end to end: every item once, reuse, pause/resume/cancel/retry, split, on both backends."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -151,3 +153,48 @@ def test_split_over_max_batch_size(sqlite_service, photo_server, tmp_path):
         assert [[i.position for i in br.items(s, p.id)] for p in parts] == [[0, 1], [0, 1], [0]]
     r = runner(sqlite_service)
     assert sum(r.run(i).completed for i in ids) == 5 and summary(sqlite_service, ids[2]).status == "completed"
+
+
+def test_only_workers_photos_in_memory_at_once(sqlite_service, photo_server, tmp_path, monkeypatch):
+    """Bytes are held only between load and record, so at most ``workers`` photos at a time."""
+    (bid,) = create_batches(sqlite_service, write_manifest(tmp_path / "m.csv", rows_for(photo_server, 30, start=100)),
+                            options=OPTS)
+    r = runner(sqlite_service, workers=2)
+    held, peak, lock = [0], [0], threading.Lock()
+    load, record = r._load, r._record
+
+    def counting_load(*a):
+        data = load(*a)
+        with lock:
+            held[0] += 1
+            peak[0] = max(peak[0], held[0])
+        return data
+
+    def counting_record(*a, **kw):
+        with lock:
+            held[0] -= 1
+        return record(*a, **kw)
+
+    monkeypatch.setattr(r, "_load", counting_load)
+    monkeypatch.setattr(r, "_record", counting_record)
+    assert r.run(bid).completed == 30
+    assert 1 <= peak[0] <= 2
+
+
+def test_worker_processes(photo_server, tmp_path):
+    """``processes``: enhancement in spawned worker processes, each with a service built from settings."""
+    from enhancer.app import build_service
+    from enhancer.config import settings_from_mapping
+
+    settings = settings_from_mapping({"DATABASE_URL": f"sqlite:///{tmp_path / 'pl.db'}",
+                                      "STORAGE_DIR": str(tmp_path / "st"), "PIXEL_LAB_DATA_DIR": str(tmp_path)})
+    svc = build_service(settings)
+    (bid,) = create_batches(svc, write_manifest(tmp_path / "m.csv", rows_for(photo_server, 4, start=120)),
+                            options=OPTS)
+    r = runner(svc, workers=2, processes=2, settings=settings)
+    try:
+        sm = r.run(bid)
+    finally:
+        r.close()
+    assert (sm.completed, sm.failed) == (4, 0) and image_count(svc) == 4
+    svc.engine.dispose()
