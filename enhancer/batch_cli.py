@@ -117,8 +117,15 @@ def cmd_batch(args, settings) -> int:
     from .batch import create_batches
     from .batch.runner import RunOptions
 
+    from .profiles import get_profile
+    from .service import MAX_TARGET_KB, MIN_TARGET_KB
+
     if args.workers is not None and args.workers < 1:
         raise ValueError("--workers must be at least 1")
+    if args.target_kb is not None and not MIN_TARGET_KB <= args.target_kb <= MAX_TARGET_KB:
+        raise ValueError(f"--target-kb must be between {MIN_TARGET_KB} and {MAX_TARGET_KB}, got {args.target_kb}")
+    if args.profile:
+        args.profile = get_profile(args.profile).name  # unknown names fail here, listing the valid ones
     svc = build_service(settings)
     opts = RunOptions(mode=args.mode, target_size_kb=args.target_kb, output_format=args.output_format,
                       profile=args.profile, force=args.force)

@@ -60,3 +60,25 @@ def test_bulk_page_runs_a_csv_and_exports(page_env, photo_server):
     df = pd.read_csv(io.BytesIO(export_batch(svc, batch.id, "csv")))  # what the CSV button serves
     assert list(df["sku_id"]) == ["P-0", "P-1", "P-2"] and set(df["status"]) == {"completed"}
     svc.engine.dispose()
+
+
+def test_bulk_page_controls_write_batch_state(page_env, photo_server):
+    """Cancel from the page: the state lands in the database (where a runner would see it)."""
+    from enhancer.batch import create_batches
+    from enhancer.batch.runner import RunOptions
+
+    svc = ImageService(make_engine(f"sqlite:///{page_env / 'pl.db'}"), LocalStorage(page_env / "storage"))
+    manifest = page_env / "m.csv"
+    manifest.write_bytes(manifest_bytes([{"sku_id": "C-1", "image_url": photo_server.url("/img/600.jpg")}]))
+    (bid,) = create_batches(svc, manifest, options=RunOptions(mode="OPTIMIZE"), name="Queued one")
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert at.selectbox[-1].value == bid  # the batch picker shows it
+    cancel = next(b for b in at.button if b.label == "Cancel")
+    cancel.click()
+    at.run()
+    assert not at.exception
+    sm = summary(svc, bid)
+    assert (sm.status, sm.skipped) == ("cancelled", 1)
+    svc.engine.dispose()

@@ -117,3 +117,8 @@ def test_bad_input_exits_2(tmp_path):
     assert res.returncode == 2 and "missing column" in res.stderr and res.stdout == ""
     assert cli(["batch", str(tmp_path / "nope.zip")], env, tmp_path).returncode == 2
     assert cli(["batch-status", "no-such-id"], env, tmp_path).returncode == 2
+    (tmp_path / "photos").mkdir()
+    res = cli(["batch", str(tmp_path / "photos"), "--target-kb", "10"], env, tmp_path)
+    assert res.returncode == 2 and "--target-kb" in res.stderr
+    res = cli(["batch", str(tmp_path / "photos"), "--profile", "nowhere"], env, tmp_path)
+    assert res.returncode == 2 and "valid profiles" in res.stderr
