@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from db import make_engine
@@ -25,7 +26,9 @@ def page_env(tmp_path, monkeypatch):
     for k, v in {"DATABASE_URL": f"sqlite:///{tmp_path / 'pl.db'}", "STORAGE_DIR": str(tmp_path / "storage"),
                  "PIXEL_LAB_DATA_DIR": str(tmp_path / "data"), "PIXEL_LAB_ALLOW_PRIVATE_URLS": "1"}.items():
         monkeypatch.setenv(k, v)
+    st.cache_resource.clear()  # the page caches settings and the service per process
     yield tmp_path
+    st.cache_resource.clear()
 
 
 def test_bulk_page_runs_a_csv_and_exports(page_env, photo_server):
