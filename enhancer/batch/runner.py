@@ -263,7 +263,7 @@ class BatchRunner:
             status = b.status
             progress = summarize(s, b) if self.on_progress else None
         if progress is not None:  # outside the transaction: the callback may write (e.g. pause)
-            self.on_progress(progress)
+            self._report(progress)
         return status
 
     def _finish(self, batch_id: str) -> RunSummary:
@@ -280,10 +280,16 @@ class BatchRunner:
             s.refresh(b)
             out = summarize(s, b)
         if self.on_progress:
-            self.on_progress(out)
+            self._report(out)
         log.info("[BATCH] %s: %s, %d completed, %d failed, %d skipped", out.name, out.status, out.completed,
                  out.failed, out.skipped)
         return out
+
+    def _report(self, progress: RunSummary) -> None:
+        try:
+            self.on_progress(progress)
+        except Exception:  # a display problem must not stop the batch
+            log.exception("[BATCH] progress callback failed")
 
     def _produce(self, batch_id: str, q: queue.Queue, stop: threading.Event) -> None:
         after = -1

@@ -24,8 +24,8 @@ def runner(service, **kw):
     return BatchRunner(service, workers=kw.pop("workers", 3), fetcher=fetch, poll_s=0.05, **kw)
 
 
-def rows_for(server, n, *, start=0, prefix="SKU"):
-    return [{"sku_id": f"{prefix}-{i}", "image_url": server.url(f"/img/{i}.jpg")} for i in range(start, start + n)]
+def rows_for(server, n, *, start=0, prefix="SKU", route="img"):
+    return [{"sku_id": f"{prefix}-{i}", "image_url": server.url(f"/{route}/{i}.jpg")} for i in range(start, start + n)]
 
 
 def items_of(service, batch_id):
@@ -94,8 +94,8 @@ def test_per_row_options_and_validation(sqlite_service, photo_server, tmp_path):
 
 
 def test_pause_then_resume_finishes_without_duplicates(sqlite_service, photo_server, tmp_path):
-    (bid,) = create_batches(sqlite_service, write_manifest(tmp_path / "m.csv", rows_for(photo_server, 8, start=20)),
-                            options=OPTS)
+    rows = rows_for(photo_server, 8, start=20, route="lag")  # 150 ms each: room to pause mid-batch
+    (bid,) = create_batches(sqlite_service, write_manifest(tmp_path / "m.csv", rows), options=OPTS)
 
     def pause_after_first(sm):
         if sm.completed >= 1 and sm.status == "running":
