@@ -106,6 +106,9 @@ def batches_panel(svc) -> None:
     m[3].metric("Total", sm.total)
     m[4].metric("Images/min", f"{sm.images_per_minute:.0f}")
     m[5].metric("ETA", _eta(sm.eta_s) if sm.status == "running" else "—")
+    if sm.stalled:
+        st.warning("This batch's runner stopped (the process was killed or restarted). Press Resume to finish it; "
+                   "photos already done are not processed again.")
     controls(svc, sm)
     if sm.recent_failures:
         st.caption("Recent failures")

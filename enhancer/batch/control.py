@@ -32,6 +32,7 @@ class RunSummary:
     images_per_minute: float
     eta_s: float | None = None
     recent_failures: list[dict] = field(default_factory=list)
+    stalled: bool = False  # 'running' but its runner is gone (killed): resume it
 
     @property
     def done(self) -> int:
@@ -95,4 +96,4 @@ def summarize(s: Session, b: Batch, *, failures: int = 5) -> RunSummary:
     return RunSummary(batch_id=b.id, name=b.name, status=b.status.value, total=b.total, completed=b.completed,
                       failed=b.failed, skipped=b.skipped, elapsed_s=round(elapsed, 2),
                       images_per_minute=round(rate, 1), eta_s=None if eta is None else round(eta, 1),
-                      recent_failures=recent)
+                      recent_failures=recent, stalled=b.status == BatchStatus.RUNNING and not br.runner_alive(b))

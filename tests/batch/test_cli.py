@@ -60,6 +60,7 @@ def test_kill_mid_batch_then_resume_processes_each_item_once(photo_server, tmp_p
         bid, status = c.execute(text("SELECT id, status FROM batches")).one()
         left = c.scalar(text("SELECT count(*) FROM batch_items WHERE status IN ('pending', 'running')"))
     assert status == "running" and left > 0  # it really was cut off mid-batch
+    assert json.loads(cli(["batch-status", bid], env, tmp_path).stdout)["stalled"] is True
 
     res = cli(["batch-resume", bid, "--workers", "2"], env, tmp_path)
     assert res.returncode == 0, res.stderr
