@@ -7,6 +7,7 @@ from .errors import (ConfigError, EnhancerError, InvalidImageError, NotFoundErro
 from .imageio import make_thumbnail
 from .pipeline import enhance
 from .profiles import PROFILES, Profile, get_profile
+from .providers import AIConfig, ProviderResult, get_provider
 from .quality import assess
 from .types import (EXTENSIONS, MIME_TYPES, OUTPUT_FORMATS, ComplianceReport, EnhancementResult,
                     Mode, QualityReport, RuleResult)
@@ -16,5 +17,5 @@ __all__ = [
     "Mode", "QualityReport", "EnhancementResult", "ComplianceReport", "RuleResult",
     "Profile", "PROFILES", "get_profile", "OUTPUT_FORMATS", "MIME_TYPES", "EXTENSIONS",
     "EnhancerError", "InvalidImageError", "ConfigError", "StorageError", "NotFoundError",
-    "ProviderError",
+    "ProviderError", "AIConfig", "ProviderResult", "get_provider",
 ]

@@ -8,18 +8,41 @@ from sqlalchemy import Engine
 from db import make_engine, ping, repo
 
 from .config import Settings
+from .providers import AIConfig, Provider, get_provider
 from .service import ImageService
 from .storage import Storage, storage_from_settings
 
 
+def ai_config(settings: Settings) -> AIConfig:
+    return AIConfig(gemini_api_key=settings.gemini_api_key, gemini_model=settings.gemini_model,
+                    gemini_image_model=settings.gemini_image_model, gemini_base_url=settings.gemini_base_url,
+                    bedrock_model_id=settings.bedrock_model_id,
+                    bedrock_region=settings.bedrock_region or settings.aws_region,
+                    bedrock_endpoint_url=settings.bedrock_endpoint_url,
+                    aws_access_key_id=settings.aws_access_key_id,
+                    aws_secret_access_key=settings.aws_secret_access_key)
+
+
+def configured_providers(settings: Settings) -> dict[str, Provider]:
+    """The AI providers this configuration can use (gemini needs a key; bedrock is opt-in)."""
+    cfg = ai_config(settings)
+    names = []
+    if settings.gemini_api_key or settings.ai_provider == "gemini":
+        names.append("gemini")
+    if settings.ai_provider == "bedrock" or settings.bedrock_endpoint_url or settings.bedrock_region:
+        names.append("bedrock")
+    return {n: get_provider(n, cfg) for n in names}
+
+
 def build_service(settings: Settings, *, engine: Engine | None = None,
                   storage: Storage | None = None) -> ImageService:
-    """An :class:`ImageService` on the configured database (migrated) and storage."""
+    """An :class:`ImageService` on the configured database (migrated), storage and providers."""
     if settings.storage_kind == "local":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return ImageService(engine or make_engine(settings.database_url),
                         storage or storage_from_settings(settings),
-                        max_upload_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels)
+                        max_upload_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels,
+                        providers=configured_providers(settings), default_ai=settings.ai_provider)
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,17 @@ def run_checks(settings: Settings, service: ImageService | None = None) -> list[
         checks.append(Check("storage", True, svc.storage.check()))
     except Exception as exc:
         checks.append(Check("storage", False, _reason(exc)))
+    checks.append(Check("ai: local", True, "classic pipeline (always available)"))
+    for name, provider in svc.providers.items():
+        ok, why = provider.available()
+        if not ok:
+            checks.append(Check(f"ai: {name}", False, why))
+            continue
+        try:
+            provider.check()
+            checks.append(Check(f"ai: {name}", True, "reachable, credentials accepted"))
+        except Exception as exc:
+            checks.append(Check(f"ai: {name}", False, _reason(exc)))
     return checks
 
 

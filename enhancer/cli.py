@@ -48,6 +48,8 @@ def _add_enhance_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target-kb", type=int, default=None, help="byte budget in KB (50-2000)")
     p.add_argument("--format", type=_fmt, default="JPEG", dest="output_format", help="JPEG, PNG or WEBP")
     p.add_argument("--profile", default=None, help="marketplace profile (for STANDARDIZE/FULL)")
+    p.add_argument("--ai", default=None, help="AI provider: local, gemini or bedrock (default AI_PROVIDER)")
+    p.add_argument("--variants", type=int, default=1, help="results per image, 1-10 (go to review)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,7 +117,9 @@ def cmd_enhance(args, settings) -> int:
             data = path.read_bytes()
             res = svc.upload_and_enhance(data, path.name, sku_id=args.sku, mode=args.mode,
                                          target_size_kb=args.target_kb, output_format=args.output_format,
-                                         profile=args.profile)
+                                         profile=args.profile, ai=args.ai, variants=args.variants)
+            if res.fell_back:
+                _say(f"warning: {path}: the AI provider failed; the local pipeline made the result")
             _emit(res.to_dict())
             if not res.success:
                 _say(f"error: {path}: {res.error}")
@@ -160,7 +164,8 @@ def cmd_history(args, settings) -> int:
 def cmd_reenhance(args, settings) -> int:
     svc = build_service(settings)
     res = svc.reenhance(args.image_id, mode=args.mode, target_size_kb=args.target_kb,
-                        output_format=args.output_format, profile=args.profile)
+                        output_format=args.output_format, profile=args.profile, ai=args.ai,
+                        variants=args.variants)
     _emit(res.to_dict())
     return EXIT_OK
 

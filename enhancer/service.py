@@ -166,9 +166,11 @@ class ImageService:
     """
 
     def __init__(self, engine: Engine, storage: Storage, *, max_upload_bytes: int = 50 * 1024 * 1024,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, providers: dict | None = None):
+                 max_pixels: int = DEFAULT_MAX_PIXELS, providers: dict | None = None,
+                 default_ai: str = "local"):
         self.engine = engine
         self.providers = dict(providers or {})
+        self.default_ai = default_ai
         self.storage = storage
         self.max_upload_bytes = max_upload_bytes
         self.max_pixels = max_pixels
@@ -249,7 +251,7 @@ class ImageService:
         out = []
         for i in range(opts.variants):
             try:
-                got = provider.edit(data, variant=i)
+                got = provider.edit(data, variant=i % max(1, len(getattr(provider, "variants", ()) or (1,))))
                 if not got.data:
                     raise ProviderError(f"{opts.ai} returned no image", provider=opts.ai)
                 fitted = self._enhance(got.data, filename, mode=Mode.OPTIMIZE, **kw)
@@ -314,6 +316,8 @@ class ImageService:
             row = self._history_row(img, v.seq, v.result, v.ekey, v.tkey, elapsed, provider=v.provider,
                                     review=review, model_version=v.model_version, response_id=v.response_id,
                                     provider_metadata=v.meta, options=opts, status=v.status)
+            if v.meta.get("findings"):  # the provider's analysis belongs with the quality figures
+                row.quality_metadata = {**row.quality_metadata, "ai_analysis": v.meta["findings"]}
             s.add(row)
             rows.append(row)
         self._apply_latest(img, rows[0], variants[0].result, elapsed)
@@ -362,7 +366,7 @@ class ImageService:
         t0 = time.perf_counter()
         filename = filename or "image"
         sku_id = (sku_id or "").strip()[:128] or sku_from_filename(filename)
-        opts = EnhanceOptions.build(mode, target_size_kb, output_format, profile, ai, variants)
+        opts = EnhanceOptions.build(mode, target_size_kb, output_format, profile, ai or self.default_ai, variants)
         self._validate(data, filename, target_size_kb)
         sha = hashlib.sha256(data).hexdigest()
         log.info("[UPLOAD] %s: %d bytes, sku=%s, mode=%s", safe_name(filename), len(data), sku_id, opts.mode)
@@ -424,7 +428,7 @@ class ImageService:
         """Enhance a stored original again; adds history rows N+1…, never touches the original."""
         self._validate(b"x", "", target_size_kb)
         return self._reenhance(image_id, EnhanceOptions.build(mode, target_size_kb, output_format, profile,
-                                                               ai, variants))
+                                                               ai or self.default_ai, variants))
 
     def _reenhance(self, image_id: str, opts: EnhanceOptions) -> UploadResult:
         t0 = time.perf_counter()

@@ -1,0 +1,1 @@
+"""Loopback HTTP stubs of the remote APIs the providers call (no network in tests)."""
