@@ -230,7 +230,7 @@ class BatchRunner:
         stop = threading.Event()
         producer = threading.Thread(target=self._produce, args=(batch_id, q, stop), daemon=True,
                                     name=f"batch-feed-{batch_id[:8]}")
-        threads = [threading.Thread(target=self._work, args=(batch_id, q), daemon=True,
+        threads = [threading.Thread(target=self._work, args=(batch_id, q, stop), daemon=True,
                                     name=f"batch-worker-{i}") for i in range(self.workers)]
         producer.start()
         for t in threads:
@@ -240,7 +240,11 @@ class BatchRunner:
             while any(t.is_alive() for t in threads):
                 for t in threads:
                     t.join(self.poll_s / max(1, len(threads)))
-                status = self._tick(batch_id)
+                try:
+                    status = self._tick(batch_id)
+                except Exception:  # a database hiccup: keep working, report on the next tick
+                    log.warning("[BATCH] %s: progress update failed", batch_id[:8], exc_info=True)
+                    continue
                 if status != BatchStatus.RUNNING:
                     stop.set()
         except BaseException as exc:
@@ -315,7 +319,7 @@ class BatchRunner:
             for _ in range(self.workers):
                 q.put(None)
 
-    def _work(self, batch_id: str, q: queue.Queue) -> None:
+    def _work(self, batch_id: str, q: queue.Queue, stop: threading.Event) -> None:
         with self.service.session() as s:
             b = br.get_batch(s, batch_id)
             kind, root = b.source_kind, b.source_path
@@ -326,6 +330,8 @@ class BatchRunner:
                     self._local.zip.close()
                     self._local.zip = None
                 return
+            if stop.is_set():  # paused or cancelled: leave queued items pending
+                continue
             try:
                 self._one(kind, root, w)
             except Exception:  # recording itself failed; the item stays running and a resume retries it
