@@ -11,6 +11,9 @@ Run by hand (not a test)::
 Photos are 2 MP (1732x1155) from skimage.data with seeded noise, so every item
 is distinct; they are served from a local ThreadingHTTPServer. Each row is a
 fresh database and storage, timed from create_batches to the last record.
+``cpu ms/img`` is this process's CPU time (plus its worker processes') per
+image: unlike img/min it does not move when other jobs share the machine
+(``load1``), so it is the figure to compare changes by.
 """
 from __future__ import annotations
 
@@ -150,11 +153,12 @@ def run_once(backend: Backend, manifest: Path, *, workers: int, processes: int, 
                 profiles.append(p)
 
         runner._one = profiled
-    t0 = time.perf_counter()
+    t0, cpu0, kids0 = time.perf_counter(), time.process_time(), _children_cpu()
     ids = create_batches(svc, manifest, options=RunOptions(mode="OPTIMIZE", target_size_kb=200), name="bench")
     sms = [runner.run(i) for i in ids]
     elapsed = time.perf_counter() - t0
-    runner.close()
+    runner.close()  # waits for worker processes, so their CPU time is counted below
+    cpu = time.process_time() - cpu0 + _children_cpu() - kids0
     svc.engine.dispose()
     backend.cleanup(env)
     done = sum(s.completed for s in sms)
@@ -164,7 +168,15 @@ def run_once(backend: Backend, manifest: Path, *, workers: int, processes: int, 
         for p in profiles[1:]:
             st.add(p)
         st.sort_stats("tottime").print_stats(25)
-    return {"done": done, "failed": failed, "elapsed": elapsed, "ipm": done / elapsed * 60}
+    return {"done": done, "failed": failed, "elapsed": elapsed, "ipm": done / elapsed * 60,
+            "cpu_ms": cpu / max(done, 1) * 1000}
+
+
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def patch_fast_fit() -> None:
@@ -223,7 +235,7 @@ def main(argv=None) -> int:
     base = f"http://127.0.0.1:{srv.server_address[1]}"
     backends = ("sqlite-local", "mariadb-s3") if args.backend == "both" else (args.backend,)
     print(f"\n{'backend':<13} {'workers':>7} {'procs':>5} {'images':>6} {'failed':>6} {'seconds':>8} {'img/min':>8} "
-          f"{'load1':>6}")
+          f"{'load1':>6} {'cpu ms/img':>10}")
     with tempfile.TemporaryDirectory(prefix="pl-bench-") as tmp:
         root = Path(tmp)
         manifest = root / "manifest.csv"
@@ -237,7 +249,7 @@ def main(argv=None) -> int:
                         r = run_once(be, manifest, workers=w, processes=procs, profile=args.profile,
                                      setup=patch_fast_fit if args.experiment_fast_fit else None)
                         print(f"{kind:<13} {w:>7} {procs:>5} {r['done']:>6} {r['failed']:>6} "
-                              f"{r['elapsed']:>8.1f} {r['ipm']:>8.0f} {os.getloadavg()[0]:>6.1f}", flush=True)
+                              f"{r['elapsed']:>8.1f} {r['ipm']:>8.0f} {os.getloadavg()[0]:>6.1f} {r['cpu_ms']:>10.0f}", flush=True)
                         if args.profile:
                             return 0
             finally:
