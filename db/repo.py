@@ -96,3 +96,59 @@ def counts(s: Session) -> dict[str, int]:
     out["total"] = sum(n for _, n in rows)
     out["enhancements"] = s.scalar(select(func.count()).select_from(EnhancementHistory)) or 0
     return out
+
+
+# -- dashboard read-only helpers (owned by the dashboard; no writes) -------------------------
+REVIEW_OPEN = (ReviewStatus.PENDING, ReviewStatus.PENDING_REVIEW)
+EXPORT_COLUMNS = ("id", "sku_id", "original_filename", "status", "review_status", "enhancement_mode",
+                  "quality_before", "quality_after", "size_reduction_percent", "original_size_bytes",
+                  "enhanced_size_bytes", "enhanced_width", "enhanced_height", "enhanced_format",
+                  "processing_time_ms", "created_at", "processed_at", "image_url", "enhanced_image_url",
+                  "error_message")
+
+
+def review_queue(s: Session, *, limit: int = 20, offset: int = 0) -> tuple[int, list[ProductImage]]:
+    """Images with a variant waiting for a decision (review status pending or pending_review), oldest first."""
+    where = ProductImage.review_status.in_(REVIEW_OPEN)
+    total = s.scalar(select(func.count()).select_from(ProductImage).where(where)) or 0
+    q = (select(ProductImage).where(where).order_by(ProductImage.created_at, ProductImage.id)
+         .limit(limit).offset(offset))
+    return total, list(s.scalars(q))
+
+
+def export_rows(s: Session, f: ImageFilter = ImageFilter(), *, sort: str = "newest",
+                limit: int = 100_000) -> list[dict]:
+    """Flat rows of the filtered table for CSV/JSON/Excel export (plain columns, no ORM objects)."""
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}; valid sorts: {', '.join(SORTS)}")
+    cols = [getattr(ProductImage, c) for c in EXPORT_COLUMNS]
+    q = _filtered(select(*cols), f).order_by(SORTS[sort], ProductImage.id).limit(limit)
+    out = []
+    for row in s.execute(q):
+        d = dict(zip(EXPORT_COLUMNS, row))
+        d["status"] = getattr(d["status"], "value", d["status"])
+        d["review_status"] = getattr(d["review_status"], "value", d["review_status"])
+        out.append(d)
+    return out
+
+
+def daily_counts(s: Session, *, since: datetime | None = None) -> list[tuple[str, str | None, str, int]]:
+    """(day, mode, status, images) per day; ``func.date`` works on SQLite and MySQL alike."""
+    day = func.date(ProductImage.created_at)
+    q = select(day, ProductImage.enhancement_mode, ProductImage.status, func.count())
+    if since is not None:
+        q = q.where(ProductImage.created_at >= since)
+    q = q.group_by(day, ProductImage.enhancement_mode, ProductImage.status).order_by(day)
+    return [(str(d), m, getattr(st, "value", st), n) for d, m, st, n in s.execute(q)]
+
+
+def metric_sample(s: Session, *, limit: int = 5000) -> list[dict]:
+    """Latest completed images' figures for charts (bounded, newest first)."""
+    q = (select(ProductImage.created_at, ProductImage.enhancement_mode, ProductImage.quality_before,
+                ProductImage.quality_after, ProductImage.size_reduction_percent,
+                ProductImage.processing_time_ms)
+         .where(ProductImage.status == ImageStatus.COMPLETED)
+         .order_by(ProductImage.created_at.desc()).limit(limit))
+    keys = ("created_at", "mode", "quality_before", "quality_after", "size_reduction_percent",
+            "processing_time_ms")
+    return [dict(zip(keys, r)) for r in s.execute(q)]

@@ -148,16 +148,17 @@ def cmd_images(args, settings) -> int:
 
 def cmd_history(args, settings) -> int:
     from db import repo
-    from .views import history_entry
+    from .views import history_entry, usage_totals
 
     svc = build_service(settings)
     with svc.session() as s:
         img = repo.get_image(s, args.image_id)
         if img is None:
             raise NotFoundError(f"No image with id {args.image_id}")
+        rows = repo.history(s, img.id)
         _emit({"image_id": img.id, "sku_id": img.sku_id, "filename": img.original_filename,
                "original_https_url": img.image_url, "status": img.status.value,
-               "enhancements": [history_entry(h) for h in repo.history(s, img.id)]})
+               "enhancements": [history_entry(h) for h in rows], "ai_usage": usage_totals(rows)})
     return EXIT_OK
 
 

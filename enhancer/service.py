@@ -259,7 +259,7 @@ class ImageService:
                 res = replace(fitted, mode=opts.mode, quality_before=before,
                               steps=(f"{opts.ai}_edit",) + fitted.steps)
                 meta = {"usage": dict(got.usage or {}), "prompt": got.prompt, "findings": findings,
-                        "analysis_usage": usage, "fell_back": False}
+                        "analysis_usage": usage if i == 0 else {}, "fell_back": False}
                 out.append(_Variant(res, provider=got.provider or opts.ai, model_version=got.model_version,
                                     response_id=got.response_id, meta=meta))
                 log.info("[UPLOAD] %s: %s variant %d from %s", filename, opts.mode, i + 1, opts.ai)
@@ -271,7 +271,8 @@ class ImageService:
                 res = self._enhance(data, filename, mode=mode, **kw)
                 out.append(_Variant(res, status="fallback", meta={
                     "requested_provider": opts.ai, "fell_back": True, "status_code": code,
-                    "error": str(exc)[:1000], "findings": findings, "analysis_usage": usage}))
+                    "error": str(exc)[:1000], "findings": findings,
+                    "analysis_usage": usage if i == 0 else {}}))
         return out
 
     def _enhance_before(self, data: bytes):

@@ -37,3 +37,24 @@ def history_entry(h: EnhancementHistory) -> dict:
         "processing_time_ms": h.processing_time_ms, "processing_status": h.processing_status,
         "review_status": h.review_status.value, "created_at": h.created_at.isoformat(sep=" ", timespec="seconds"),
     }
+
+
+def usage_totals(rows: list[EnhancementHistory]) -> dict:
+    """AI usage added up over history rows (operators pay per token / image), by provider.
+
+    Counts both the edit calls and the analysis call recorded with each row.
+    """
+    totals: dict[str, dict[str, float]] = {}
+    for h in rows:
+        meta = h.provider_metadata or {}
+        provider = meta.get("requested_provider") or h.provider
+        for usage in (meta.get("usage") or {}, meta.get("analysis_usage") or {}):
+            for k, v in usage.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    bucket = totals.setdefault(provider, {})
+                    bucket[k] = bucket.get(k, 0) + v
+        if provider != "local" or meta.get("fell_back"):
+            bucket = totals.setdefault(provider, {})
+            bucket["calls"] = bucket.get("calls", 0) + 1
+            bucket["fallbacks"] = bucket.get("fallbacks", 0) + int(bool(meta.get("fell_back")))
+    return totals

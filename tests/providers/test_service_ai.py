@@ -117,3 +117,15 @@ def test_cli_enhance_with_gemini_variants(tmp_path, gemini_stub, sqlite_url):
     p = subprocess.run([sys.executable, "-m", "enhancer", "check"], capture_output=True, text=True, env=env,
                        timeout=60)
     assert "ai: gemini" in p.stderr and API_KEY not in p.stderr + p.stdout
+
+
+def test_usage_is_added_up_per_image(gemini_service, gemini_stub, photo):
+    from db import repo
+    from enhancer.views import usage_totals
+
+    res = gemini_service.upload_and_enhance(photo, "u.jpg", ai="gemini", variants=2)
+    with gemini_service.session() as s:
+        totals = usage_totals(repo.history(s, res.image_id))
+    # stub: every call reports 1290 prompt + 1300 output tokens; 2 edits + 1 analysis recorded per row
+    assert totals["gemini"]["calls"] == 2 and totals["gemini"]["fallbacks"] == 0
+    assert totals["gemini"]["total_tokens"] > 0

@@ -1,0 +1,1 @@
+"""Pixel Lab operator dashboard (Streamlit). The only package that imports streamlit."""

@@ -1,0 +1,134 @@
+"""Image detail: the original and every enhancement in sequence; re-enhance; approve or reject; download."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.components import compliance, esc, fmt, quality_metrics
+from db.repo import ImageFilter
+from enhancer import EXTENSIONS, MIME_TYPES, OUTPUT_FORMATS, PROFILES, EnhancerError, Mode
+from enhancer.service import MAX_TARGET_KB, MIN_TARGET_KB
+from enhancer.storage.keys import stem
+
+st.title("Image detail")
+svc = state.service()
+
+image_id = st.query_params.get("id") or ""
+if not image_id:
+    st.info("Open an image from the **Gallery**, or pick one of the latest uploads.")
+    _, recent = state.gallery_page(ImageFilter(), "newest", 50, 0)
+    names = {r["id"]: f"{r['sku_id']} · {r['filename']} · {r['created_at']}" for r in recent}
+    choice = st.selectbox("Latest images", list(names), index=None, placeholder="Choose an image",
+                          format_func=names.get)
+    if choice:
+        st.query_params["id"] = choice
+        st.rerun()
+    st.stop()
+
+found = state.image_detail(image_id)
+if found is None:
+    st.error(f"No image with id {esc(image_id)}.")
+    st.page_link("dashboard/pages/gallery.py", label="Back to the gallery", icon=":material/arrow_back:")
+    st.stop()
+img, history = found
+
+st.subheader(esc(f"{img['sku_id']} · {img['filename']}"))
+st.caption(f"Status {img['status']} · review {img['review_status']} · created {img['created_at']} · "
+           f"id {img['id']}")
+if img["status"] == "FAILED":
+    st.error(f"Enhancement failed: {esc(img['error_message'] or 'unknown error')}. "
+             "Re-enhance below to retry.")
+
+flash = st.session_state.pop("detail_flash", None)
+if flash:
+    st.success(flash)
+
+left, right = st.columns([1, 2])
+with left:
+    st.markdown("**Original**")
+    orig = state.preview(img["original_key"]) if img["original_key"] else None
+    if orig:
+        st.image(orig, width="stretch")
+    st.caption(f"{fmt(img['original_width'])}×{fmt(img['original_height'])} · "
+               f"{fmt(img['original_size_kb'], ' KB')}")
+    st.download_button("Download original", data=lambda: svc.read(img["original_key"]),
+                       file_name=img["filename"], mime="application/octet-stream", on_click="ignore",
+                       key="dl_original", width="stretch")
+
+with right, st.form("reenhance"):
+    st.markdown("**Re-enhance**")
+    a, b = st.columns(2)
+    mode = a.selectbox("Mode", [m.value for m in Mode], format_func=lambda v: v.replace("_", " ").title())
+    target = b.number_input("Target size (KB)", min_value=MIN_TARGET_KB, max_value=MAX_TARGET_KB, value=500,
+                            step=50)
+    c, d = st.columns(2)
+    out_fmt = c.selectbox("Format", list(OUTPUT_FORMATS))
+    profile = d.selectbox("Marketplace profile (Standardize / Full)", list(PROFILES),
+                          index=list(PROFILES).index("generic"))
+    if st.form_submit_button("Re-enhance", type="primary"):
+        try:
+            with st.spinner("Enhancing…"):
+                uses_profile = mode in (Mode.STANDARDIZE.value, Mode.FULL.value)
+                res = svc.reenhance(image_id, mode=mode, target_size_kb=int(target), output_format=out_fmt,
+                                    profile=profile if uses_profile else None)
+        except (EnhancerError, ValueError) as exc:
+            st.error(esc(str(exc)))
+        else:
+            state.clear_data()
+            st.session_state["detail_flash"] = (f"Added enhancement #{res.enhancement_sequence} "
+                                                f"({res.enhancement_mode}).")
+            st.rerun()
+
+
+def _decide(history_id: str, decision: str, seq: int) -> None:
+    try:
+        svc.set_review(history_id, decision)
+    except (EnhancerError, ValueError) as exc:
+        st.session_state["detail_flash"] = f"Could not record the decision: {exc}"
+    else:
+        st.session_state["detail_flash"] = f"Enhancement #{seq} {decision}."
+    state.clear_data()
+
+
+st.divider()
+st.markdown(f"**Enhancements** ({len(history)})")
+if not history:
+    st.info("No enhancements yet.")
+for h in history:
+    qm, sm = h["quality_metadata"], h["size_metadata"]
+    current = h["enhanced_key"] == img["enhanced_key"]
+    with st.container(border=True):
+        p, m = st.columns([1, 2])
+        prev = state.preview(h["enhanced_key"]) if h["enhanced_key"] else None
+        if prev:
+            p.image(prev, width="stretch")
+        with m:
+            st.markdown(f"**#{h['enhancement_sequence']} · {esc(h['enhancement_mode'])}**"
+                        + (" · current" if current else "")
+                        + f"  \nprovider {esc(h['provider'])}"
+                        + (f" ({esc(h['model_version'])})" if h["model_version"] else "")
+                        + f" · review **{h['review_status']}** · {h['created_at']}")
+            quality_metrics(h["original_quality_score"], h["enhanced_quality_score"], qm.get("blur_before"),
+                            qm.get("blur_after"), sm.get("original_kb"), sm.get("enhanced_kb"),
+                            sm.get("reduction_percent"), h["processing_time_ms"])
+            st.caption(f"{fmt(h['enhanced_width'])}×{fmt(h['enhanced_height'])} "
+                       f"{esc(h['enhanced_format'] or '')}"
+                       f" · steps: {esc(', '.join(qm.get('steps') or []) or 'none')}")
+            for w in qm.get("warnings_after") or []:
+                st.warning(esc(w))
+            compliance(qm.get("compliance"))
+            b1, b2, b3 = st.columns(3)
+            seq = h["enhancement_sequence"]
+            b1.button("Approve", key=f"approve_{h['id']}", type="primary", width="stretch",
+                      disabled=h["review_status"] == "approved", on_click=_decide,
+                      args=(h["id"], "approved", seq))
+            b2.button("Reject", key=f"reject_{h['id']}", width="stretch",
+                      disabled=h["review_status"] == "rejected", on_click=_decide,
+                      args=(h["id"], "rejected", seq))
+            fmt_ = h["enhanced_format"] or ""
+            b3.download_button(f"Download #{h['enhancement_sequence']}",
+                               data=lambda k=h["enhanced_key"]: svc.read(k),
+                               file_name=f"{stem(img['filename'])}_enhanced_{h['enhancement_sequence']}."
+                                         f"{EXTENSIONS.get(fmt_, 'jpg')}",
+                               mime=MIME_TYPES.get(fmt_, "application/octet-stream"), on_click="ignore",
+                               key=f"dl_{h['id']}", disabled=not h["enhanced_key"], width="stretch")
