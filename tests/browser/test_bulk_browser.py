@@ -1,7 +1,8 @@
 """The Bulk page in a real browser: upload a small CSV, watch it complete, export.
 
-Uses ``app_url`` and ``page`` (Playwright, /usr/bin/chromium) from tests/browser/conftest.py; the
-app must be started with PIXEL_LAB_ALLOW_PRIVATE_URLS=1 so it can fetch from the local photo server.
+Uses ``app_url`` and ``page`` (Playwright, /usr/bin/chromium) from tests/browser/conftest.py. Needs the
+Bulk page registered in streamlit_app.py and the app started with PIXEL_LAB_ALLOW_PRIVATE_URLS=1 so it
+can fetch from the local photo server (the SSRF guard refuses 127.0.0.1 otherwise).
 """
 from __future__ import annotations
 
@@ -44,3 +45,7 @@ def test_bulk_upload_csv_complete_and_export(app_url, page, photo_server, tmp_pa
     text = open(path, encoding="utf-8").read()
     assert text.splitlines()[0].startswith("batch_id,position,sku_id")
     assert all(f"BR-{i}" in text for i in range(3))
+    if "non-public address" in text:
+        pytest.fail("the app refused the local photo server's URLs: app_server in tests/browser/conftest.py "
+                    "must set PIXEL_LAB_ALLOW_PRIVATE_URLS=1")
+    assert text.count(",completed,") == 3
