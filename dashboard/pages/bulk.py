@@ -6,6 +6,7 @@ from the database, so it survives a page reload.
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -34,6 +35,7 @@ except ImportError:  # standalone: a small local cache of the same things
     def get_service():
         return build_service(get_settings())
 
+RESULT_ROWS = 500
 UPLOAD_TYPES = ["csv", "xlsx", "zip", "jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp", "gif"]
 
 
@@ -137,26 +139,28 @@ def controls(svc, sm) -> None:
             st.error(str(exc))
 
 
+@st.fragment(run_every=5)
 def results(svc) -> None:
     pick = st.session_state.get("bulk_batch")
     if not pick:
         return
     st.subheader("Results")
     data = export_rows(svc, pick)
-    st.dataframe(pd.DataFrame(data)[["position", "sku_id", "source", "status", "reused", "error",
-                                     "enhanced_size_bytes", "quality_before", "quality_after", "duration_ms"]]
-                 if data else pd.DataFrame(), hide_index=True, width="stretch")
+    cols = ["position", "sku_id", "source", "status", "reused", "error", "enhanced_size_bytes", "quality_before",
+            "quality_after", "duration_ms"]
+    st.dataframe(pd.DataFrame(data[:RESULT_ROWS], columns=cols), hide_index=True, width="stretch")
+    if len(data) > RESULT_ROWS:
+        st.caption(f"First {RESULT_ROWS} of {len(data)} items; the exports have all of them.")
     c = st.columns(4)
+    # Callables: the files are built when clicked, so they match the batch at that moment.
     for col, (fmt, mime) in zip(c, (("csv", "text/csv"), ("json", "application/json"),
                                     ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))):
-        col.download_button(f"Export {fmt.upper()}", export_batch(svc, pick, fmt), file_name=f"batch_{pick[:8]}.{fmt}",
-                            mime=mime, key=f"bulk_export_{fmt}")
-    if c[3].button("Prepare ZIP of enhanced files", key="bulk_zip"):
-        st.session_state["bulk_zip"] = (pick, enhanced_zip(svc, pick))
-    prepared = st.session_state.get("bulk_zip")
-    if prepared and prepared[0] == pick:
-        c[3].download_button("Download ZIP", prepared[1], file_name=f"batch_{pick[:8]}_enhanced.zip",
-                             mime="application/zip", key="bulk_zip_dl")
+        col.download_button(f"Export {fmt.upper()}", partial(export_batch, svc, pick, fmt),
+                            file_name=f"batch_{pick[:8]}.{fmt}", mime=mime, key=f"bulk_export_{fmt}",
+                            on_click="ignore")
+    c[3].download_button("ZIP of enhanced files", partial(enhanced_zip, svc, pick),
+                         file_name=f"batch_{pick[:8]}_enhanced.zip", mime="application/zip", key="bulk_zip",
+                         on_click="ignore")
 
 
 st.title("Bulk processing")

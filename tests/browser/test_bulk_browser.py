@@ -25,7 +25,24 @@ def photo_server():
     srv.shutdown()
 
 
-def test_bulk_upload_csv_complete_and_export(app_url, page, photo_server, tmp_path):
+@pytest.fixture
+def forget_bulk_images(app_server):
+    """The app's database is shared by the browser tests: remove what this test added afterwards."""
+    yield
+    from sqlalchemy import delete
+
+    from db import make_engine
+    from db.batch_models import Batch
+    from db.models import ProductImage
+
+    engine = make_engine(app_server["env"]["DATABASE_URL"])
+    with engine.begin() as c:
+        c.execute(delete(ProductImage).where(ProductImage.sku_id.like("BR-%")))
+        c.execute(delete(Batch).where(Batch.name == "browser_drop"))
+    engine.dispose()
+
+
+def test_bulk_upload_csv_complete_and_export(app_url, page, photo_server, tmp_path, forget_bulk_images):
     rows = [{"sku_id": f"BR-{i}", "image_url": photo_server.url(f"/img/{700 + i}.jpg")} for i in range(3)]
     manifest = tmp_path / "browser_drop.csv"
     manifest.write_bytes(manifest_bytes(rows))
