@@ -2,6 +2,7 @@
 
 Public API only; everything not in ``__all__`` is private.
 """
+from .compliance import check_compliance
 from .errors import (ConfigError, EnhancerError, InvalidImageError, NotFoundError,
                      ProviderError, StorageError)
 from .imageio import make_thumbnail
@@ -13,7 +14,7 @@ from .types import (EXTENSIONS, MIME_TYPES, OUTPUT_FORMATS, ComplianceReport, En
                     Mode, QualityReport, RuleResult)
 
 __all__ = [
-    "assess", "enhance", "make_thumbnail",
+    "assess", "enhance", "make_thumbnail", "check_compliance",
     "Mode", "QualityReport", "EnhancementResult", "ComplianceReport", "RuleResult",
     "Profile", "PROFILES", "get_profile", "OUTPUT_FORMATS", "MIME_TYPES", "EXTENSIONS",
     "EnhancerError", "InvalidImageError", "ConfigError", "StorageError", "NotFoundError",

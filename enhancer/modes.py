@@ -17,13 +17,14 @@ from .steps.denoise import denoise
 from .steps.light import light_correction
 from .steps.sharpen import sharpen
 from .steps.standardize import standardize
-from .steps.upscale import upscale
+from .steps.upscale import upscale, upscale_if_small
 from .types import Mode
 
 Step = Callable[[np.ndarray, Context], np.ndarray]
 
 MODES: dict[Mode, tuple[Step, ...]] = {
-    Mode.AUTO: (light_correction, denoise, sharpen),
+    # Denoise first: it reads the input's noise, which light correction would amplify.
+    Mode.AUTO: (denoise, light_correction, sharpen, upscale_if_small),
     Mode.LIGHT_CORRECTION: (light_correction,),
     Mode.DENOISE: (denoise,),
     Mode.SHARPEN: (sharpen,),

@@ -1,8 +1,111 @@
-"""Edge-preserving denoise (placeholder: identity)."""
+"""Edge-preserving denoise with strength set by the estimated noise.
+
+Luminance and chroma are treated apart (YCrCb): non-local means on
+luminance keeps edges and texture; chroma carries little detail, so it is
+denoised at half resolution (or less) and upsampled, which removes colour
+blotches cheaply. Non-local means costs ~0.4 s per megapixel, so large
+photos are split in two bands: the coarse band (a downscaled copy holding
+:data:`_NLM_PIXELS`) gets non-local means, the fine band a local Wiener
+shrinkage at full resolution.
+"""
+from __future__ import annotations
+
+import cv2
 import numpy as np
 
 from ..context import Context
+from ..quality import estimate_noise
+
+#: Below this sigma (0-255) a photo is clean (clean photos measure 0-2.5;
+#: see estimate_noise). Strength ramps in over _RAMP sigma above it.
+MIN_SIGMA, _RAMP = 3.0, 2.0
+#: Non-local means filtering strength per unit of noise sigma (tuned on
+#: skimage photos with Gaussian noise sigma 5-25: 0.6 luma, 0.8 chroma).
+_H_LUMA, _H_CHROMA = 0.6, 0.8
+_NLM_PIXELS = 300_000
 
 
 def denoise(img: np.ndarray, ctx: Context) -> np.ndarray:
-    return img
+    """Remove sensor noise, keeping edges; no-op on a clean photo.
+
+    Parameters
+    ----------
+    img : ndarray, uint8, shape (H, W, 3)
+        RGB photo.
+    ctx : Context
+        ``ctx.report.noise`` (sigma on the 0-255 scale) sets the strength; it is
+        re-measured when the image is not the one the report describes.
+
+    Returns
+    -------
+    ndarray
+        The denoised photo, or ``img`` itself when it is clean.
+    """
+    sigma = _sigma(img, ctx)
+    if sigma < MIN_SIGMA:
+        return img
+    strength = min(1.0, (sigma - MIN_SIGMA) / _RAMP + 0.25)
+    return denoise_rgb(img, sigma=sigma * strength)
+
+
+def _sigma(img: np.ndarray, ctx: Context) -> float:
+    r = ctx.report if ctx is not None else None
+    if r is not None and (r.height, r.width) == img.shape[:2]:
+        return float(r.noise)
+    return estimate_noise(img)
+
+
+def denoise_rgb(img: np.ndarray, *, sigma: float) -> np.ndarray:
+    """Denoise an RGB uint8 photo whose noise sigma (0-255, per channel) is known."""
+    h, w = img.shape[:2]
+    ycc = cv2.cvtColor(img, cv2.COLOR_RGB2YCrCb)
+    y, cr, cb = cv2.split(ycc)
+    del ycc
+    # NLM's h was tuned against the per-channel sigma directly (noise in Y is
+    # ~0.67 of it for independent channel noise).
+    f = min(1.0, float(np.sqrt(_NLM_PIXELS / (h * w))))
+    if f >= 1.0:
+        y = cv2.fastNlMeansDenoising(y, None, float(_H_LUMA * sigma), 7, 21)
+    else:
+        y = _two_band_luma(y, f=f, sigma=sigma)
+    cr, cb = (_chroma(c, f=0.5 * f, sigma=sigma) for c in (cr, cb))
+    return cv2.cvtColor(cv2.merge([y, cr, cb]), cv2.COLOR_YCrCb2RGB)
+
+
+def _small_size(shape: tuple[int, ...], f: float) -> tuple[int, int]:
+    return max(1, round(shape[1] * f)), max(1, round(shape[0] * f))
+
+
+def _two_band_luma(y: np.ndarray, *, f: float, sigma: float) -> np.ndarray:
+    """NLM on a downscaled copy for the coarse band, local Wiener for the fine.
+
+    Written with in-place OpenCV calls: at 12 MP each float plane is 48 MB.
+    """
+    size = (y.shape[1], y.shape[0])
+    small = cv2.resize(y, _small_size(y.shape, f), interpolation=cv2.INTER_AREA)
+    # Area downscaling by f averages 1/f^2 pixels: noise falls by f.
+    small_dn = cv2.fastNlMeansDenoising(small, None, float(_H_LUMA * sigma * f), 7, 21)
+    low = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
+    detail = cv2.subtract(y, low, dtype=cv2.CV_32F)
+    del low
+    # Local Wiener shrinkage: keep the part of the fine band whose local
+    # energy stands above the noise (edges, texture), drop the rest:
+    # gain = max(0, 1 - noise_var / local_energy).
+    noise_var = (0.67 * sigma) ** 2
+    energy = cv2.multiply(detail, detail)
+    cv2.blur(energy, (5, 5), dst=energy)
+    cv2.add(energy, 1e-6, dst=energy)
+    cv2.divide(noise_var, energy, dst=energy)
+    cv2.subtract(1.0, energy, dst=energy)
+    cv2.max(energy, 0.0, dst=energy)
+    cv2.multiply(detail, energy, dst=detail)
+    del energy
+    base = cv2.resize(small_dn, size, interpolation=cv2.INTER_LINEAR)
+    return cv2.add(base, detail, dtype=cv2.CV_8U)
+
+
+def _chroma(c: np.ndarray, *, f: float, sigma: float) -> np.ndarray:
+    size = (c.shape[1], c.shape[0])
+    small = cv2.resize(c, _small_size(c.shape, f), interpolation=cv2.INTER_AREA)
+    small = cv2.fastNlMeansDenoising(small, None, float(_H_CHROMA * sigma * f), 5, 11)
+    return cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)

@@ -1,8 +1,58 @@
-"""Trim and place on a marketplace canvas (placeholder: identity)."""
+"""Trim to the product and place it on the marketplace profile's canvas.
+
+The product comes from ``ctx.alpha`` when background removal ran, otherwise
+from the same studio-background matte (border-colour model); on a busy
+background the whole photo is treated as the product and letterboxed.
+"""
+from __future__ import annotations
+
+import cv2
 import numpy as np
 
+from ..compliance import evaluate, product_box
 from ..context import Context
+from ..profiles import get_profile
+from .background import product_matte
+
+DEFAULT_PROFILE = "generic"
 
 
 def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
-    return img
+    """Product centred on the profile canvas at the profile's fill; sets ``ctx.compliance``.
+
+    The result is opaque (the canvas colour is the background), so
+    ``ctx.alpha`` is cleared.
+    """
+    prof = get_profile(ctx.options.profile or DEFAULT_PROFILE)
+    alpha = ctx.alpha
+    if alpha is None:
+        alpha = product_matte(img)
+        if alpha is None:
+            ctx.notes.append("Standardize: no plain background found; the whole photo was placed on the canvas.")
+    box = product_box(img, alpha) if alpha is not None else None
+    if box is None:
+        box, alpha = (0, 0, img.shape[1], img.shape[0]), None
+    x0, y0, x1, y1 = box
+    crop = img[y0:y1, x0:x1]
+    crop_a = alpha[y0:y1, x0:x1] if alpha is not None else None
+
+    cw, ch = prof.canvas  # profiles without a fixed aspect still get their recommended square
+    fill = prof.target_fill
+    scale = min(fill * cw / crop.shape[1], fill * ch / crop.shape[0])
+    pw, ph = max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    part = cv2.resize(crop, (pw, ph), interpolation=interp)
+    canvas = np.empty((ch, cw, 3), np.uint8)
+    canvas[:] = prof.background
+    ox, oy = (cw - pw) // 2, (ch - ph) // 2
+    if crop_a is not None:
+        a = cv2.resize(crop_a, (pw, ph), interpolation=cv2.INTER_LINEAR).astype(np.float32)[..., None] / 255.0
+        bg = np.asarray(prof.background, np.float32)
+        blended = part.astype(np.float32) * a + bg * (1.0 - a)
+        canvas[oy:oy + ph, ox:ox + pw] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    else:
+        canvas[oy:oy + ph, ox:ox + pw] = part
+    ctx.alpha = None
+    ctx.compliance = evaluate(canvas, None, prof)
+    return canvas
+

@@ -1,0 +1,82 @@
+"""Background removal: mask IoU on seeded studio shots, transparency, white JPEG, same size.
+
+Shots come from benchmarks/background.py's composer (skimage textures cut to
+product shapes, soft shadows, noise, JPEG). Thresholds sit below the
+benchmark's measured IoU (0.88-0.99 per shot) so codec noise does not flake.
+"""
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from enhancer import enhance
+from enhancer.context import Context, Options
+from enhancer.quality import assess_decoded
+from enhancer.imageio import decode
+from enhancer.steps.background import product_matte, remove_background
+
+from imaging_helpers import check, iou, photo, studio_shot, to_bytes
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from background import compose  # noqa: E402
+
+SHOTS = [("chelsea", "white", "bag"), ("coffee", "offwhite_vignette", "box"),
+         ("rocket", "grey_sweep", "shoe"), ("colorwheel", "blue_paper", "bottle"),
+         ("hubble_deep_field", "pink_paper", "mug"), ("retina", "yellow_paper", "box")]
+
+
+@pytest.mark.parametrize("texture,background,shape", SHOTS)
+def test_mask_matches_known_product(texture, background, shape):
+    data, truth = compose(texture, background, shape, side=800, seed=3)
+    res = enhance(data, "BACKGROUND_REMOVE", output_format="PNG")
+    out = Image.open(io.BytesIO(res.data)).convert("RGBA")
+    alpha = np.asarray(out)[..., 3]
+    assert out.size == (800, 600)
+    score = iou(alpha, truth)
+    check(score >= 0.9, f"bg_{texture}_{background}_{shape}", np.asarray(out)[..., :3] * (alpha[..., None] > 127),
+          f"IoU {score:.3f} < 0.90")
+
+
+def test_shadow_is_background():
+    data, truth = compose("coffee", "white", "box", side=800, seed=5)
+    alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    shadow_only = (truth < 10)
+    # below-right of the product is where the composer puts the shadow
+    assert (alpha[shadow_only] > 127).mean() < 0.02
+
+
+def test_webp_keeps_transparency_and_jpeg_goes_on_white():
+    data, truth = compose("chelsea", "grey_sweep", "bag", side=800, seed=1)
+    webp = Image.open(io.BytesIO(enhance(data, "BACKGROUND_REMOVE", output_format="WEBP").data))
+    assert webp.mode == "RGBA" and iou(np.asarray(webp)[..., 3], truth) > 0.88
+    jpg = np.asarray(Image.open(io.BytesIO(enhance(data, "BACKGROUND_REMOVE", output_format="JPEG").data)))
+    bg = jpg[truth < 5]
+    assert jpg.shape[:2] == truth.shape
+    assert np.median(bg) >= 254 and (bg.min(axis=-1) >= 245).mean() > 0.97  # pure white, not grey sweep
+
+
+def test_busy_photo_is_left_alone():
+    img = photo(400, 300)  # astronaut fills the frame: no studio background
+    ctx = Context(report=assess_decoded(decode(to_bytes(img)), size_bytes=1), options=Options())
+    assert remove_background(img, ctx) is img and ctx.alpha is None
+    assert any("skipped" in n for n in ctx.notes)
+
+
+def test_existing_cutout_is_kept():
+    img, mask = studio_shot(300, 200)
+    ctx = Context(report=assess_decoded(decode(to_bytes(img)), size_bytes=1), options=Options(), alpha=mask)
+    assert remove_background(img, ctx) is img and ctx.alpha is mask
+
+
+def test_large_photo_same_size_and_good_mask():
+    data, truth = compose("rocket", "offwhite_vignette", "bottle", side=2400, seed=4)
+    res = enhance(data, "BACKGROUND_REMOVE", output_format="PNG", target_size_kb=4000)
+    out = np.asarray(Image.open(io.BytesIO(res.data)).convert("RGBA"))
+    assert res.size_bytes <= 4000 * 1024
+    if out.shape[:2] == truth.shape:
+        assert iou(out[..., 3], truth) > 0.9

@@ -1,0 +1,100 @@
+"""Size targeting: never over, fills the target when it binds, few encodes, honours floors."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from enhancer import enhance
+from enhancer.fit import FILL, fit_to_size
+
+from imaging_helpers import photo, ssim, to_bytes
+
+KB = 1024
+SMALL = photo(1000, 750, seed=1)          # encoded whole for prediction
+LARGE = photo(2400, 1800, name="coffee", seed=2)  # predicted from a tile mosaic
+
+
+def _unconstrained(img, fmt):
+    return len(fit_to_size(img, None, fmt=fmt).data)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+@pytest.mark.parametrize("kb", [3, 10, 25, 60, 120, 250, 400, 800])
+def test_lossy_never_over_and_fills_when_binding(fmt, kb):
+    fitted = fit_to_size(SMALL, None, fmt=fmt, target_bytes=kb * KB)
+    size = len(fitted.data)
+    assert size <= kb * KB, f"{size} > {kb * KB}"
+    assert fitted.target_met
+    if _unconstrained(SMALL, fmt) > kb * KB and fmt == "JPEG":
+        assert size >= FILL * kb * KB, f"fill {size / (kb * KB):.3f}"
+    assert fitted.encodes <= 8
+    img = Image.open(io.BytesIO(fitted.data))
+    assert img.format == fmt and img.size == (fitted.width, fitted.height)
+
+
+@pytest.mark.parametrize("kb", [40, 150, 300, 600, 1000])
+def test_large_image_predicted_from_tiles(kb):
+    fitted = fit_to_size(LARGE, None, fmt="JPEG", target_bytes=kb * KB)
+    size = len(fitted.data)
+    assert FILL * kb * KB <= size <= kb * KB or (size <= kb * KB and
+                                                _unconstrained(LARGE, "JPEG") <= kb * KB)
+    assert fitted.encodes <= 5, "size prediction should need only a few full encodes"
+
+
+def test_downscales_only_as_much_as_needed():
+    fitted = fit_to_size(LARGE, None, fmt="JPEG", target_bytes=60 * KB)
+    assert fitted.scaled < 1.0 and fitted.width < LARGE.shape[1]
+    assert len(fitted.data) >= FILL * 60 * KB
+    assert fitted.width >= 0.3 * LARGE.shape[1]  # "just enough", not a thumbnail
+    dec = np.asarray(Image.open(io.BytesIO(fitted.data)).convert("RGB"))
+    assert ssim(LARGE, dec) > 0.5
+
+
+def test_unreachable_target_is_reported_not_raised():
+    fitted = fit_to_size(LARGE, None, fmt="JPEG", target_bytes=200)
+    assert len(fitted.data) > 200 and not fitted.target_met
+    res = enhance(to_bytes(SMALL, "JPEG", quality=95), "OPTIMIZE", target_size_kb=1)
+    assert res.size_bytes <= 1024 or not res.target_met
+
+
+@pytest.mark.parametrize("kb", [20, 100, 400, 3000])
+def test_png_lossless_then_palette_then_downscale(kb):
+    fitted = fit_to_size(SMALL, None, fmt="PNG", target_bytes=kb * KB)
+    assert len(fitted.data) <= kb * KB and fitted.target_met
+    img = Image.open(io.BytesIO(fitted.data))
+    if kb == 3000:  # lossless fits: pixels untouched
+        assert (np.asarray(img.convert("RGB")) == SMALL).all()
+    if kb == 400:  # palette fits at full size
+        assert img.size == (SMALL.shape[1], SMALL.shape[0])
+
+
+def test_alpha_kept_for_png_and_webp_and_flattened_for_jpeg():
+    alpha = np.zeros(SMALL.shape[:2], np.uint8)
+    alpha[100:600, 200:800] = 255
+    for fmt in ("PNG", "WEBP"):
+        out = Image.open(io.BytesIO(fit_to_size(SMALL, alpha, fmt=fmt, target_bytes=300 * KB).data))
+        assert out.mode in ("RGBA", "P", "PA")
+        a = np.asarray(out.convert("RGBA"))[..., 3]
+        assert abs(int(a[0, 0])) < 10 and a[300, 500] > 245
+    jpg = np.asarray(Image.open(io.BytesIO(fit_to_size(SMALL, alpha, fmt="JPEG", target_bytes=300 * KB).data)))
+    assert jpg[5, 5].min() > 245  # transparent -> white
+
+
+def test_floor_raises_quality_but_never_passes_the_ceiling():
+    flat = np.full((800, 800, 3), 200, np.uint8)
+    flat[200:600, 200:600] = photo(400, 400)
+    plain = fit_to_size(flat, None, fmt="JPEG")
+    floored = fit_to_size(flat, None, fmt="JPEG", target_bytes=2000 * KB, floor_bytes=len(plain.data) + 5000)
+    assert len(floored.data) > len(plain.data) and len(floored.data) <= 2000 * KB
+    impossible = fit_to_size(flat, None, fmt="JPEG", floor_bytes=50_000 * KB)
+    assert not impossible.floor_met
+
+
+def test_bad_arguments_say_how_to_fix():
+    with pytest.raises(ValueError, match="JPEG, PNG or WEBP"):
+        fit_to_size(SMALL, None, fmt="GIF")
+    with pytest.raises(ValueError, match="positive"):
+        fit_to_size(SMALL, None, fmt="JPEG", target_bytes=0)
