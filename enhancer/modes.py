@@ -33,5 +33,5 @@ MODES: dict[Mode, tuple[Step, ...]] = {
     Mode.BACKGROUND_REMOVE: (remove_background,),
     Mode.STANDARDIZE: (standardize,),
     Mode.OPTIMIZE: (),
-    Mode.FULL: (light_correction, denoise, sharpen, remove_background, standardize),
+    Mode.FULL: (denoise, light_correction, sharpen, remove_background, standardize),
 }

@@ -22,6 +22,9 @@ _WARNING_MODES = (
     ("underexposed", Mode.LIGHT_CORRECTION),
     ("overexposed", Mode.LIGHT_CORRECTION),
     ("low contrast", Mode.LIGHT_CORRECTION),
+    ("noisy", Mode.DENOISE),
+    ("grainy", Mode.DENOISE),
+    ("small", Mode.UPSCALE),
 )
 
 

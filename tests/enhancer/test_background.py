@@ -20,7 +20,7 @@ from enhancer.quality import assess_decoded
 from enhancer.imageio import decode
 from enhancer.steps.background import product_matte, remove_background
 
-from imaging_helpers import check, iou, photo, studio_shot, to_bytes
+from tests.enhancer.imaging_helpers import check, iou, photo, studio_shot, to_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from background import compose  # noqa: E402

@@ -16,7 +16,7 @@ from PIL import Image, ImageCms
 from enhancer import InvalidImageError, EnhancerError, enhance, make_thumbnail
 from enhancer.imageio import decode
 
-from imaging_helpers import photo, ssim, to_bytes
+from tests.enhancer.imaging_helpers import photo, ssim, to_bytes
 
 REF = photo(160, 120)
 

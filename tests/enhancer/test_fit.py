@@ -10,7 +10,7 @@ from PIL import Image
 from enhancer import enhance
 from enhancer.fit import FILL, fit_to_size
 
-from imaging_helpers import photo, ssim, to_bytes
+from tests.enhancer.imaging_helpers import photo, ssim, to_bytes
 
 KB = 1024
 SMALL = photo(1000, 750, seed=1)          # encoded whole for prediction

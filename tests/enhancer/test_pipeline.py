@@ -12,7 +12,7 @@ from PIL import Image
 from enhancer import EnhancementResult, Mode, enhance
 import enhancer.pipeline as pipeline
 
-from imaging_helpers import check, photo, ssim, to_bytes
+from tests.enhancer.imaging_helpers import check, photo, ssim, to_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from background import compose  # noqa: E402

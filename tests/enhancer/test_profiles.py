@@ -11,7 +11,7 @@ from PIL import Image
 
 from enhancer import PROFILES, check_compliance, enhance, get_profile
 
-from imaging_helpers import check, photo, to_bytes
+from tests.enhancer.imaging_helpers import check, photo, to_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from background import compose  # noqa: E402

@@ -99,11 +99,11 @@ def test_local_analyze_several_problems_suggests_auto():
 
 def test_local_analyze_single_problem_suggests_its_mode():
     # A smooth grey ramp: well exposed, contrasty, but no edges at all -> only "blurry".
-    ramp = np.tile(np.linspace(0, 255, 400, dtype=np.uint8), (300, 1))
+    ramp = np.tile(np.linspace(0, 255, 1200, dtype=np.uint8), (900, 1))
     buf = io.BytesIO()
     Image.fromarray(np.dstack([ramp] * 3), "RGB").save(buf, "PNG")
     findings = get_provider("local").analyze(buf.getvalue()).findings
-    assert findings["problems"] == ["The photo looks blurry."]
+    assert len(findings["problems"]) == 1 and "blurry" in findings["problems"][0]
     assert findings["suggested_mode"] == "SHARPEN"
 
 
