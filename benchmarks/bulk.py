@@ -6,7 +6,6 @@ Run by hand (not a test)::
     python benchmarks/bulk.py --backend mariadb-s3  # MariaDB on 127.0.0.1:3306 + S3 via moto's server
     python benchmarks/bulk.py --processes 2         # enhancement in 2 worker processes
     python benchmarks/bulk.py --profile             # cProfile one run, top functions by total time
-    python benchmarks/bulk.py --experiment-fast-fit # the proposed fit_to_size change, measured
 
 Photos are 2 MP (1732x1155) from skimage.data with seeded noise, so every item
 is distinct; they are served from a local ThreadingHTTPServer. Each row is a
@@ -179,42 +178,6 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def patch_fast_fit() -> None:
-    """EXPERIMENT (not shipped; enhancer/fit.py belongs to the library): bisect JPEG quality with plain
-    baseline encodes (~4 ms at 2 MP) and make one optimized+progressive encode at the chosen quality,
-    instead of ~7 optimized encodes (~32 ms each, and that encoder path holds the GIL). Falls back to the
-    original when the final encode would not fit. Applied before worker processes fork."""
-    import enhancer.fit as fit
-    import enhancer.pipeline as pipeline
-
-    original = fit.fit_to_size
-
-    def plain_size(rgb, q: int) -> int:
-        buf = io.BytesIO()
-        Image.fromarray(rgb).save(buf, "JPEG", quality=q, subsampling=2 if q < 90 else 0)
-        return buf.tell()
-
-    def fast_fit(rgb, alpha, *, fmt, target_bytes, floor_bytes=None):
-        if fmt != "JPEG" or target_bytes is None or alpha is not None:
-            return original(rgb, alpha, fmt=fmt, target_bytes=target_bytes, floor_bytes=floor_bytes)
-        lo, hi, best = 10, 95, None
-        while lo <= hi:
-            q = (lo + hi) // 2
-            if plain_size(rgb, q) <= target_bytes:
-                best, lo = q, q + 1
-            else:
-                hi = q - 1
-        if best is None:
-            return original(rgb, alpha, fmt=fmt, target_bytes=target_bytes, floor_bytes=floor_bytes)
-        data = fit.encode(rgb, None, fmt="JPEG", quality=best)
-        if len(data) > target_bytes:
-            return original(rgb, alpha, fmt=fmt, target_bytes=target_bytes, floor_bytes=floor_bytes)
-        return fit.Fitted(data, rgb.shape[1], rgb.shape[0], "JPEG", best, True)
-
-    fit.fit_to_size = fast_fit
-    pipeline.fit_to_size = fast_fit
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backend", choices=("sqlite-local", "mariadb-s3", "both"), default="sqlite-local")
@@ -222,11 +185,7 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8])
     ap.add_argument("--processes", type=int, nargs="+", default=[0], help="0 = threads only")
     ap.add_argument("--profile", action="store_true", help="cProfile the first configuration only")
-    ap.add_argument("--experiment-fast-fit", action="store_true",
-                    help="measure the proposed size-targeting change (see patch_fast_fit)")
     args = ap.parse_args(argv)
-    if args.experiment_fast_fit:
-        patch_fast_fit()
 
     print(f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.1f}", file=sys.stderr)
     print(f"making {args.images} distinct {SIZE[0]}x{SIZE[1]} photos…", file=sys.stderr)
@@ -246,8 +205,7 @@ def main(argv=None) -> int:
             try:
                 for procs in args.processes:
                     for w in args.workers:
-                        r = run_once(be, manifest, workers=w, processes=procs, profile=args.profile,
-                                     setup=patch_fast_fit if args.experiment_fast_fit else None)
+                        r = run_once(be, manifest, workers=w, processes=procs, profile=args.profile)
                         print(f"{kind:<13} {w:>7} {procs:>5} {r['done']:>6} {r['failed']:>6} "
                               f"{r['elapsed']:>8.1f} {r['ipm']:>8.0f} {os.getloadavg()[0]:>6.1f} {r['cpu_ms']:>10.0f}", flush=True)
                         if args.profile:
