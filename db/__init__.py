@@ -3,6 +3,7 @@
 Every query function takes the session first; the caller owns the transaction.
 """
 from .models import Base, EnhancementHistory, ImageStatus, ProductImage, ReviewStatus
+from . import batch_models  # noqa: F401  (registers batches, batch_items on Base)
 from .session import make_engine, ping, session_factory, upgrade
 
 __all__ = ["Base", "ProductImage", "EnhancementHistory", "ImageStatus", "ReviewStatus",

@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="configuration, database and storage reachable")
     sub.add_parser("init-db", help="create or migrate the database schema")
     sub.add_parser("create-bucket", help="create the S3 bucket (private, encrypted)")
+    from . import batch_cli  # bulk subcommands live in their own module
+
+    batch_cli.register(sub)
+    COMMANDS.update(batch_cli.COMMANDS)
     return p
 
 

@@ -1,0 +1,170 @@
+"""Bulk: upload a ZIP, a CSV/XLSX manifest of URLs or many photos; run, watch, control and export batches.
+
+Batches run on a background thread owned by this process; progress is read
+from the database, so it survives a page reload.
+"""
+from __future__ import annotations
+
+import os
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from enhancer.batch import create_batches, export_batch
+from enhancer.batch.background import BackgroundRuns, stage_uploads
+from enhancer.batch.errors import BatchError
+from enhancer.batch.export import enhanced_zip, rows as export_rows
+from enhancer.batch.control import request, summary
+from enhancer.batch.runner import RunOptions
+from enhancer.errors import EnhancerError
+from enhancer.profiles import PROFILES
+from enhancer.types import OUTPUT_FORMATS, Mode
+
+try:  # the dashboard's shared accessors (dashboard/state.py), when present
+    from dashboard.state import service as get_service, settings as get_settings
+except ImportError:  # standalone: a small local cache of the same things
+    from enhancer.app import build_service
+    from enhancer.config import load_settings
+
+    @st.cache_resource(show_spinner=False)
+    def get_settings():
+        return load_settings()
+
+    @st.cache_resource(show_spinner="Connecting to the database and storage…")
+    def get_service():
+        return build_service(get_settings())
+
+RESULT_ROWS = 500
+UPLOAD_TYPES = ["csv", "xlsx", "zip", "jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp", "gif"]
+
+
+@st.cache_resource(show_spinner=False)
+def background_runs() -> BackgroundRuns:
+    return BackgroundRuns(get_service(), allow_private_urls=get_settings().allow_private_urls)
+
+
+def _eta(s: float | None) -> str:
+    return "—" if s is None else f"{int(s) // 60}m {int(s) % 60:02d}s"
+
+
+def start_form(svc, cfg) -> None:
+    st.subheader("New batch")
+    files = st.file_uploader("ZIP, CSV/XLSX manifest (sku_id, image_url), or photos", type=UPLOAD_TYPES,
+                             accept_multiple_files=True)
+    c1, c2, c3, c4 = st.columns(4)
+    mode = c1.selectbox("Mode", [m.value for m in Mode], index=[m.value for m in Mode].index("AUTO"))
+    target = c2.number_input("Target size KB (0 = none)", min_value=0, max_value=2000, value=0, step=10)
+    fmt = c3.selectbox("Format", list(OUTPUT_FORMATS))
+    profile = c4.selectbox("Profile", ["(none)"] + list(PROFILES))
+    c5, c6, c7 = st.columns([2, 1, 1])
+    name = c5.text_input("Batch name (default: the file name)")
+    workers = c6.number_input("Workers", min_value=1, max_value=32, value=os.cpu_count() or 2)
+    force = c7.checkbox("Force re-enhance", help="enhance again even when the same photo was already done")
+    if st.button("Start batch", type="primary", disabled=not files):
+        if target and target < 50:
+            st.error("Target size must be 0 (none) or between 50 and 2000 KB.")
+            return
+        try:
+            source = stage_uploads([(f.name, f.getvalue()) for f in files], cfg.data_dir / "batches" / "uploads")
+            opts = RunOptions(mode=mode, target_size_kb=int(target) or None, output_format=fmt,
+                              profile=None if profile == "(none)" else profile, force=force)
+            default_name = files[0].name.rsplit(".", 1)[0] if len(files) == 1 else f"{len(files)} photos"
+            ids = create_batches(svc, source, options=opts, name=name.strip() or default_name,
+                                 max_batch_size=cfg.max_batch_size)
+        except (EnhancerError, ValueError) as exc:
+            st.error(f"Could not start: {exc}")
+            return
+        request(svc, ids[0], "resume")
+        background_runs().start(ids, workers=int(workers), force=force)
+        st.session_state["bulk_batch"] = ids[0]
+        st.success(f"Started {len(ids)} batch(es).")
+
+
+@st.fragment(run_every=2)
+def batches_panel(svc) -> None:
+    from db import batch_repo as br
+    from enhancer.batch.control import summarize
+
+    with svc.session() as s:
+        listing = [summarize(s, b, failures=0) for b in br.list_batches(s, limit=100)]
+    if not listing:
+        st.info("No batches yet. Upload a ZIP, a manifest or some photos above.")
+        return
+    st.subheader("Batches")
+    st.dataframe(pd.DataFrame([{k: v for k, v in b.to_dict().items() if k != "recent_failures"}
+                               for b in listing]), hide_index=True, width="stretch")
+    ids = [b.batch_id for b in listing]
+    current = st.session_state.get("bulk_batch")
+    pick = st.selectbox("Batch", ids, index=ids.index(current) if current in ids else 0,
+                        format_func=lambda i: next(f"{b.name} · {b.status}" for b in listing if b.batch_id == i))
+    st.session_state["bulk_batch"] = pick
+    sm = summary(svc, pick, failures=5)
+    st.progress(sm.done / sm.total if sm.total else 1.0, text=f"{sm.done}/{sm.total} · {sm.status}")
+    m = st.columns(6)
+    m[0].metric("Completed", sm.completed)
+    m[1].metric("Failed", sm.failed)
+    m[2].metric("Skipped / reused", sm.skipped)
+    m[3].metric("Total", sm.total)
+    m[4].metric("Images/min", f"{sm.images_per_minute:.0f}")
+    m[5].metric("ETA", _eta(sm.eta_s) if sm.status == "running" else "—")
+    if sm.stalled:
+        st.warning("This batch's runner stopped (the process was killed or restarted). Press Resume to finish it; "
+                   "photos already done are not processed again.")
+    controls(svc, sm)
+    if sm.recent_failures:
+        st.caption("Recent failures")
+        st.dataframe(pd.DataFrame(sm.recent_failures), hide_index=True, width="stretch")
+
+
+def controls(svc, sm) -> None:
+    runs = background_runs()
+    b = st.columns(4)
+    action = None
+    if b[0].button("Pause", disabled=sm.status not in ("queued", "running"), key="bulk_pause"):
+        action = "pause"
+    if b[1].button("Resume", disabled=sm.status not in ("paused", "queued", "running") or runs.running(sm.batch_id),
+                   key="bulk_resume"):
+        action = "resume"
+    if b[2].button("Cancel", disabled=sm.status in ("completed", "cancelled", "failed"), key="bulk_cancel"):
+        action = "cancel"
+    if b[3].button("Retry failed", disabled=sm.failed == 0 or runs.running(sm.batch_id), key="bulk_retry"):
+        action = "retry"
+    if action:
+        try:
+            request(svc, sm.batch_id, action)
+            if action in ("resume", "retry") and not runs.start([sm.batch_id]):
+                st.warning("This batch is already running in this app.")
+        except BatchError as exc:
+            st.error(str(exc))
+
+
+@st.fragment(run_every=5)
+def results(svc) -> None:
+    pick = st.session_state.get("bulk_batch")
+    if not pick:
+        return
+    st.subheader("Results")
+    data = export_rows(svc, pick)
+    cols = ["position", "sku_id", "source", "status", "reused", "error", "enhanced_size_bytes", "quality_before",
+            "quality_after", "duration_ms"]
+    st.dataframe(pd.DataFrame(data[:RESULT_ROWS], columns=cols), hide_index=True, width="stretch")
+    if len(data) > RESULT_ROWS:
+        st.caption(f"First {RESULT_ROWS} of {len(data)} items; the exports have all of them.")
+    c = st.columns(4)
+    # Callables: the files are built when clicked, so they match the batch at that moment.
+    for col, (fmt, mime) in zip(c, (("csv", "text/csv"), ("json", "application/json"),
+                                    ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))):
+        col.download_button(f"Export {fmt.upper()}", partial(export_batch, svc, pick, fmt),
+                            file_name=f"batch_{pick[:8]}.{fmt}", mime=mime, key=f"bulk_export_{fmt}",
+                            on_click="ignore")
+    c[3].download_button("ZIP of enhanced files", partial(enhanced_zip, svc, pick),
+                         file_name=f"batch_{pick[:8]}_enhanced.zip", mime="application/zip", key="bulk_zip",
+                         on_click="ignore")
+
+
+st.title("Bulk processing")
+_svc, _cfg = get_service(), get_settings()
+start_form(_svc, _cfg)
+batches_panel(_svc)
+results(_svc)

@@ -1,0 +1,99 @@
+"""Batch state from any process: summaries (counts, rate, ETA) and control (pause, resume, cancel, retry).
+
+Control only writes the batch's state; a running :class:`~enhancer.batch.runner.BatchRunner`
+polls it between items, so the CLI, the dashboard or another process can steer a batch.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy.orm import Session
+
+from db import batch_repo as br
+from db.batch_models import FINISHED_BATCH, Batch, BatchStatus
+from db.models import utcnow
+
+from ..service import ImageService
+from .errors import BatchError
+
+
+@dataclass
+class RunSummary:
+    """Where a batch stands (the CLI prints it as its final JSON line)."""
+
+    batch_id: str
+    name: str
+    status: str
+    total: int
+    completed: int
+    failed: int
+    skipped: int
+    elapsed_s: float
+    images_per_minute: float
+    eta_s: float | None = None
+    recent_failures: list[dict] = field(default_factory=list)
+    stalled: bool = False  # 'running' but its runner is gone (killed): resume it
+
+    @property
+    def done(self) -> int:
+        return self.completed + self.failed + self.skipped
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def request(service: ImageService, batch_id: str, action: str) -> str:
+    """Pause, cancel or prepare a resume/retry by writing the batch's state; returns the new status."""
+    with service.session() as s, s.begin():
+        b = br.get_batch(s, batch_id)
+        if b is None:
+            raise BatchError(f"No batch with id {batch_id}")
+        if action == "pause":
+            if not br.set_status(s, batch_id, BatchStatus.PAUSED, only_from=(BatchStatus.QUEUED, BatchStatus.RUNNING)):
+                raise BatchError(f"batch {batch_id} is {b.status.value}; only queued or running batches pause")
+        elif action == "cancel":
+            if b.status in FINISHED_BATCH:
+                raise BatchError(f"batch {batch_id} is already {b.status.value}")
+            br.set_status(s, batch_id, BatchStatus.CANCELLED)
+            if not br.runner_alive(b):
+                br.reset_running(s, batch_id)
+                br.cancel_pending(s, batch_id)
+                br.refresh_counts(s, batch_id)
+        elif action == "retry":
+            n = br.retry_failed(s, batch_id)
+            if n:
+                br.set_status(s, batch_id, BatchStatus.QUEUED, only_from=FINISHED_BATCH + (BatchStatus.PAUSED,))
+            br.refresh_counts(s, batch_id)
+        elif action == "resume":
+            if b.status == BatchStatus.CANCELLED:
+                raise BatchError(f"batch {batch_id} was cancelled; start a new batch instead")
+            if b.status == BatchStatus.PAUSED:
+                br.set_status(s, batch_id, BatchStatus.QUEUED)
+        else:
+            raise ValueError(f"unknown action {action!r}; valid: pause, cancel, retry, resume")
+        s.flush()
+        return br.get_batch(s, batch_id).status.value
+
+
+def summary(service: ImageService, batch_id: str, *, failures: int = 5) -> RunSummary:
+    with service.session() as s:
+        b = br.get_batch(s, batch_id)
+        if b is None:
+            raise BatchError(f"No batch with id {batch_id}")
+        return summarize(s, b, failures=failures)
+
+
+def summarize(s: Session, b: Batch, *, failures: int = 5) -> RunSummary:
+    start = b.started_at or b.created_at
+    end = b.finished_at if b.status in FINISHED_BATCH + (BatchStatus.PAUSED,) and b.finished_at else utcnow()
+    elapsed = max((end - start).total_seconds(), 1e-6) if b.started_at else 0.0
+    processed = b.completed + b.failed
+    rate = processed / elapsed * 60 if elapsed else 0.0
+    left = b.total - b.completed - b.failed - b.skipped
+    eta = left / (rate / 60) if rate and left > 0 else (0.0 if left <= 0 else None)
+    recent = [{"position": i.position, "sku_id": i.sku_id, "source": i.source, "error": i.error}
+              for i in br.recent_failures(s, b.id, limit=failures)] if failures else []
+    return RunSummary(batch_id=b.id, name=b.name, status=b.status.value, total=b.total, completed=b.completed,
+                      failed=b.failed, skipped=b.skipped, elapsed_s=round(elapsed, 2),
+                      images_per_minute=round(rate, 1), eta_s=None if eta is None else round(eta, 1),
+                      recent_failures=recent, stalled=b.status == BatchStatus.RUNNING and not br.runner_alive(b))

@@ -1,0 +1,447 @@
+"""Create batches from a source and run them on a bounded pool, state in the database.
+
+Memory stays flat whatever the batch size: items are inserted in chunks while
+the source is streamed, then read back a page at a time into a bounded queue;
+only the photos in flight are in memory. Each worker thread does fetch → hash
+→ reuse check → ``ImageService.upload_and_enhance`` → record. The batch's
+status is polled between items, so pause/cancel from another process (CLI or
+dashboard) takes effect after the photos in flight finish.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import multiprocessing
+import os
+import queue
+import threading
+import time
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+
+from sqlalchemy.orm import Session
+
+from db import batch_repo as br
+from db.batch_models import Batch, BatchItem, BatchStatus, ItemStatus
+from db.models import utcnow
+
+from ..errors import DatabaseError, DuplicateSkuError, EnhancerError, InvalidImageError, StorageError
+from ..service import ImageService
+from ..types import Mode
+from .control import RunSummary, summarize
+from .errors import BatchError, FetchError, IntakeError
+from .fetch import FetchPolicy, Fetcher, sniff_image
+from .intake import ZipLimits, detect_kind, fingerprint, iter_items, read_folder_member, read_zip_member
+
+log = logging.getLogger("enhancer.batch")
+PAGE = 200
+_EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "TIFF": "tif", "BMP": "bmp"}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Batch defaults; a manifest row may override mode/target/format/profile."""
+
+    mode: str = "AUTO"
+    target_size_kb: int | None = None
+    output_format: str = "JPEG"
+    profile: str | None = None
+    force: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "mode", Mode.parse(self.mode).value)
+        fmt = str(self.output_format).upper().replace("JPG", "JPEG")
+        object.__setattr__(self, "output_format", fmt)
+
+
+# -- creation ------------------------------------------------------------------------------
+
+def create_batches(service: ImageService, source: str | Path, *, options: RunOptions = RunOptions(),
+                   name: str | None = None, kind: str | None = None, max_batch_size: int = 5000,
+                   zip_limits: ZipLimits | None = None) -> list[str]:
+    """Record the batch(es) for a source and return their ids, in order.
+
+    A source with more items than ``max_batch_size`` becomes ``Name_Part1ofN`` …
+    sharing ``parent_batch_id`` (the first part's id). The same name, source
+    bytes and options give back the existing batches, so re-running a manifest
+    resumes it instead of duplicating it.
+
+    Raises
+    ------
+    IntakeError
+        The source is unusable as a whole or has no items.
+    """
+    path = Path(source).resolve()
+    kind = kind or detect_kind(path)
+    limits = zip_limits or ZipLimits(max_entry_bytes=service.max_upload_bytes)
+    name = (name or path.stem or "batch").strip()[:200]
+    opts = {k: v for k, v in asdict(options).items() if k != "force"}
+    fp = hashlib.sha256(json.dumps([name, kind, fingerprint(kind, path), opts], sort_keys=True).encode()).hexdigest()
+    with service.session() as s:
+        existing = br.find_by_fingerprint(s, fp)
+        if existing:
+            log.info("[BATCH] %s: same source and options as batch %s; resuming it", name, existing[0].id)
+            return [b.id for b in existing]
+    count = sum(1 for _ in iter_items(kind, path, zip_limits=limits))
+    if count == 0:
+        raise IntakeError(f"{path.name}: no items found; add photos or manifest rows")
+    parts = math.ceil(count / max_batch_size)
+    with service.session() as s, s.begin():
+        ids: list[str] = []
+        for i in range(parts):
+            b = Batch(name=f"{name}_Part{i + 1}of{parts}" if parts > 1 else name, batch_sequence=i + 1,
+                      total_split_batches=parts, status=BatchStatus.QUEUED, options=opts, source_kind=kind,
+                      source_path=str(path)[:1024], fingerprint=fp,
+                      total=min(max_batch_size, count - i * max_batch_size))
+            s.add(b)
+            s.flush()
+            ids.append(b.id)
+        if parts > 1:
+            for bid in ids:
+                s.get(Batch, bid).parent_batch_id = ids[0]
+        s.flush()
+        chunk: list[dict] = []
+        current = 0
+        for it in iter_items(kind, path, zip_limits=limits):
+            part, pos = divmod(it.position, max_batch_size)
+            if part != current or len(chunk) >= br.ITEM_CHUNK:
+                br.add_items(s, ids[current], chunk)
+                chunk, current = [], part
+            chunk.append(_item_row(it, pos, options))
+        br.add_items(s, ids[current], chunk)
+        for bid in ids:
+            br.refresh_counts(s, bid)
+    log.info("[BATCH] %s: %d items in %d batch(es)", name, count, parts)
+    return ids
+
+
+def _item_row(it, pos: int, o: RunOptions) -> dict:
+    failed = it.error is not None
+    return dict(position=pos, source=it.source, sku_id=it.sku_id, mode=it.mode or o.mode,
+                target_size_kb=it.target_size_kb if it.target_size_kb is not None else o.target_size_kb,
+                output_format=it.output_format or o.output_format, profile=it.profile or o.profile,
+                status=ItemStatus.FAILED if failed else ItemStatus.PENDING, error=it.error,
+                retryable=not failed, attempts=0, reused=False, finished_at=utcnow() if failed else None)
+
+
+# -- execution -----------------------------------------------------------------------------
+
+_PROC_SERVICE: ImageService | None = None
+
+
+def _proc_init(settings, setup) -> None:
+    global _PROC_SERVICE
+    from ..app import build_service
+
+    if setup is not None:
+        setup()
+    _PROC_SERVICE = build_service(settings)
+
+
+def _proc_upload(data: bytes, filename: str, kw: dict):
+    return _PROC_SERVICE.upload_and_enhance(data, filename, **kw)
+
+
+@dataclass(frozen=True)
+class _Work:
+    id: str
+    position: int
+    source: str
+    sku_id: str | None
+    mode: str
+    target_size_kb: int | None
+    output_format: str
+    profile: str | None
+
+
+class BatchRunner:
+    """Run batches with ``workers`` threads sharing one :class:`ImageService`.
+
+    Parameters
+    ----------
+    service : ImageService
+    workers : int, optional
+        Photos in flight at once (default ``os.cpu_count()``).
+    fetcher : Fetcher, optional
+        For URL items; by default one built from ``fetch_policy``.
+    processes : int, optional
+        Run enhancement in this many worker processes (each with its own
+        service built from ``settings``; ``process_setup`` runs first in each);
+        threads still fetch, hash and record. Use it where the encoder holds
+        the GIL (see benchmarks/bulk.py).
+    on_progress : callable, optional
+        Called with a :class:`RunSummary` about every ``poll_s`` seconds.
+    """
+
+    def __init__(self, service: ImageService, *, workers: int | None = None, fetcher: Fetcher | None = None,
+                 fetch_policy: FetchPolicy | None = None, zip_limits: ZipLimits | None = None,
+                 force: bool = False, processes: int = 0, settings=None, process_setup=None,
+                 on_progress: Callable[[RunSummary], None] | None = None, poll_s: float = 0.5):
+        self.service = service
+        self.workers = max(1, workers or os.cpu_count() or 2)
+        self.fetcher = fetcher or Fetcher(fetch_policy or FetchPolicy(max_bytes=service.max_upload_bytes),
+                                          pool_size=self.workers)
+        self.zip_limits = zip_limits or ZipLimits(max_entry_bytes=service.max_upload_bytes)
+        self.force = force
+        self.on_progress = on_progress
+        self.poll_s = poll_s
+        # spawn, not fork: the parent has threads and open database connections by the time it starts them.
+        self._procs = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                          initializer=_proc_init, initargs=(settings, process_setup)) \
+            if processes and settings is not None else None
+        self._local = threading.local()  # per worker thread: the open ZIP archive
+        self._sha_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def close(self) -> None:
+        if self._procs:
+            self._procs.shutdown(cancel_futures=True)
+
+    def run(self, batch_id: str) -> RunSummary:
+        """Process every pending item of the batch; returns when done, paused or cancelled.
+
+        Raises
+        ------
+        BatchError
+            Unknown id, a cancelled batch, or another live runner holds it.
+        """
+        with self.service.session() as s, s.begin():
+            b = br.get_batch(s, batch_id)
+            if b is None:
+                raise BatchError(f"No batch with id {batch_id}")
+            if b.status == BatchStatus.CANCELLED:
+                return summarize(s, b)
+            if br.runner_alive(b):
+                raise BatchError(f"batch {batch_id} is being run by another process (heartbeat "
+                                 f"{b.heartbeat_at:%H:%M:%S} UTC); pause or cancel it there, or wait")
+            n = br.reset_running(s, batch_id)
+            if n:
+                log.info("[BATCH] %s: %d item(s) left running by a stopped process are pending again", b.name, n)
+            b.status, b.heartbeat_at, b.error, b.runner = BatchStatus.RUNNING, utcnow(), None, br.runner_tag()
+            b.started_at = b.started_at or utcnow()
+            b.finished_at = None
+            br.refresh_counts(s, batch_id)
+        q: queue.Queue = queue.Queue(maxsize=self.workers * 2)
+        stop = threading.Event()
+        producer = threading.Thread(target=self._produce, args=(batch_id, q, stop), daemon=True,
+                                    name=f"batch-feed-{batch_id[:8]}")
+        threads = [threading.Thread(target=self._work, args=(batch_id, q, stop), daemon=True,
+                                    name=f"batch-worker-{i}") for i in range(self.workers)]
+        producer.start()
+        for t in threads:
+            t.start()
+        status = BatchStatus.RUNNING
+        try:
+            while any(t.is_alive() for t in threads):
+                for t in threads:
+                    t.join(self.poll_s / max(1, len(threads)))
+                try:
+                    status = self._tick(batch_id)
+                except Exception:  # a database hiccup: keep working, report on the next tick
+                    log.warning("[BATCH] %s: progress update failed", batch_id[:8], exc_info=True)
+                    continue
+                if status != BatchStatus.RUNNING:
+                    stop.set()
+        except BaseException as exc:
+            stop.set()
+            # Interrupted (Ctrl-C): paused, resumable. A runner bug: failed, with the reason recorded.
+            status = BatchStatus.PAUSED if isinstance(exc, KeyboardInterrupt) else BatchStatus.FAILED
+            with self.service.session() as s, s.begin():
+                br.set_status(s, batch_id, status, only_from=(BatchStatus.RUNNING,))
+                if status is BatchStatus.FAILED:
+                    br.get_batch(s, batch_id).error = f"{exc.__class__.__name__}: {exc}"[:2000]
+            raise
+        finally:
+            producer.join(5)
+        return self._finish(batch_id)
+
+    def _tick(self, batch_id: str) -> BatchStatus:
+        with self.service.session() as s, s.begin():
+            br.refresh_counts(s, batch_id, heartbeat=True)
+            b = br.get_batch(s, batch_id)
+            status = b.status
+            progress = summarize(s, b) if self.on_progress else None
+        if progress is not None:  # outside the transaction: the callback may write (e.g. pause)
+            self._report(progress)
+        return status
+
+    def _finish(self, batch_id: str) -> RunSummary:
+        with self.service.session() as s, s.begin():
+            b = br.get_batch(s, batch_id)
+            if b.status == BatchStatus.CANCELLED:
+                br.cancel_pending(s, batch_id)
+            c = br.refresh_counts(s, batch_id)
+            if b.status == BatchStatus.RUNNING and c["pending"] == 0 and c["running"] == 0:
+                br.set_status(s, batch_id, BatchStatus.COMPLETED)
+            elif b.status == BatchStatus.PAUSED:
+                b.finished_at = utcnow()
+            s.flush()
+            s.refresh(b)
+            out = summarize(s, b)
+        if self.on_progress:
+            self._report(out)
+        log.info("[BATCH] %s: %s, %d completed, %d failed, %d skipped", out.name, out.status, out.completed,
+                 out.failed, out.skipped)
+        return out
+
+    def _report(self, progress: RunSummary) -> None:
+        try:
+            self.on_progress(progress)
+        except Exception:  # a display problem must not stop the batch
+            log.exception("[BATCH] progress callback failed")
+
+    def _produce(self, batch_id: str, q: queue.Queue, stop: threading.Event) -> None:
+        after = -1
+        try:
+            while not stop.is_set():
+                with self.service.session() as s:
+                    page = br.pending_items(s, batch_id, after=after, limit=PAGE)
+                    work = [_Work(i.id, i.position, i.source, i.sku_id, i.mode or "AUTO", i.target_size_kb,
+                                  i.output_format or "JPEG", i.profile) for i in page]
+                if not work:
+                    break
+                for w in work:
+                    while not stop.is_set():
+                        try:
+                            q.put(w, timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        break
+                after = work[-1].position
+        finally:
+            for _ in range(self.workers):
+                q.put(None)
+
+    def _work(self, batch_id: str, q: queue.Queue, stop: threading.Event) -> None:
+        with self.service.session() as s:
+            b = br.get_batch(s, batch_id)
+            kind, root = b.source_kind, b.source_path
+        while True:
+            w = q.get()
+            if w is None:
+                if getattr(self._local, "zip", None) is not None:
+                    self._local.zip.close()
+                    self._local.zip = None
+                return
+            if stop.is_set():  # paused or cancelled: leave queued items pending
+                continue
+            try:
+                self._one(kind, root, w)
+            except Exception:  # recording itself failed; the item stays running and a resume retries it
+                log.exception("[BATCH] item %d: could not record the outcome", w.position)
+
+    # -- one item ----------------------------------------------------------------------------
+    def _one(self, kind: str, root: str | None, w: _Work) -> None:
+        t0 = time.perf_counter()
+        with self.service.session() as s, s.begin():
+            s.query(BatchItem).filter(BatchItem.id == w.id).update(
+                {BatchItem.status: ItemStatus.RUNNING, BatchItem.started_at: utcnow(),
+                 BatchItem.attempts: BatchItem.attempts + 1}, synchronize_session=False)
+        sha = None
+        try:
+            data = self._load(kind, root, w)
+            fmt = sniff_image(data)
+            if fmt is None:
+                raise InvalidImageError(f"{w.source}: not an image (JPEG, PNG, WEBP, TIFF, BMP or GIF expected)")
+            sha = hashlib.sha256(data).hexdigest()
+            filename = PurePosixPath(w.source).name if kind != "csv" and kind != "xlsx" \
+                else f"{w.sku_id}.{_EXT.get(fmt, 'jpg')}"
+            with self._sha_lock(sha):
+                if not self.force:
+                    hit = self._reusable(w, sha)
+                    if hit:
+                        return self._record(w, t0, ItemStatus.SKIPPED, sha=sha, image_id=hit[0], hid=hit[1],
+                                            reused=True)
+                try:
+                    res = self._upload(data, filename, w)
+                except (StorageError, DatabaseError) as exc:
+                    hit = self._recorded(w, sha)  # a racing or killed run may have committed it
+                    if not hit:
+                        raise
+                    log.info("[BATCH] %s: already recorded (%s)", w.sku_id, exc)
+                    return self._record(w, t0, ItemStatus.SKIPPED, sha=sha, image_id=hit[0], hid=hit[1],
+                                        reused=True)
+                if res.success:
+                    return self._record(w, t0, ItemStatus.COMPLETED, sha=sha, image_id=res.image_id,
+                                        hid=res.database_id, reused=res.reused)
+                return self._record(w, t0, ItemStatus.FAILED, sha=sha, image_id=res.image_id, error=res.error)
+        except (FetchError, IntakeError, InvalidImageError, DuplicateSkuError, ValueError, OSError) as exc:
+            self._record(w, t0, ItemStatus.FAILED, sha=sha, error=str(exc))
+        except EnhancerError as exc:
+            self._record(w, t0, ItemStatus.FAILED, sha=sha, error=f"{exc.__class__.__name__}: {exc}")
+        except Exception as exc:  # one bad photo must not stop the batch
+            log.exception("[BATCH] item %d failed unexpectedly", w.position)
+            self._record(w, t0, ItemStatus.FAILED, sha=sha, error=f"unexpected {exc.__class__.__name__}: {exc}")
+
+    def _load(self, kind: str, root: str | None, w: _Work) -> bytes:
+        if kind in ("csv", "xlsx"):
+            return self.fetcher.fetch(w.source)
+        if kind == "zip":
+            return read_zip_member(self._archive(root), w.source, limits=self.zip_limits)
+        if kind == "folder":
+            return read_folder_member(root, w.source, max_bytes=self.service.max_upload_bytes)
+        raise BatchError(f"unknown source kind {kind!r}")
+
+    def _archive(self, path: str) -> zipfile.ZipFile:
+        held = getattr(self._local, "zip", None)
+        if held is None or held.filename != path:
+            if held is not None:
+                held.close()
+            held = self._local.zip = zipfile.ZipFile(path)
+        return held
+
+    def _upload(self, data: bytes, filename: str, w: _Work):
+        # reuse_existing: the service returns this SKU's earlier result for the same bytes and options
+        # (this also links an item whose commit landed just before a killed run stopped).
+        kw = dict(sku_id=w.sku_id, mode=w.mode, target_size_kb=w.target_size_kb, output_format=w.output_format,
+                  profile=w.profile, reuse_existing=not self.force)
+        if self._procs:
+            return self._procs.submit(_proc_upload, data, filename, kw).result()
+        return self.service.upload_and_enhance(data, filename, **kw)
+
+    def _reusable(self, w: _Work, sha: str):
+        # Same bytes under another SKU in an earlier batch item (same SKU is the service's reuse_existing).
+        with self.service.session() as s:
+            return br.find_reusable(s, sha, mode=w.mode, target_size_kb=w.target_size_kb,
+                                    output_format=w.output_format, profile=w.profile)
+
+    def _recorded(self, w: _Work, sha: str):
+        with self.service.session() as s:
+            return self._recorded_in(s, w, sha)
+
+    @staticmethod
+    def _recorded_in(s: Session, w: _Work, sha: str):
+        if not w.sku_id:
+            return None
+        return br.find_recorded(s, w.sku_id, sha, mode=w.mode, output_format=w.output_format)
+
+    def _sha_lock(self, sha: str) -> threading.Lock:
+        # Two items with the same bytes in flight at once would both enhance; the second waits and reuses.
+        with self._locks_guard:
+            if len(self._sha_locks) > 4 * self.workers:
+                self._sha_locks = {k: v for k, v in self._sha_locks.items() if v.locked()}
+            return self._sha_locks.setdefault(sha, threading.Lock())
+
+    def _record(self, w: _Work, t0: float, status: ItemStatus, *, sha=None, image_id=None, hid=None,
+                reused=False, error=None) -> None:
+        vals = {BatchItem.status: status, BatchItem.finished_at: utcnow(),
+                BatchItem.duration_ms: round((time.perf_counter() - t0) * 1000, 1),
+                BatchItem.content_sha256: sha, BatchItem.product_image_id: image_id,
+                BatchItem.enhancement_id: hid, BatchItem.reused: reused,
+                BatchItem.error: (error or None) and str(error)[:2000]}
+        for attempt in range(3):
+            try:
+                with self.service.session() as s, s.begin():
+                    s.query(BatchItem).filter(BatchItem.id == w.id).update(vals, synchronize_session=False)
+                return
+            except Exception:
+                if attempt == 2:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
