@@ -7,8 +7,7 @@ PAGES = {
     "Enhance": [
         st.Page("dashboard/pages/upload.py", title="Upload & Enhance", icon=":material/upload:",
                 url_path="upload", default=True),
-        # Bulk page (dashboard/pages/bulk.py) is registered here by the lead:
-        # st.Page("dashboard/pages/bulk.py", title="Bulk", icon=":material/inventory_2:", url_path="bulk"),
+        st.Page("dashboard/pages/bulk.py", title="Bulk", icon=":material/inventory_2:", url_path="bulk"),
     ],
     "Library": [
         st.Page("dashboard/pages/gallery.py", title="Gallery", icon=":material/photo_library:",

@@ -349,3 +349,19 @@ def make_thumbnail(data: bytes, *, max_side: int = 320, max_pixels: int = DEFAUL
     except Exception as exc:
         raise InvalidImageError("The image could not be decoded for a thumbnail.") from exc
     return encode(rgb, alpha, fmt="JPEG", quality=82)
+
+
+def thumbnail_from_array(rgb: np.ndarray, alpha: np.ndarray | None = None, *, max_side: int = 320) -> bytes:
+    """A gallery JPEG straight from pixels already in memory (no decode of the encoded result)."""
+    h, w = rgb.shape[:2]
+    f = min(1.0, max_side / max(h, w))
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    if f < 1.0:
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) if alpha is not None else None
+    if alpha is not None:
+        rgb = composite_on(rgb, alpha, (255, 255, 255))
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 82])
+    if not ok:  # pragma: no cover - OpenCV only fails on empty input
+        raise InvalidImageError("Could not encode a thumbnail.")
+    return buf.tobytes()

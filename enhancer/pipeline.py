@@ -16,7 +16,7 @@ import cv2
 from .compliance import evaluate
 from .context import Context, Options
 from .fit import fit_to_size
-from .imageio import DEFAULT_MAX_PIXELS, Decoded, decode
+from .imageio import DEFAULT_MAX_PIXELS, Decoded, decode, thumbnail_from_array
 from .modes import MODES
 from .profiles import get_profile
 from .quality import assess_decoded
@@ -33,7 +33,8 @@ _REPORTS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pixel-lab-repor
 
 def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | None = None,
             output_format: str = "JPEG", profile: str | None = None,
-            upscale_target: int = 2000, max_pixels: int = DEFAULT_MAX_PIXELS) -> EnhancementResult:
+            upscale_target: int = 2000, max_pixels: int = DEFAULT_MAX_PIXELS,
+            thumbnail_px: int | None = None) -> EnhancementResult:
     """Enhance a photo in the given mode and encode it within ``target_size_kb``.
 
     Parameters
@@ -54,6 +55,9 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
         Longest side UPSCALE aims at.
     max_pixels : int
         Refuse larger images before decoding them (decompression bombs).
+    thumbnail_px : int, optional
+        Also return a JPEG thumbnail of the result with this longest side,
+        made from the pixels in hand (cheaper than decoding the result).
 
     Returns
     -------
@@ -99,7 +103,9 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     target, floor = _byte_window(target_size_kb, prof)
     if target is None and mode is Mode.OPTIMIZE and dec.format == fmt:
         target = len(data)  # optimising must never make the file bigger than the upload
-    pending = _REPORTS.submit(assess_decoded, Decoded(img, ctx.alpha, fmt), size_bytes=0)
+    # No step changed the pixels: the after-report is the before-report (same array).
+    unchanged = not applied and img is dec.rgb and ctx.alpha is dec.alpha
+    pending = None if unchanged else _REPORTS.submit(assess_decoded, Decoded(img, ctx.alpha, fmt), size_bytes=0)
     fitted = fit_to_size(img, ctx.alpha, fmt=fmt, target_bytes=target, floor_bytes=floor)
     resized = (fitted.width, fitted.height) != (img.shape[1], img.shape[0])
     if resized:
@@ -117,8 +123,11 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     # decoding our own output again would cost a second full decode
     if resized:
         after = assess_decoded(Decoded(img, ctx.alpha, fmt), size_bytes=len(fitted.data))
+    elif unchanged:
+        after = replace(before, format=fmt, size_bytes=len(fitted.data))
     else:
         after = replace(pending.result(), size_bytes=len(fitted.data))
+    thumb = thumbnail_from_array(img, ctx.alpha, max_side=thumbnail_px) if thumbnail_px else None
     compliance = ctx.compliance
     if prof is not None:
         compliance = evaluate(img, ctx.alpha, prof, fmt=fmt, size_bytes=len(fitted.data))
@@ -128,7 +137,7 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
         quality_before=before, quality_after=after,
         processing_time_ms=round((time.perf_counter() - t0) * 1000, 1),
         encode_quality=fitted.quality, compliance=compliance,
-        target_met=fitted.target_met, notes=tuple(ctx.notes))
+        target_met=fitted.target_met, notes=tuple(ctx.notes), thumbnail=thumb)
 
 
 def _byte_window(target_size_kb: int | None, prof) -> tuple[int | None, int | None]:

@@ -33,6 +33,7 @@ log = logging.getLogger("enhancer.service")
 KB = 1024
 MIN_TARGET_KB, MAX_TARGET_KB = 50, 2000
 MAX_VARIANTS = 10
+THUMBNAIL_PX = 320
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ class ImageService:
 
     def _enhance(self, data: bytes, filename: str, **opts) -> EnhancementResult:
         try:
-            return enhance(data, max_pixels=self.max_pixels, **opts)
+            return enhance(data, max_pixels=self.max_pixels, thumbnail_px=THUMBNAIL_PX, **opts)
         except InvalidImageError as exc:
             raise InvalidImageError(f"{filename}: {exc}") from None
 
@@ -306,7 +307,7 @@ class ImageService:
             v.ekey = enhanced_key(image_id, seq, filename, v.result.extension)
             v.tkey = thumbnail_key(image_id, seq)
             objs += [(v.ekey, v.result.data, v.result.mime_type),
-                     (v.tkey, make_thumbnail(v.result.data), "image/jpeg")]
+                     (v.tkey, v.result.thumbnail or make_thumbnail(v.result.data), "image/jpeg")]
         return objs
 
     def _add_rows(self, s: Session, img: ProductImage, variants: list[_Variant], opts: EnhanceOptions,

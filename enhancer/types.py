@@ -105,6 +105,7 @@ class EnhancementResult:
     compliance: ComplianceReport | None = None
     target_met: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
+    thumbnail: bytes | None = field(default=None, repr=False)
 
     @property
     def mime_type(self) -> str:

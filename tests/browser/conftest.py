@@ -58,7 +58,8 @@ def app_server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("MYSQL_", "S3_", "AWS_", "GEMINI_", "BEDROCK_", "CLOUDFRONT_"))}
     env.update(DATABASE_URL=f"sqlite:///{tmp / 'app.db'}", STORAGE_DIR=str(tmp / "storage"),
-               PIXEL_LAB_DATA_DIR=str(tmp / "data"), PYTHONUNBUFFERED="1")
+               PIXEL_LAB_DATA_DIR=str(tmp / "data"), PYTHONUNBUFFERED="1",
+               PIXEL_LAB_ALLOW_PRIVATE_URLS="1")  # the bulk test serves its CSV's photos on loopback
     log = open(tmp / "streamlit.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
