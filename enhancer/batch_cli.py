@@ -24,6 +24,8 @@ def register(sub) -> None:
                    help="enhance in N worker processes (default 0: threads only)")
     b.add_argument("--name", default=None, help="batch name (default: the source's name)")
     b.add_argument("--force", action="store_true", help="enhance again even if the same bytes were done")
+    b.add_argument("--ai", default=None, help="AI provider for every item: local, gemini or bedrock")
+    b.add_argument("--variants", type=int, default=1, help="results per item, 1-10 (go to review)")
     for cmd, text in (("batch-status", "counts, rate and recent failures"),
                       ("batch-resume", "continue a paused or interrupted batch"),
                       ("batch-cancel", "cancel a batch (pending items are skipped)"),
@@ -127,8 +129,10 @@ def cmd_batch(args, settings) -> int:
     if args.profile:
         args.profile = get_profile(args.profile).name  # unknown names fail here, listing the valid ones
     svc = build_service(settings)
+    if not 1 <= args.variants <= 10:
+        raise ValueError(f"--variants must be between 1 and 10, got {args.variants}")
     opts = RunOptions(mode=args.mode, target_size_kb=args.target_kb, output_format=args.output_format,
-                      profile=args.profile, force=args.force)
+                      profile=args.profile, force=args.force, ai=args.ai, variants=args.variants)
     ids = create_batches(svc, args.source, options=opts, name=args.name, max_batch_size=settings.max_batch_size)
     return _run_all(_runner(args, settings, svc), svc, ids)
 

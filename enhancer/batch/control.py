@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import batch_repo as br
-from db.batch_models import FINISHED_BATCH, Batch, BatchStatus
-from db.models import utcnow
+from db.batch_models import FINISHED_BATCH, Batch, BatchItem, BatchStatus
+from db.models import EnhancementHistory, utcnow
 
 from ..service import ImageService
+from ..views import usage_totals
 from .errors import BatchError
 
 
@@ -33,6 +35,7 @@ class RunSummary:
     eta_s: float | None = None
     recent_failures: list[dict] = field(default_factory=list)
     stalled: bool = False  # 'running' but its runner is gone (killed): resume it
+    ai_usage: dict = field(default_factory=dict)  # per provider: tokens/images, calls, fallbacks
 
     @property
     def done(self) -> int:
@@ -96,4 +99,14 @@ def summarize(s: Session, b: Batch, *, failures: int = 5) -> RunSummary:
     return RunSummary(batch_id=b.id, name=b.name, status=b.status.value, total=b.total, completed=b.completed,
                       failed=b.failed, skipped=b.skipped, elapsed_s=round(elapsed, 2),
                       images_per_minute=round(rate, 1), eta_s=None if eta is None else round(eta, 1),
-                      recent_failures=recent, stalled=b.status == BatchStatus.RUNNING and not br.runner_alive(b))
+                      recent_failures=recent, stalled=b.status == BatchStatus.RUNNING and not br.runner_alive(b),
+                      ai_usage=ai_usage(s, b) if (b.options or {}).get("ai") else {})
+
+
+def ai_usage(s: Session, b: Batch) -> dict:
+    """What this batch's AI calls used (operators pay per token / image), by provider."""
+    images = select(BatchItem.product_image_id).where(BatchItem.batch_id == b.id,
+                                                     BatchItem.product_image_id.is_not(None))
+    rows = s.scalars(select(EnhancementHistory).where(EnhancementHistory.product_image_id.in_(images),
+                                                      EnhancementHistory.created_at >= b.created_at))
+    return usage_totals(list(rows))

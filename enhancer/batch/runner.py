@@ -52,6 +52,8 @@ class RunOptions:
     output_format: str = "JPEG"
     profile: str | None = None
     force: bool = False
+    ai: str | None = None        # AI provider for every item (None: the configured default)
+    variants: int = 1            # results per item; more than one goes to review
 
     def __post_init__(self):
         object.__setattr__(self, "mode", Mode.parse(self.mode).value)
@@ -226,6 +228,8 @@ class BatchRunner:
             b.started_at = b.started_at or utcnow()
             b.finished_at = None
             br.refresh_counts(s, batch_id)
+            opts = b.options or {}
+            self._ai = {"ai": opts.get("ai"), "variants": int(opts.get("variants") or 1)}
         q: queue.Queue = queue.Queue(maxsize=self.workers * 2)
         stop = threading.Event()
         producer = threading.Thread(target=self._produce, args=(batch_id, q, stop), daemon=True,
@@ -401,7 +405,7 @@ class BatchRunner:
         # reuse_existing: the service returns this SKU's earlier result for the same bytes and options
         # (this also links an item whose commit landed just before a killed run stopped).
         kw = dict(sku_id=w.sku_id, mode=w.mode, target_size_kb=w.target_size_kb, output_format=w.output_format,
-                  profile=w.profile, reuse_existing=not self.force)
+                  profile=w.profile, reuse_existing=not self.force, **getattr(self, "_ai", {}))
         if self._procs:
             return self._procs.submit(_proc_upload, data, filename, kw).result()
         return self.service.upload_and_enhance(data, filename, **kw)

@@ -129,3 +129,25 @@ def test_usage_is_added_up_per_image(gemini_service, gemini_stub, photo):
     # stub: every call reports 1290 prompt + 1300 output tokens; 2 edits + 1 analysis recorded per row
     assert totals["gemini"]["calls"] == 2 and totals["gemini"]["fallbacks"] == 0
     assert totals["gemini"]["total_tokens"] > 0
+
+
+def test_batch_with_ai_counts_usage(service, gemini_config, gemini_stub, tmp_path):
+    """A folder batch with --ai gemini: every item edited by Gemini, usage added up per batch."""
+    from enhancer.batch import BatchRunner, RunOptions, create_batches
+    from enhancer.batch.control import summarize
+    from db import batch_repo as br
+    from tests.providers.conftest import make_photo
+
+    service.providers["gemini"] = GeminiProvider(gemini_config)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"sku{i}.jpg").write_bytes(make_photo(product=(40 * i + 60, 30, 30)))
+    (bid,) = create_batches(service, folder, options=RunOptions(mode="AUTO", ai="gemini"), name="ai-batch")
+    BatchRunner(service, workers=2).run(bid)
+    with service.session() as s:
+        summary = summarize(s, br.get_batch(s, bid))
+    assert summary.completed == 3 and summary.failed == 0
+    usage = summary.ai_usage["gemini"]
+    assert usage["calls"] == 3 and usage["fallbacks"] == 0
+    assert usage["total_tokens"] == 3 * 2 * 2590  # stub: 2590 tokens per call, analysis + edit per photo
