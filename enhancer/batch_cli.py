@@ -24,8 +24,6 @@ def register(sub) -> None:
                    help="enhance in N worker processes (default 0: threads only)")
     b.add_argument("--name", default=None, help="batch name (default: the source's name)")
     b.add_argument("--force", action="store_true", help="enhance again even if the same bytes were done")
-    b.add_argument("--ai", default=None, help="AI provider for every item: local, gemini or bedrock")
-    b.add_argument("--variants", type=int, default=1, help="results per item, 1-10 (go to review)")
     for cmd, text in (("batch-status", "counts, rate and recent failures"),
                       ("batch-resume", "continue a paused or interrupted batch"),
                       ("batch-cancel", "cancel a batch (pending items are skipped)"),
