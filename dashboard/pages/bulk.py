@@ -61,6 +61,14 @@ def start_form(svc, cfg) -> None:
     name = c5.text_input("Batch name (default: the file name)")
     workers = c6.number_input("Workers", min_value=1, max_value=32, value=os.cpu_count() or 2)
     force = c7.checkbox("Force re-enhance", help="enhance again even when the same photo was already done")
+    has_key = bool(cfg.gemini_api_key)
+    use_ai = st.checkbox("Gemini AI enhancement", value=has_key and cfg.ai_provider == "gemini",
+                         disabled=not has_key,
+                         help="Edits every photo with Gemini first; the local pipeline is the fallback. "
+                              "Token usage is counted per batch." if has_key
+                         else "Disabled: GEMINI_API_KEY is not set.")
+    if not has_key:
+        st.caption("Gemini AI enhancement is disabled: set GEMINI_API_KEY to enable.")
     if st.button("Start batch", type="primary", disabled=not files):
         if target and target < 50:
             st.error("Target size must be 0 (none) or between 50 and 2000 KB.")
@@ -68,7 +76,8 @@ def start_form(svc, cfg) -> None:
         try:
             source = stage_uploads([(f.name, f.getvalue()) for f in files], cfg.data_dir / "batches" / "uploads")
             opts = RunOptions(mode=mode, target_size_kb=int(target) or None, output_format=fmt,
-                              profile=None if profile == "(none)" else profile, force=force)
+                              profile=None if profile == "(none)" else profile, force=force,
+                              ai="gemini" if use_ai else ("local" if cfg.ai_provider == "gemini" else None))
             default_name = files[0].name.rsplit(".", 1)[0] if len(files) == 1 else f"{len(files)} photos"
             ids = create_batches(svc, source, options=opts, name=name.strip() or default_name,
                                  max_batch_size=cfg.max_batch_size)
@@ -108,6 +117,8 @@ def batches_panel(svc) -> None:
     m[3].metric("Total", sm.total)
     m[4].metric("Images/min", f"{sm.images_per_minute:.0f}")
     m[5].metric("ETA", _eta(sm.eta_s) if sm.status == "running" else "—")
+    for provider, use in sm.ai_usage.items():
+        st.caption(f"AI usage ({provider}): " + " · ".join(f"{k.replace('_', ' ')} {v:,.0f}" for k, v in use.items()))
     if sm.stalled:
         st.warning("This batch's runner stopped (the process was killed or restarted). Press Resume to finish it; "
                    "photos already done are not processed again.")

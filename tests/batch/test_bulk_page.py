@@ -85,3 +85,16 @@ def test_bulk_page_controls_write_batch_state(page_env, photo_server):
     sm = summary(svc, bid)
     assert (sm.status, sm.skipped) == ("cancelled", 1)
     svc.engine.dispose()
+
+
+def test_gemini_control_disabled_without_key_and_enabled_with_one(page_env, monkeypatch):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    box = next(c for c in at.checkbox if c.label == "Gemini AI enhancement")
+    assert box.disabled and any("GEMINI_API_KEY" in c.value for c in at.caption)
+    monkeypatch.setenv("GEMINI_API_KEY", "test-key-not-real")
+    st.cache_resource.clear()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    box = next(c for c in at.checkbox if c.label == "Gemini AI enhancement")
+    assert not box.disabled and not at.exception
