@@ -145,7 +145,8 @@ def _mosaic(img: np.ndarray, *, tile: int = 128, share: float = 1 / 12, min_px: 
 
 
 def _search(coder: _Coder, target: int, qmin: float, qmax: float,
-            best: tuple[int, float, bytes] | None) -> tuple[tuple[int, float, bytes] | None, float]:
+            best: tuple[int, float, bytes] | None, *, good: float = GOOD,
+            ) -> tuple[tuple[int, float, bytes] | None, float]:
     """Highest quality whose full encode fits ``target``; returns (best, calibration)."""
     # optimised/progressive JPEG is ~7 % smaller than the fast sample
     calib = 1.0 if coder.exact or coder.fmt != "JPEG" else CALIB
@@ -189,7 +190,7 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float,
             lo = q
         else:
             hi = q
-        if best and best[0] >= GOOD * target:
+        if best and best[0] >= good * target:
             break
         if best and best[1] >= qmax:
             break
@@ -198,7 +199,7 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float,
         calib = size / max(1.0, coder.predict(q))
         # aim nearer the target once calibrated; a miss only costs one more encode
         goal = (0.988 if size <= target else 0.978) * target
-    if best is not None and best[0] < FILL * target and over is not None:
+    if best is not None and best[0] < FILL * target and over is not None and good >= FILL:
         best = _shrink_a_little(coder, target, best, over)
     return best, calib
 
@@ -221,7 +222,7 @@ def _shrink_a_little(coder: _Coder, target: int, best, over):
     return best
 
 
-def _lossy(rgb, alpha, fmt, target, floor) -> Fitted:
+def _lossy(rgb, alpha, fmt, target, floor, good=GOOD) -> Fitted:
     scaled = 1.0
     encodes = 0
     qmin, qmax = MIN_QUALITY[fmt], MAX_QUALITY
@@ -237,7 +238,7 @@ def _lossy(rgb, alpha, fmt, target, floor) -> Fitted:
                                 encodes + coder.full_encodes, scaled=scaled)
                 return _raise_to_floor(fitted, coder, target, floor) if floor else fitted
         coder._sub = True
-        best, calib = _search(coder, target, qmin, qmax, None)
+        best, calib = _search(coder, target, qmin, qmax, None, good=good)
         encodes += coder.full_encodes
         if best is not None:
             size, q, data = best[:3]
@@ -321,7 +322,8 @@ def _png(rgb, alpha, target, floor) -> Fitted:
 
 
 def fit_to_size(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str,
-                target_bytes: int | None = None, floor_bytes: int | None = None) -> Fitted:
+                target_bytes: int | None = None, floor_bytes: int | None = None,
+                cap_only: bool = False) -> Fitted:
     """Encode as well as fits ``target_bytes``; best effort, never raises for a target.
 
     Parameters
@@ -337,6 +339,9 @@ def fit_to_size(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str,
     floor_bytes : int, optional
         A marketplace's minimum file size: quality is raised toward it (never
         past ``target_bytes``); ``floor_met`` says whether it was reached.
+    cap_only : bool
+        ``target_bytes`` is only a cap (OPTIMIZE's "never bigger than the
+        upload"), not a budget to fill: the first encode that fits is kept.
 
     Returns
     -------
@@ -364,4 +369,4 @@ def fit_to_size(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str,
         q = DEFAULT_QUALITY[fmt]
         fitted = Fitted(coder.full(q), rgb.shape[1], rgb.shape[0], fmt, round(q), True, 1)
         return _raise_to_floor(fitted, coder, None, floor_bytes) if floor_bytes else fitted
-    return _lossy(rgb, alpha, fmt, target_bytes, floor_bytes)
+    return _lossy(rgb, alpha, fmt, target_bytes, floor_bytes, good=0.0 if cap_only else GOOD)

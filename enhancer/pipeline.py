@@ -101,12 +101,14 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
             img = out
 
     target, floor = _byte_window(target_size_kb, prof)
-    if target is None and mode is Mode.OPTIMIZE and dec.format == fmt:
+    cap_only = target is None and mode is Mode.OPTIMIZE and dec.format == fmt
+    if cap_only:
         target = len(data)  # optimising must never make the file bigger than the upload
     # No step changed the pixels: the after-report is the before-report (same array).
     unchanged = not applied and img is dec.rgb and ctx.alpha is dec.alpha
     pending = None if unchanged else _REPORTS.submit(assess_decoded, Decoded(img, ctx.alpha, fmt), size_bytes=0)
-    fitted = fit_to_size(img, ctx.alpha, fmt=fmt, target_bytes=target, floor_bytes=floor)
+    fitted = fit_to_size(img, ctx.alpha, fmt=fmt, target_bytes=target, floor_bytes=floor,
+                         cap_only=cap_only)
     resized = (fitted.width, fitted.height) != (img.shape[1], img.shape[0])
     if resized:
         ctx.notes.append(f"Downscaled to {fitted.width}x{fitted.height} to fit {target / 1024:.0f} KB.")
