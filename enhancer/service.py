@@ -249,6 +249,8 @@ class ImageService:
                     for m in self._variant_modes(opts)]
         provider = self._provider(opts.ai)
         findings, usage = self._analyze(provider, data)
+        local_modes = self._variant_modes(opts)
+        before = None  # the original's report, measured once when the first AI edit arrives
         out = []
         for i in range(opts.variants):
             try:
@@ -256,7 +258,7 @@ class ImageService:
                 if not got.data:
                     raise ProviderError(f"{opts.ai} returned no image", provider=opts.ai)
                 fitted = self._enhance(got.data, filename, mode=Mode.OPTIMIZE, **kw)
-                before = self._enhance_before(data)
+                before = before or self._enhance_before(data)
                 res = replace(fitted, mode=opts.mode, quality_before=before,
                               steps=(f"{opts.ai}_edit",) + fitted.steps)
                 meta = {"usage": dict(got.usage or {}), "prompt": got.prompt, "findings": findings,
@@ -268,8 +270,7 @@ class ImageService:
                 code = getattr(exc, "status_code", None)
                 log.warning("[UPLOAD] %s: %s failed (%s); falling back to the local pipeline",
                             filename, opts.ai, exc)
-                mode = self._variant_modes(EnhanceOptions(mode=opts.mode, variants=opts.variants))[i]
-                res = self._enhance(data, filename, mode=mode, **kw)
+                res = self._enhance(data, filename, mode=local_modes[i], **kw)
                 out.append(_Variant(res, status="fallback", meta={
                     "requested_provider": opts.ai, "fell_back": True, "status_code": code,
                     "error": str(exc)[:1000], "findings": findings,
