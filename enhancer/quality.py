@@ -73,7 +73,9 @@ def analysis_copy(rgb: np.ndarray, *, side: int = ANALYSIS_SIDE) -> np.ndarray:
         return rgb
     k = long // side
     if k >= 2:  # integer-factor area resize is about twice as fast in OpenCV
-        rgb = cv2.resize(rgb, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
+        # halving: bilinear sampling at exactly 2x is the 2x2 box mean, 8x cheaper than INTER_AREA
+        interp = cv2.INTER_LINEAR if k == 2 else cv2.INTER_AREA
+        rgb = cv2.resize(rgb, (max(1, w // k), max(1, h // k)), interpolation=interp)
         h, w = rgb.shape[:2]
         if max(h, w) <= side:
             return rgb
@@ -169,13 +171,16 @@ def estimate_noise(rgb: np.ndarray) -> float:
 
 
 def _immerkaer(tile: np.ndarray, *, seam: int = _NOISE_TILE) -> float:
-    tile = tile.astype(np.float32)
     if min(tile.shape[:2]) < 8:
         return 0.0
+    # per-pixel channel min/max by slices: numpy's axis=2 reduction is ~10x slower
+    lo = np.minimum(np.minimum(tile[..., 0], tile[..., 1]), tile[..., 2])
+    hi = np.maximum(np.maximum(tile[..., 0], tile[..., 1]), tile[..., 2])
+    ok = (lo > 3) & (hi < 252)
+    tile = tile.astype(np.float32)
     gray = cv2.cvtColor(tile, cv2.COLOR_RGB2GRAY)
     sm = cv2.GaussianBlur(gray, (0, 0), 1.5)
     grad = np.abs(cv2.Sobel(sm, cv2.CV_32F, 1, 0, ksize=3)) + np.abs(cv2.Sobel(sm, cv2.CV_32F, 0, 1, ksize=3))
-    ok = (tile.min(axis=2) > 3) & (tile.max(axis=2) < 252)
     seams = np.zeros(gray.shape, bool)
     seams[::min(seam, tile.shape[0])] = True
     ok &= ~cv2.dilate(seams.view(np.uint8), np.ones((7, 1), np.uint8)).astype(bool)
