@@ -351,14 +351,30 @@ def make_thumbnail(data: bytes, *, max_side: int = 320, max_pixels: int = DEFAUL
     return encode(rgb, alpha, fmt="JPEG", quality=82)
 
 
+def shrink(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Area-filtered downscale to ``size`` (width, height), fast for large factors.
+
+    While the image is at least twice the target it is halved with bilinear
+    sampling, which at exactly 2x is the 2x2 box mean (what INTER_AREA
+    computes, at a fraction of its cost); the last, fractional step is
+    INTER_AREA. Never upscales.
+    """
+    w, h = size
+    while img.shape[1] >= 2 * w and img.shape[0] >= 2 * h:
+        img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_LINEAR)
+    if (img.shape[1], img.shape[0]) == (w, h):
+        return img
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+
+
 def thumbnail_from_array(rgb: np.ndarray, alpha: np.ndarray | None = None, *, max_side: int = 320) -> bytes:
     """A gallery JPEG straight from pixels already in memory (no decode of the encoded result)."""
     h, w = rgb.shape[:2]
     f = min(1.0, max_side / max(h, w))
     size = (max(1, round(w * f)), max(1, round(h * f)))
     if f < 1.0:
-        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) if alpha is not None else None
+        rgb = shrink(rgb, size)
+        alpha = shrink(alpha, size) if alpha is not None else None
     if alpha is not None:
         rgb = composite_on(rgb, alpha, (255, 255, 255))
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 82])
