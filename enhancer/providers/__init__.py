@@ -5,19 +5,44 @@
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from .base import VARIANTS, AIConfig, Provider, ProviderResult, Variant
-from .bedrock import BedrockProvider
-from .gemini import GeminiProvider
 from .local import LocalProvider
 
-#: Name -> factory taking the config. Add a backend by adding a line here.
-PROVIDERS: dict[str, Callable[[AIConfig], Provider]] = {
-    "local": LocalProvider,
-    "gemini": GeminiProvider,
-    "bedrock": BedrockProvider,
+#: Name -> (module, class). Add a backend by adding a line here. The SDKs are
+#: imported on first use: google-genai alone costs about a second of start-up,
+#: paid by every app start, CLI call and batch worker process otherwise.
+_CLASSES = {
+    "local": (".local", "LocalProvider"),
+    "gemini": (".gemini", "GeminiProvider"),
+    "bedrock": (".bedrock", "BedrockProvider"),
 }
+
+
+def _class(name: str) -> type:
+    module, cls = _CLASSES[name]
+    return getattr(importlib.import_module(module, __name__), cls)
+
+
+def _factory(name: str) -> Callable[[AIConfig], Provider]:
+    def build(config: AIConfig) -> Provider:
+        return _class(name)(config)
+
+    build.__name__ = _CLASSES[name][1]
+    return build
+
+
+#: Name -> factory taking the config.
+PROVIDERS: dict[str, Callable[[AIConfig], Provider]] = {name: _factory(name) for name in _CLASSES}
+
+
+def __getattr__(attr: str):  # GeminiProvider / BedrockProvider, imported when first named
+    for name, (_, cls) in _CLASSES.items():
+        if attr == cls:
+            return _class(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")
 
 
 def get_provider(name: str, config: AIConfig | None = None) -> Provider:
