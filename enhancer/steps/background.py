@@ -175,6 +175,10 @@ def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray, k: np.
     k2 = np.bincount(labels.ravel(), weights=(k * k).ravel(), minlength=n) / np.maximum(area, 1)
     spread = np.sqrt(np.maximum(k2 - k1 * k1, 0))
     sharp = (mean > SHARP_EDGE) & (counts >= 8) & (spread < FLAT_K)
+    # A cast shadow falls on the background, so it always meets the plain
+    # background; an evenly lit region walled in by crisp edges on every side
+    # (a grey panel between printed lines) is part of the product.
+    sharp |= (counts == 0) & (spread < FLAT_K) & (area >= 4)
     sharp[0] = False
     out = sharp[labels]
     # give back the cut pixels that sit between a sharp region and the rest
