@@ -76,27 +76,35 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
 def white_balance_gains(rgb: np.ndarray) -> np.ndarray:
     """Per-channel gains that remove a colour cast, or ones when there is none.
 
-    Two estimates of the illuminant must agree: grey-world (mean colour) and
-    white-patch (brightest unclipped pixels). A photo dominated by an orange
-    cat fools grey-world but not white-patch, a coloured highlight fools
-    white-patch but not grey-world; a real cast moves both. Per channel the
-    smaller of two agreeing corrections is used, so disagreement means no change.
+    Three estimates of the illuminant vote: grey-world (mean colour),
+    white-patch (brightest pixels) and grey-edge (mean gradient colour, van de
+    Weijer et al. 2007). Each is fooled by a different scene: an orange cat
+    or a blue sky fools grey-world, a coloured highlight white-patch, a
+    textured coloured surface grey-edge. Per channel the median is used, so
+    one fooled estimate is outvoted and never sets the correction alone; a
+    real cast moves at least two.
     """
     px = rgb.reshape(-1, 3)
     lum = px @ _LUMA
     ok = (px.max(axis=1) < 250) & (lum > 20)
     if ok.sum() < 100:
         return np.ones(3, np.float32)
-    px, lum = px[ok], lum[ok]
-    grey_world = px.mean(axis=0)
-    top = px[lum >= np.percentile(lum, 95)]
+    grey_world = px[ok].mean(axis=0)
+    # A highlight with one channel clipped still shows the cast's direction
+    # (as a lower bound); only fully blown pixels carry no colour.
+    lit = (px.min(axis=1) < 250) & (lum > 20)
+    top = px[lit][lum[lit] >= np.percentile(lum[lit], 95)]
     white_patch = top.mean(axis=0)
+    smooth = cv2.GaussianBlur(rgb, (0, 0), 1.0)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1)
+    grey_edge = np.sqrt(gx * gx + gy * gy).reshape(-1, 3)[ok].mean(axis=0)
     casts = []
-    for est in (grey_world, white_patch):
-        c = np.log(np.maximum(est, 1.0))
+    for est in (grey_world, white_patch, grey_edge):
+        c = np.log(np.maximum(est, 1e-3))
         casts.append(c - c.mean())
-    a, b = casts
-    cast = np.where(np.sign(a) == np.sign(b), np.sign(a) * np.minimum(np.abs(a), np.abs(b)), 0.0)
+    cast = np.median(casts, axis=0)
+    cast -= cast.mean()
     if not _CAST_DEAD_ZONE <= np.abs(cast).max() <= _SCENE_CAST:
         return np.ones(3, np.float32)
     cast = np.clip(cast, -np.log(_MAX_GAIN), np.log(_MAX_GAIN))
