@@ -7,12 +7,13 @@ Run from the repository root::
 
 Photos come from ``skimage.data`` (bundled, no download). Each is degraded
 the ways operators meet (underexposure, colour cast, low contrast, sensor
-noise, defocus blur, low resolution, combinations); every mode's output,
-through the public :func:`enhancer.enhance`, is compared with the clean
-original: PSNR (dB) for tone problems, SSIM for structure. Baselines are
-Pillow autocontrast, OpenCV CLAHE, ``cv2.fastNlMeansDenoisingColored``,
-Pillow's unsharp mask and Lanczos. Also prints AUTO do-no-harm on clean
-photos, blur-score monotonicity and 50 %-scale consistency.
+noise, defocus blur, low resolution, combinations, casts with a flat range);
+every mode's output, through the public :func:`enhancer.enhance`, is
+compared with the clean original: PSNR (dB) for tone problems, SSIM for
+structure. Baselines are Pillow autocontrast, OpenCV CLAHE,
+``cv2.fastNlMeansDenoisingColored``, Pillow's unsharp mask and Lanczos. Also
+prints AUTO do-no-harm on clean photos, blur-score monotonicity and 50 %-scale
+consistency.
 """
 from __future__ import annotations
 
@@ -57,6 +58,13 @@ def _linear_gain(img, g):
     return u8(255 * np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055))
 
 
+def _linear_cast(img, gains):
+    """A white-balance error as a camera makes it: per-channel gains in linear light."""
+    x = img / 255.0
+    lin = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4) * np.asarray(gains)
+    return u8(255 * np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055))
+
+
 def _lowres(img, f):
     h, w = img.shape[:2]
     return cv2.resize(img, (round(w / f), round(h / f)), interpolation=cv2.INTER_AREA)
@@ -76,6 +84,10 @@ DEGRADATIONS = {
     "dark+noise": (lambda im: _noise(u8(im * 0.5), 8), "ssim"),
     "cast+flat": (lambda im: u8(0.6 * u8(im * np.array([0.85, 1.0, 1.15])) + 50), "psnr"),
     "lowres+noise": (lambda im: _noise(_lowres(im, 2), 10), "ssim"),
+    # More casts with a flat range: tungsten light under a daylight setting
+    # (in linear light) through haze, and a fluorescent green with low contrast.
+    "tungsten+haze": (lambda im: u8(0.7 * _linear_cast(im, [1.3, 1.0, 0.6]) + 45), "psnr"),
+    "green+flat": (lambda im: u8(0.6 * u8(im * np.array([0.9, 1.08, 0.9])) + 45), "psnr"),
 }
 # Which mode addresses each degradation.
 MODE_FOR = {"underexposed": "LIGHT_CORRECTION", "under_linear": "LIGHT_CORRECTION",
@@ -83,7 +95,8 @@ MODE_FOR = {"underexposed": "LIGHT_CORRECTION", "under_linear": "LIGHT_CORRECTIO
             "noise_15": "DENOISE", "noise_25": "DENOISE", "defocus_1.5": "SHARPEN",
             "defocus_2.5": "SHARPEN", "lowres_x2": "UPSCALE", "lowres_x3": "UPSCALE",
             "dark+noise": "AUTO", "cast+flat": "LIGHT_CORRECTION",
-            "lowres+noise": "UPSCALE_DENOISE"}
+            "lowres+noise": "UPSCALE_DENOISE", "tungsten+haze": "LIGHT_CORRECTION",
+            "green+flat": "LIGHT_CORRECTION"}
 
 
 def _pil(fn):

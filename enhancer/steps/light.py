@@ -1,12 +1,16 @@
 """Exposure, tone, white balance and local contrast.
 
-Everything is estimated on a small copy and applied at full resolution with
-one per-channel lookup table (plus, only for photos that stay flat, a
+Everything is estimated on a small copy (plus a strided look at the
+full-resolution extremes) and applied at full resolution with one
+per-channel lookup table (plus, only for photos that stay flat, a
 luminance gain from CLAHE), so a 12 MP photo costs a few tens of ms. Each
 correction is bounded and has a dead zone, so a well-exposed, neutral photo
 comes back untouched (the same object).
 """
 from __future__ import annotations
+
+import functools
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -27,6 +31,9 @@ _CAST_DEAD_ZONE, _SCENE_CAST, _MAX_GAIN = 0.11, 0.45, 1.6
 # a star field whose few bright points blur below 200).
 _WHITE_MIN, _BLACK_MAX, _MIN_RANGE = 190.0, 40.0, 180.0
 _MAX_EXPOSURE = 4.0
+# Per-channel levels need the extremes' cast and grey-edge's to point alike
+# (cosine), and a cast of at least _MIN_TINT (log ratio) to bother.
+_CAST_AGREEMENT, _MIN_TINT = 0.7, 0.03
 # Midtones: a photo still this dark after levels gets a bounded gamma lift,
 # unless it is mostly black background (night sky, product on black).
 _DARK_MEAN, _MID_TARGET, _MIN_GAMMA, _MAX_BLACK_SHARE = 50.0, 90.0, 0.7, 0.5
@@ -53,50 +60,70 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
     """
     x = np.arange(256, dtype=np.float32)
     small = _stats_copy(img)
+    extremes = functools.cache(lambda: _extremes(img))
     # Levels first: an offset (haze, flat contrast) dilutes a cast's colour
     # ratios, so white balance is estimated on the stretched photo.
-    levels = levels_curve(small.astype(np.float32), extremes=lambda: _extremes(img))
-    stretched = cv2.LUT(small, np.clip(levels + 0.5, 0, 255).astype(np.uint8)).astype(np.float32)
+    levels, tint = levels_curves(small.astype(np.float32), extremes=extremes)
+    stretched = cv2.LUT(small, _lut_u8(levels)).astype(np.float32)
     gains = white_balance_gains(stretched)
+    whites = extremes().channel_whites if tint is not None else None
+    if tint is not None and np.sum(whites >= whites.max() - 1) >= 2:
+        # Channels sharing the top level were clipped there (a ceiling the
+        # flattening moved), so the extremes understate a cast that boosted
+        # one of them; white balance over the photo then sees more of it.
+        # Keep whichever removes more of the same cast.
+        shared, _ = levels_curves(small.astype(np.float32), extremes=extremes,
+                                   per_channel_whites=False)
+        shared_stretched = cv2.LUT(small, _lut_u8(shared)).astype(np.float32)
+        shared_gains = white_balance_gains(shared_stretched)
+        cast = _log_chroma(1.0 / shared_gains)
+        if np.abs(cast).max() > np.abs(tint).max() and _cosine(cast, tint) >= _CAST_AGREEMENT:
+            levels, stretched, gains = shared, shared_stretched, shared_gains
     balanced = np.clip(stretched * gains, 0, 255)
     gamma = midtone_gamma(balanced)
-    luts = np.stack([255.0 * (np.clip(levels * g, 0, 255) / 255.0) ** gamma for g in gains], axis=-1)
+    luts = 255.0 * (np.clip(levels * gains, 0, 255) / 255.0) ** gamma
     lut = 255.0 * (x / 255.0) ** gamma
     if np.abs(luts - x[:, None]).max() < _NO_OP_DELTA:
         return img
     # Local contrast only for a photo that needed tone work and is still flat;
     # a low-key or misty photo that is otherwise fine keeps its mood.
     flat = _needs_local_contrast(balanced, lut)
-    out = cv2.LUT(img, np.clip(luts + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, 3))
+    out = cv2.LUT(img, _lut_u8(luts))
     if flat:
         out = local_contrast(out)
     return out
 
 
+def _lut_u8(curves: np.ndarray) -> np.ndarray:
+    """(256, 3) float curves as the (256, 1, 3) uint8 table cv2.LUT applies per channel."""
+    return np.clip(curves + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, 3)
+
+
 def white_balance_gains(rgb: np.ndarray) -> np.ndarray:
     """Per-channel gains that remove a colour cast, or ones when there is none.
 
-    Two estimates of the illuminant must agree: grey-world (mean colour) and
-    white-patch (brightest unclipped pixels). A photo dominated by an orange
-    cat fools grey-world but not white-patch, a coloured highlight fools
-    white-patch but not grey-world; a real cast moves both. Per channel the
-    smaller of two agreeing corrections is used, so disagreement means no change.
+    Three estimates of the illuminant vote: grey-world (mean colour),
+    white-patch (brightest pixels) and grey-edge (mean gradient colour, van de
+    Weijer et al. 2007). Each is fooled by a different scene: an orange cat
+    or a blue sky fools grey-world, a coloured highlight white-patch, a
+    textured coloured surface grey-edge. Per channel the median is used, so
+    one fooled estimate is outvoted and never sets the correction alone; a
+    real cast moves at least two.
     """
     px = rgb.reshape(-1, 3)
     lum = px @ _LUMA
-    ok = (px.max(axis=1) < 250) & (lum > 20)
+    hi, lo = _channel_max_min(rgb)
+    ok = (hi.ravel() < 250) & (lum > 20)
     if ok.sum() < 100:
         return np.ones(3, np.float32)
-    px, lum = px[ok], lum[ok]
-    grey_world = px.mean(axis=0)
-    top = px[lum >= np.percentile(lum, 95)]
-    white_patch = top.mean(axis=0)
-    casts = []
-    for est in (grey_world, white_patch):
-        c = np.log(np.maximum(est, 1.0))
-        casts.append(c - c.mean())
-    a, b = casts
-    cast = np.where(np.sign(a) == np.sign(b), np.sign(a) * np.minimum(np.abs(a), np.abs(b)), 0.0)
+    grey_world = _masked_mean(rgb, ok)
+    # A highlight with one channel clipped still shows the cast's direction
+    # (as a lower bound); only fully blown pixels carry no colour.
+    lit = (lo.ravel() < 250) & (lum > 20)
+    top = px[lit][lum[lit] >= np.percentile(lum[lit], 95)]
+    casts = [_log_chroma(est) for est in (grey_world, top.mean(axis=0), _edge_colour(rgb, ok))]
+    cast = np.median(casts, axis=0)
+    cast -= cast.mean()
     if not _CAST_DEAD_ZONE <= np.abs(cast).max() <= _SCENE_CAST:
         return np.ones(3, np.float32)
     cast = np.clip(cast, -np.log(_MAX_GAIN), np.log(_MAX_GAIN))
@@ -105,38 +132,106 @@ def white_balance_gains(rgb: np.ndarray) -> np.ndarray:
     return (gains / float(gains @ _LUMA)).astype(np.float32)
 
 
-def levels_curve(rgb: np.ndarray, *, extremes=None) -> np.ndarray:
-    """A 256-entry levels curve, identity unless the tonal range is compressed.
+def levels_curves(rgb: np.ndarray, *, extremes=None,
+                  per_channel_whites: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-channel levels curves, shape (256, 3), and the cast they remove.
+
+    Identity unless the tonal range is compressed.
 
     Whether to stretch is decided on robust percentiles (white point from
     each pixel's brightest channel, so no channel clips; black point from its
-    darkest). When stretching, the photo's near-extremes (``extremes``, e.g.
-    from :func:`_extremes`) go to 0 and 255: product photos nearly always hold
-    a true black and a white somewhere, so this inverts a global exposure or
-    contrast loss more exactly than mapping percentiles to guessed targets.
-    ``extremes`` is a ``(black, white)`` pair or a callable returning one
-    (called only when a stretch is needed).
+    darkest). When stretching, the near-extremes go to 0 and 255: photos
+    nearly always hold a true black and a white somewhere, so this inverts a
+    global exposure or contrast loss more exactly than mapping percentiles to
+    guessed targets.
+
+    That black and white are neutral, so channels whose extremes differ show
+    a cast or a tinted fade, and each channel gets its own points; but only
+    when grey-edge, which a coloured subject fools far less than extremes,
+    sees the same cast (a ginger cat has no neutral white). With
+    ``per_channel_whites=False`` only the blacks are per channel and the rest
+    of the cast is left to white balance. The cast the extremes show is
+    returned as centred log gains, or ``None`` when the points are shared.
+
+    ``extremes`` is an :class:`_Extremes` or a callable returning one (called
+    only when a stretch is needed), as :func:`_extremes` does.
     """
     x = np.arange(256, dtype=np.float32)
-    white = float(np.percentile(rgb.max(axis=-1), 99.5))
-    black = float(np.percentile(rgb.min(axis=-1), 0.5))
+    identity = np.repeat(x[:, None], 3, axis=1)
+    hi, lo = _channel_max_min(rgb)
+    white, black = float(np.percentile(hi, 99.5)), float(np.percentile(lo, 0.5))
     span = white - black
     stretch_white = white < _WHITE_MIN or span < _MIN_RANGE
     # Blacks move only when clearly lifted: shifting a deep background by even
     # a few levels is visible (and SSIM punishes it hard in dark regions).
     stretch_black = black > _BLACK_MAX
     if not (stretch_white or stretch_black):
-        return x
-    if callable(extremes):
-        extremes = extremes()
-    lo, hi = extremes if extremes is not None else (black, white)
-    old_white, new_white = (hi, 255.0) if stretch_white else (white, white)
+        return identity, None
+    if extremes is None:
+        extremes = _Extremes(black, white, np.full(3, black), np.full(3, white))
+    ext = extremes() if callable(extremes) else extremes
+    lo, hi = np.full(3, ext.black, np.float32), np.full(3, ext.white, np.float32)
+    old_white, new_white = (hi, 255.0) if stretch_white else (np.full(3, white, np.float32), white)
+    # Bounded: a channel's white may sit below the brightest by a gain of at
+    # most _MAX_GAIN; a smaller difference than _MIN_TINT is not worth it.
+    hi_c = np.maximum(ext.channel_whites, ext.channel_whites.max() / _MAX_GAIN)
+    cast = _log_chroma(hi_c)
+    tint = None
+    if (np.abs(cast).max() >= _MIN_TINT
+            and _cosine(cast, _log_chroma(_edge_colour(rgb))) >= _CAST_AGREEMENT):
+        tint = cast
+        # A coloured black is a tinted fade or haze only where the whites show
+        # the same tint (a fade lifts both ends alike, by a fraction of the
+        # whites' spread); a stained slide's red tissue under white light is
+        # the subject's colour and keeps it.
+        lift, spread = ext.channel_blacks - ext.channel_blacks.min(), hi_c - hi_c.min()
+        k = float(lift @ spread) / float(spread @ spread) if _cosine(lift, spread) >= _CAST_AGREEMENT else 0.0
+        lo = ext.channel_blacks.min() + np.clip(k, 0.0, 1.0) * spread
+        # A tinted fade can keep the brightest channel's range wide: judge them all.
+        stretch_white = stretch_white or float((hi_c - lo).mean()) < _MIN_RANGE
+        if stretch_white:
+            old_white, new_white = (hi_c if per_channel_whites else hi), 255.0
+        elif per_channel_whites:  # the tint goes, the white level stays
+            old_white, new_white = hi_c, float(hi_c.max())
     # Without a lifted black, exposure is a pure gain (pivot at 0), as in a camera.
-    old_black, new_black = (lo, 0.0) if stretch_black else (0.0, 0.0)
-    if old_white - old_black < 8:
-        return x
-    gain = min((new_white - new_black) / (old_white - old_black), _MAX_EXPOSURE)
-    return np.clip((x - old_black) * gain + new_black, 0, 255)
+    old_black = lo if stretch_black else np.zeros(3, np.float32)
+    if (old_white - old_black).min() < 8:
+        return identity, None
+    gain = np.minimum(new_white / (old_white - old_black), _MAX_EXPOSURE)
+    return np.clip((x[:, None] - old_black) * gain, 0, 255).astype(np.float32), tint
+
+
+def _log_chroma(rgb_triplet: np.ndarray) -> np.ndarray:
+    c = np.log(np.maximum(np.asarray(rgb_triplet, np.float32), 1e-3))
+    return c - c.mean()
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b) / (float(np.linalg.norm(a) * np.linalg.norm(b)) + 1e-9)
+
+
+def _edge_colour(rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Grey-edge illuminant estimate: the mean gradient colour. Offsets
+    cancel in gradients, so it needs no levels first."""
+    smooth = cv2.GaussianBlur(rgb, (0, 0), 1.0)
+    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1)
+    mag = np.sqrt(gx * gx + gy * gy)
+    if mask is None:
+        hi, lo = _channel_max_min(rgb)
+        mask = ((hi < 250) & (lo > 5)).ravel()
+    return _masked_mean(mag, mask) if mask.sum() >= 100 else np.ones(3, np.float32)
+
+
+def _channel_max_min(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's brightest and darkest channel (cv2: far faster than a
+    numpy reduction over the 3-long last axis)."""
+    r, g, b = cv2.split(rgb)
+    return cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b)
+
+
+def _masked_mean(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return np.array(cv2.mean(rgb, mask=mask.reshape(rgb.shape[:2]).astype(np.uint8))[:3], np.float32)
 
 
 def _stats_copy(img: np.ndarray) -> np.ndarray:
@@ -149,8 +244,16 @@ def _stats_copy(img: np.ndarray) -> np.ndarray:
     return cv2.resize(img, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
 
 
-def _extremes(img: np.ndarray) -> tuple[float, float]:
-    """Near-extreme levels (0.01 % tails) of the darkest and brightest channel.
+class _Extremes(NamedTuple):
+    black: float  # of the darkest channel
+    white: float  # of the brightest channel
+    channel_blacks: np.ndarray
+    channel_whites: np.ndarray
+
+
+def _extremes(img: np.ndarray) -> _Extremes:
+    """Near-extreme levels (0.01 % tails) of the darkest and brightest channel,
+    and of each channel.
 
     Taken on a strided (not averaged) full-resolution view so averaging does
     not pull the extremes in, and a few hot or dead pixels do not count.
@@ -161,7 +264,10 @@ def _extremes(img: np.ndarray) -> tuple[float, float]:
     mx = cv2.max(cv2.max(chans[0], chans[1]), chans[2])
     mn = cv2.min(cv2.min(chans[0], chans[1]), chans[2])
     q = 1e-4
-    return _hist_quantile(mn, q), _hist_quantile(mx, 1 - q)
+    lo_c = [_hist_quantile(c, q) for c in chans]
+    hi_c = [_hist_quantile(c, 1 - q) for c in chans]
+    return _Extremes(_hist_quantile(mn, q), _hist_quantile(mx, 1 - q),
+                     np.array(lo_c, np.float32), np.array(hi_c, np.float32))
 
 
 def _hist_quantile(ch: np.ndarray, q: float) -> float:
