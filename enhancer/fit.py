@@ -45,7 +45,9 @@ GOOD = 0.94           # stop searching once this full: a margin over FILL, not w
 CALIB = 0.92          # optimised progressive full image vs fast-encoded tile mosaic, before measuring
 CALIB_EXACT = 0.93    # optimised progressive vs fast, same pixels
 MISS = 1.04           # predicted this much over the target at the lowest quality: downscale without trying
-AIM = 0.975           # first guesses aim a little under the target
+LOW_Q = 55.0          # below this quality ...
+FINE = 0.985          # ... a result this much under the target is worth one more encode
+AIM = 0.985           # first guesses aim a little under the target
 START_QUALITY = 75.0  # where the sample search starts
 SLOPE = 0.025         # d log(bytes) / d quality, to extrapolate from one measured point
 MAX_FULL_ENCODES = 6  # per scale
@@ -254,14 +256,16 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float, *, good: float
         else:
             hi = q
         if best and best[0] >= good * target:
-            break
+            # at a low quality every byte shows: one more encode to fill the target
+            if best[1] >= LOW_Q or best[0] >= FINE * target or coder.full_encodes > 1 or good < FILL:
+                break
         if best and best[1] >= qmax:
             break
         if hi - lo < 0.3:
             break
         calib = size / max(1.0, coder.predict(q))
         # aim nearer the target once calibrated; a miss only costs one more encode
-        goal = (0.988 if size <= target else 0.978) * target
+        goal = (0.99 if size <= target else 0.978) * target
     if best is not None and best[0] < FILL * target and over is not None and good >= FILL:
         best = _shrink_a_little(coder, target, best, over)
     return best, calib
