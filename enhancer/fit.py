@@ -165,21 +165,25 @@ class _Coder:
             return 1.0
         return CALIB_EXACT if self.exact else CALIB
 
-    def calibrate(self, q: float) -> float:
-        """Factor from ``predict`` to the real (optimised, progressive) full size near ``q``.
+    def calibrate(self, q: float, density: float | None = None) -> tuple[float, float]:
+        """Factor from ``predict`` to the real (optimised, progressive) full
+        size near ``q``, and the density ratio it used.
 
         Two cheap measurements instead of a full progressive encode: the whole
         image with the fast encoder (how dense the mosaic is compared with the
-        whole image), and the mosaic progressive (what progressive and
-        optimised Huffman tables save over the fast encoder).
+        whole image; it drifts little with quality, so pass ``density`` back
+        to reuse it), and the mosaic progressive (what progressive and
+        optimised Huffman tables save over the fast encoder; this one drifts a
+        few % over ten quality steps).
         """
         if self.exact or self.fmt != "JPEG":
-            return self.prior
-        self.probes += 1
-        full_fast = len(self._save(self.pil, q, fast=True))
+            return self.prior, 1.0
         sample = self.predict(q) / self.ratio
+        if density is None:
+            self.probes += 1
+            density = len(self._save(self.pil, q, fast=True)) / (sample * self.ratio)
         sample_prog = len(self._save(self.sample, q, fast=False))
-        return full_fast / (sample * self.ratio) * sample_prog / sample
+        return density * sample_prog / sample, density
 
     def full(self, q: float) -> bytes:
         self.full_encodes += 1
@@ -216,18 +220,18 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float, *, good: float
         # a sample search stops within ``tol`` under its goal
         return coder.quality_for(goal / calib, lo, min(hi - 0.01, qmax), tol=tol)
 
-    goal = AIM * target
+    goal, tol = AIM * target, 0.012
     calib = coder.prior
     if not coder.exact and coder.fmt == "JPEG":
-        # calibrate where the answer is, and again if that moved it far (the
-        # factor drifts a few % over ten quality steps)
+        # calibrate where the answer is, and again (the cheap half) while that moves it
         q = solve(goal, calib, 0.04)  # before calibrating, roughly
-        for _ in range(2):
-            calib = coder.calibrate(q)
+        density = None
+        for _ in range(3):
+            calib, density = coder.calibrate(q, density)
             q_next = solve(goal, calib)
-            if abs(q_next - q) <= 3:
+            moved, q = abs(q_next - q), q_next
+            if moved <= 1:
                 break
-            q = q_next
         if coder.predict(qmin) * calib > MISS * target:
             return None, calib  # clearly too big even at the lowest quality: downscale
     for _ in range(MAX_FULL_ENCODES):
@@ -237,7 +241,7 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float, *, good: float
             t = (np.log(goal) - np.log(s0)) / max(1e-9, np.log(s1) - np.log(s0))
             q = round(q0 + min(max(t, 0.1), 0.9) * (q1 - q0), 2)
         else:
-            q = solve(goal, calib)
+            q = solve(goal, calib, tol)
         if any(abs(q - t) < 0.05 for t in tried) or not (lo <= q < hi):
             if best is not None and best[0] >= FILL * target:
                 break  # the curve says no quality in between fits better
@@ -265,7 +269,9 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float, *, good: float
             break
         calib = size / max(1.0, coder.predict(q))
         # aim nearer the target once calibrated; a miss only costs one more encode
-        goal = (0.99 if size <= target else 0.978) * target
+        # (the calibration now comes from a real encode nearby, so the sample
+        # search can be finer too)
+        goal, tol = (0.993 if size <= target else 0.978) * target, 0.005
     if best is not None and best[0] < FILL * target and over is not None and good >= FILL:
         best = _shrink_a_little(coder, target, best, over)
     return best, calib
