@@ -14,7 +14,9 @@ How the quality is found (instead of a blind bisection of full encodes):
    (what progressive, optimised Huffman tables save). One full encode then
    usually lands between 94 % and 100 % of the target.
 3. A full encode's size recalibrates the curve, and the next guess is taken
-   inside the bracket already known (secant between two real encodes).
+   inside the bracket already known (secant between two real encodes). A
+   result at least 94 % full is kept, except below quality 55, where bytes
+   show most: there one more encode aims at 99 %.
 4. When even a low quality does not fit (predicted by a clear margin, so no
    full encode is spent on it), the scale is predicted from the bytes per
    pixel at that quality, and the search runs again on the downscaled image.
@@ -45,6 +47,7 @@ GOOD = 0.94           # stop searching once this full: a margin over FILL, not w
 CALIB = 0.92          # optimised progressive full image vs fast-encoded tile mosaic, before measuring
 CALIB_EXACT = 0.93    # optimised progressive vs fast, same pixels
 MISS = 1.04           # predicted this much over the target at the lowest quality: downscale without trying
+MISS_ROUGH = 1.15     # the same, for an uncalibrated prediction
 LOW_Q = 55.0          # below this quality ...
 FINE = 0.985          # ... a result this much under the target is worth one more encode
 AIM = 0.985           # first guesses aim a little under the target
@@ -71,7 +74,7 @@ class Fitted:
     format: str
     quality: int | None
     target_met: bool
-    encodes: int = 0          # full-size encodes (samples not counted)
+    encodes: int = 0          # full-size encodes with the final settings (samples and fast probes not counted)
     floor_met: bool = True
     scaled: float = 1.0       # linear downscale applied to fit
 
@@ -100,8 +103,8 @@ class _Coder:
         self.exact = self.sample is self.pil
         self.sub = True  # JPEG 4:2:0 throughout a size search keeps the curve continuous
         self._sizes: dict[tuple[bool, float], int] = {}  # (4:2:0?, quality) -> fast sample bytes
+        self._last: dict[float, bytes] = {}  # a small WEBP's latest sample encode, which is its full encode
         self.full_encodes = 0  # with the final settings
-        self.probes = 0        # fast full-size encodes that only measure
 
     def _save(self, img: Image.Image, q: float, *, fast: bool) -> bytes:
         buf = io.BytesIO()
@@ -119,7 +122,10 @@ class _Coder:
         sample encode per quality, remembered)."""
         key = (self.sub, q)
         if key not in self._sizes:
-            self._sizes[key] = len(self._save(self.sample, q, fast=True))
+            data = self._save(self.sample, q, fast=True)
+            self._sizes[key] = len(data)
+            if self.exact and self.fmt != "JPEG":
+                self._last = {q: data}
         return self._sizes[key] * self.ratio
 
     def quality_for(self, goal: float, lo: float, hi: float, *, tol: float = 0.012) -> float:
@@ -180,13 +186,14 @@ class _Coder:
             return self.prior, 1.0
         sample = self.predict(q) / self.ratio
         if density is None:
-            self.probes += 1
             density = len(self._save(self.pil, q, fast=True)) / (sample * self.ratio)
         sample_prog = len(self._save(self.sample, q, fast=False))
         return density * sample_prog / sample, density
 
     def full(self, q: float) -> bytes:
         self.full_encodes += 1
+        if self.exact and self.fmt != "JPEG" and q in self._last:
+            return self._last[q]  # a small WEBP: the sample encode was this very encode
         return self._save(self.pil, q, fast=False)
 
 
@@ -232,8 +239,12 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float, *, good: float
             moved, q = abs(q_next - q), q_next
             if moved <= 1:
                 break
-        if coder.predict(qmin) * calib > MISS * target:
-            return None, calib  # clearly too big even at the lowest quality: downscale
+    # clearly too big even at the lowest quality: downscale without trying.
+    # Uncalibrated (a small JPEG, or a WEBP mosaic) the prediction is rougher.
+    exact_size = coder.exact and coder.fmt != "JPEG"  # the sample encode is the real one
+    calibrated = exact_size or (not coder.exact and coder.fmt == "JPEG")
+    if coder.predict(qmin) * calib > (MISS if calibrated else MISS_ROUGH) * target:
+        return None, calib
     for _ in range(MAX_FULL_ENCODES):
         if best is not None and over is not None:
             # bracketed by two real encodes: interpolate log(size) between them (secant)
@@ -306,7 +317,7 @@ def _lossy(rgb, alpha, fmt, target, floor, good=GOOD) -> Fitted:
         # search starts there anyway, so this costs nothing when it does not)
         coder.sub = True
         easy = coder.predict(START_QUALITY) * coder.prior <= 0.85 * target
-        coder.sub = rgb.shape[0] * rgb.shape[1] > FULL_CHROMA_MAX_PX
+        coder.sub = fmt != "JPEG" or rgb.shape[0] * rgb.shape[1] > FULL_CHROMA_MAX_PX  # (WEBP: no chroma choice)
         if easy and coder.predict(hq) * coder.prior <= 0.85 * target:
             data = coder.full(hq)  # the high-quality encode fits: no fill requirement
             if len(data) <= target:
@@ -441,7 +452,7 @@ def fit_to_size(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str,
         return _png(rgb, alpha, target_bytes, floor_bytes)
     if target_bytes is None:
         coder = _Coder(rgb, alpha, fmt)
-        coder.sub = rgb.shape[0] * rgb.shape[1] > FULL_CHROMA_MAX_PX
+        coder.sub = fmt != "JPEG" or rgb.shape[0] * rgb.shape[1] > FULL_CHROMA_MAX_PX
         q = DEFAULT_QUALITY[fmt]
         fitted = Fitted(coder.full(q), rgb.shape[1], rgb.shape[0], fmt, round(q), True, 1)
         return _raise_to_floor(fitted, coder, None, floor_bytes) if floor_bytes else fitted
