@@ -48,6 +48,7 @@ CALIB = 0.92          # optimised progressive full image vs fast-encoded tile mo
 CALIB_EXACT = 0.93    # optimised progressive vs fast, same pixels
 MISS = 1.04           # predicted this much over the target at the lowest quality: downscale without trying
 MISS_ROUGH = 1.15     # the same, for an uncalibrated prediction
+MISS_FAR = 1.4        # the same, before calibrating a mosaic (its density can be ~30 % off)
 LOW_Q = 55.0          # below this quality ...
 FINE = 0.985          # ... a result this much under the target is worth one more encode
 AIM = 0.985           # first guesses aim a little under the target
@@ -94,13 +95,16 @@ class _Coder:
             rgb, alpha = composite_on(rgb, alpha, (255, 255, 255)), None
         self.fmt = fmt
         self.rgb, self.alpha = rgb, alpha
-        self.pil = to_pil(rgb, alpha)
         share = 1 / 12 if fmt == "JPEG" else 1 / 24  # WEBP samples cost more per pixel
         sample_rgb = _mosaic(rgb, share=share)
         sample_alpha = _mosaic(alpha, share=share) if alpha is not None else None
-        self.sample = self.pil if sample_rgb is rgb else to_pil(sample_rgb, sample_alpha)
+        self.exact = sample_rgb is rgb
+        # the whole image as PIL only once it is needed: a 12 MP photo that is
+        # downscaled without a full-size encode never needs it
+        self._pil = to_pil(rgb, alpha) if self.exact else None
+        self.sample = self._pil if self.exact else to_pil(sample_rgb, sample_alpha)
         self.ratio = (rgb.shape[0] * rgb.shape[1]) / (self.sample.size[0] * self.sample.size[1])
-        self.exact = self.sample is self.pil
+        self.prior = _prior(fmt, self.exact)
         self.sub = True  # JPEG 4:2:0 throughout a size search keeps the curve continuous
         self._sizes: dict[tuple[bool, float], int] = {}  # (4:2:0?, quality) -> fast sample bytes
         self._last: dict[float, bytes] = {}  # a small WEBP's latest sample encode, which is its full encode
@@ -145,10 +149,11 @@ class _Coder:
             if above and above[0] <= lo:
                 break
             if below and above:
-                if above[0] - below[0] < 0.05:
-                    break
+                if above[0] - below[0] < 0.15:
+                    break  # a step in the curve: no quality in between lands nearer
+                # secant, kept off the ends so that a step cannot make it creep
                 t = np.log(goal / below[1]) / np.log(above[1] / below[1])
-                q = below[0] + min(max(t, 0.1), 0.9) * (above[0] - below[0])
+                q = below[0] + min(max(t, 0.25), 0.75) * (above[0] - below[0])
             elif below or above:
                 # one side only: extrapolate with the local slope (the nearest
                 # other point measured), within sane bounds
@@ -165,11 +170,10 @@ class _Coder:
         return below[0] if below else lo
 
     @property
-    def prior(self) -> float:
-        """Real over predicted size before anything is measured."""
-        if self.fmt != "JPEG":
-            return 1.0
-        return CALIB_EXACT if self.exact else CALIB
+    def pil(self) -> Image.Image:
+        if self._pil is None:
+            self._pil = to_pil(self.rgb, self.alpha)
+        return self._pil
 
     def calibrate(self, q: float, density: float | None = None) -> tuple[float, float]:
         """Factor from ``predict`` to the real (optimised, progressive) full
@@ -195,6 +199,13 @@ class _Coder:
         if self.exact and self.fmt != "JPEG" and q in self._last:
             return self._last[q]  # a small WEBP: the sample encode was this very encode
         return self._save(self.pil, q, fast=False)
+
+
+def _prior(fmt: str, exact: bool) -> float:
+    """Real over predicted size before anything is measured."""
+    if fmt != "JPEG":
+        return 1.0
+    return CALIB_EXACT if exact else CALIB
 
 
 def _mosaic(img: np.ndarray, *, tile: int = 128, share: float = 1 / 12, min_px: int = 1_200_000) -> np.ndarray:
@@ -232,12 +243,14 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float, *, good: float
     if not coder.exact and coder.fmt == "JPEG":
         # calibrate where the answer is, and again (the cheap half) while that moves it
         q = solve(goal, calib, 0.04)  # before calibrating, roughly
+        if q <= qmin and coder.predict(qmin) * calib > MISS_FAR * target:
+            return None, calib  # hopeless even uncalibrated: downscale without measuring the whole
         density = None
         for _ in range(3):
             calib, density = coder.calibrate(q, density)
             q_next = solve(goal, calib)
             moved, q = abs(q_next - q), q_next
-            if moved <= 1:
+            if moved <= 2:
                 break
     # clearly too big even at the lowest quality: downscale without trying.
     # Uncalibrated (a small JPEG, or a WEBP mosaic) the prediction is rougher.
