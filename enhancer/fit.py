@@ -213,7 +213,7 @@ def _mosaic(img: np.ndarray, *, tile: int = 128, share: float = 1 / 12, min_px: 
     h, w = img.shape[:2]
     if h * w <= min_px or h < 2 * tile or w < 2 * tile:
         return img
-    n = max(16, int(h * w * share / tile ** 2))
+    n = max(12, int(h * w * share / tile ** 2))
     gy = max(2, int(round(np.sqrt(n * h / w))))
     gx = max(2, int(round(n / gy)))
     ys = np.linspace(0, h - tile, gy).astype(int) // 16 * 16
