@@ -5,16 +5,21 @@ How the quality is found (instead of a blind bisection of full encodes):
 1. A mosaic of tiles spread over the image (about 1/12 of its pixels) is
    encoded with the fast encoder; its bytes-per-pixel at a given quality
    predicts the full image's size (tiles keep the real detail density, which a
-   downscaled copy would not).
-2. The predicted curve is searched for the quality that lands just under the
-   target; only then is the full image encoded.
-3. The full encode's size recalibrates the curve (one factor: the sample/full
-   and fast/optimised ratios), and the next guess is taken from the
-   recalibrated curve inside the bracket already known. Typically 1-3 full
-   encodes.
-4. When even a low quality does not fit, the scale is predicted from the
-   bytes per pixel at that quality, and the search runs again on the
-   downscaled image.
+   downscaled copy would not). A bracketing secant search on the mosaic finds
+   the quality for a size in a few sample encodes (the size curve bends and
+   steps, so exact samples beat interpolating a fixed grid).
+2. JPEG: before any full progressive encode the prediction is calibrated
+   where the answer is, by two cheap measurements: the whole image with the
+   fast encoder (mosaic vs whole-image density) and the mosaic progressive
+   (what progressive, optimised Huffman tables save). One full encode then
+   usually lands between 94 % and 100 % of the target.
+3. A full encode's size recalibrates the curve, and the next guess is taken
+   inside the bracket already known (secant between two real encodes). A
+   result at least 94 % full is kept, except below quality 55, where bytes
+   show most: there one more encode aims at 99 %.
+4. When even a low quality does not fit (predicted by a clear margin, so no
+   full encode is spent on it), the scale is predicted from the bytes per
+   pixel at that quality, and the search runs again on the downscaled image.
 
 JPEG quality is a float: quantisation tables are scaled continuously (the
 IJG formula), so the result can land within a percent or two of the target
@@ -38,13 +43,19 @@ MAX_QUALITY = 100.0
 # viewing scale (camera JPEGs are 4:2:0 already) and halves the encode time of a 12 MP photo.
 FULL_CHROMA_MAX_PX = 4_000_000
 FILL = 0.90           # when the target binds, the result fills at least this much of it
-GOOD = 0.965          # stop searching once this full: a margin over FILL, not worth another encode
-CALIB = 0.90          # optimised progressive full image vs fast-encoded tile mosaic, before measuring
-AIM = 0.965           # first guesses aim a little under the target
+GOOD = 0.94           # stop searching once this full: a margin over FILL, not worth another encode
+CALIB = 0.92          # optimised progressive full image vs fast-encoded tile mosaic, before measuring
+CALIB_EXACT = 0.93    # optimised progressive vs fast, same pixels
+MISS = 1.04           # predicted this much over the target at the lowest quality: downscale without trying
+MISS_ROUGH = 1.15     # the same, for an uncalibrated prediction
+MISS_FAR = 1.4        # the same, before calibrating a mosaic (its density can be ~30 % off)
+LOW_Q = 55.0          # below this quality ...
+FINE = 0.985          # ... a result this much under the target is worth one more encode
+AIM = 0.985           # first guesses aim a little under the target
+START_QUALITY = 75.0  # where the sample search starts
+SLOPE = 0.025         # d log(bytes) / d quality, to extrapolate from one measured point
 MAX_FULL_ENCODES = 6  # per scale
 MIN_SIDE = 16
-# sample qualities for the size curve: denser where the curve bends (high q)
-_GRID = np.array([25.0, 40.0, 55.0, 70.0, 80.0, 88.0, 94.0, 100.0])
 
 # IJG (Annex K) base tables, natural order; scaled like libjpeg's jpeg_quality_scaling
 _LUMA = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
@@ -64,7 +75,7 @@ class Fitted:
     format: str
     quality: int | None
     target_met: bool
-    encodes: int = 0          # full-size encodes (samples not counted)
+    encodes: int = 0          # full-size encodes with the final settings (samples and fast probes not counted)
     floor_met: bool = True
     scaled: float = 1.0       # linear downscale applied to fit
 
@@ -76,27 +87,33 @@ def _qtables(q: float) -> list[list[int]]:
 
 
 class _Coder:
-    """Encodes one image (and a tile mosaic of it) at float qualities."""
+    """Encodes one image (and a tile mosaic of it) at float qualities, and
+    predicts the full image's size from the mosaic."""
 
     def __init__(self, rgb: np.ndarray, alpha: np.ndarray | None, fmt: str):
         if fmt == "JPEG" and alpha is not None:
             rgb, alpha = composite_on(rgb, alpha, (255, 255, 255)), None
         self.fmt = fmt
         self.rgb, self.alpha = rgb, alpha
-        self.pil = to_pil(rgb, alpha)
         share = 1 / 12 if fmt == "JPEG" else 1 / 24  # WEBP samples cost more per pixel
         sample_rgb = _mosaic(rgb, share=share)
         sample_alpha = _mosaic(alpha, share=share) if alpha is not None else None
-        self.sample = self.pil if sample_rgb is rgb else to_pil(sample_rgb, sample_alpha)
+        self.exact = sample_rgb is rgb
+        # the whole image as PIL only once it is needed: a 12 MP photo that is
+        # downscaled without a full-size encode never needs it
+        self._pil = to_pil(rgb, alpha) if self.exact else None
+        self.sample = self._pil if self.exact else to_pil(sample_rgb, sample_alpha)
         self.ratio = (rgb.shape[0] * rgb.shape[1]) / (self.sample.size[0] * self.sample.size[1])
-        self.exact = self.sample is self.pil
-        self._memo: dict = {}
-        self.full_encodes = 0
+        self.prior = _prior(fmt, self.exact)
+        self.sub = True  # JPEG 4:2:0 throughout a size search keeps the curve continuous
+        self._sizes: dict[tuple[bool, float], int] = {}  # (4:2:0?, quality) -> fast sample bytes
+        self._last: dict[float, bytes] = {}  # a small WEBP's latest sample encode, which is its full encode
+        self.full_encodes = 0  # with the final settings
 
     def _save(self, img: Image.Image, q: float, *, fast: bool) -> bytes:
         buf = io.BytesIO()
         if self.fmt == "JPEG":
-            img.save(buf, "JPEG", qtables=_qtables(q), subsampling=0 if q >= 90 and not self._sub else 2,
+            img.save(buf, "JPEG", qtables=_qtables(q), subsampling=2 if self.sub else 0,
                      optimize=not fast, progressive=not fast)
         else:
             # method 2: same sizes as 4 within ~3 % at a third of the time; the
@@ -104,30 +121,91 @@ class _Coder:
             img.save(buf, "WEBP", quality=float(q), method=2)
         return buf.getvalue()
 
-    _sub = True  # 4:2:0 throughout a size search keeps the curve continuous
-
     def predict(self, q: float) -> float:
-        """Predicted full-size bytes at ``q`` before calibration.
+        """Full-size bytes at ``q`` as the fast encoder would write them (one
+        sample encode per quality, remembered)."""
+        key = (self.sub, q)
+        if key not in self._sizes:
+            data = self._save(self.sample, q, fast=True)
+            self._sizes[key] = len(data)
+            if self.exact and self.fmt != "JPEG":
+                self._last = {q: data}
+        return self._sizes[key] * self.ratio
 
-        The sample is encoded once per grid quality; between grid points
-        log(size) is interpolated, which is smooth enough that the
-        calibration factor absorbs the rest.
+    def quality_for(self, goal: float, lo: float, hi: float, *, tol: float = 0.012) -> float:
+        """Highest quality in [lo, hi] whose ``predict`` is at most ``goal``.
+
+        A bracketing secant search on log(size), on the sample: the size
+        curve bends and steps (the rounded tables), so no fixed grid
+        interpolates it well, but a few exact sample encodes pin it down.
+        Qualities already measured are reused.
         """
-        return float(np.exp(np.interp(q, _GRID, self._curve()))) * self.ratio
+        pts = sorted((q, n * self.ratio) for (sub, q), n in self._sizes.items() if sub == self.sub)
+        for _ in range(8):
+            below = max((p for p in pts if lo <= p[0] <= hi and p[1] <= goal), default=None)
+            above = min((p for p in pts if lo <= p[0] <= hi and p[1] > goal), default=None)
+            if below and (below[0] >= hi or below[1] >= (1 - tol) * goal):
+                break
+            if above and above[0] <= lo:
+                break
+            if below and above:
+                if above[0] - below[0] < 0.15:
+                    break  # a step in the curve: no quality in between lands nearer
+                # secant, kept off the ends so that a step cannot make it creep
+                t = np.log(goal / below[1]) / np.log(above[1] / below[1])
+                q = below[0] + min(max(t, 0.25), 0.75) * (above[0] - below[0])
+            elif below or above:
+                # one side only: extrapolate with the local slope (the nearest
+                # other point measured), within sane bounds
+                edge = below or above
+                near = min((p for p in pts if p is not edge), key=lambda p: abs(p[0] - edge[0]), default=None)
+                slope = SLOPE if near is None else abs(np.log(edge[1] / near[1]) / (edge[0] - near[0]))
+                step = np.log(goal / edge[1]) / min(max(slope, 0.008), 0.1)
+                q = edge[0] + (max(step, 0.5) if below else min(step, -0.5))
+            else:
+                q = START_QUALITY
+            q = round(min(max(q, lo), hi), 2)
+            pts.append((q, self.predict(q)))
+        below = max((p for p in pts if lo <= p[0] <= hi and p[1] <= goal), default=None)
+        return below[0] if below else lo
 
-    def predict_one(self, q: float) -> float:
-        """Predicted full-size bytes at exactly ``q`` (one sample encode)."""
-        return len(self._save(self.sample, q, fast=True)) * self.ratio
+    @property
+    def pil(self) -> Image.Image:
+        if self._pil is None:
+            self._pil = to_pil(self.rgb, self.alpha)
+        return self._pil
 
-    def _curve(self) -> np.ndarray:
-        key = (-1.0, self._sub)
-        if key not in self._memo:
-            self._memo[key] = np.log([len(self._save(self.sample, g, fast=True)) for g in _GRID])
-        return self._memo[key]
+    def calibrate(self, q: float, density: float | None = None) -> tuple[float, float]:
+        """Factor from ``predict`` to the real (optimised, progressive) full
+        size near ``q``, and the density ratio it used.
+
+        Two cheap measurements instead of a full progressive encode: the whole
+        image with the fast encoder (how dense the mosaic is compared with the
+        whole image; it drifts little with quality, so pass ``density`` back
+        to reuse it), and the mosaic progressive (what progressive and
+        optimised Huffman tables save over the fast encoder; this one drifts a
+        few % over ten quality steps).
+        """
+        if self.exact or self.fmt != "JPEG":
+            return self.prior, 1.0
+        sample = self.predict(q) / self.ratio
+        if density is None:
+            density = len(self._save(self.pil, q, fast=True)) / (sample * self.ratio)
+        sample_prog = len(self._save(self.sample, q, fast=False))
+        return density * sample_prog / sample, density
 
     def full(self, q: float) -> bytes:
         self.full_encodes += 1
+        if self.exact and self.fmt != "JPEG" and q in self._last:
+            return self._last[q]  # a small WEBP: the sample encode was this very encode
         return self._save(self.pil, q, fast=False)
+
+
+def _prior(fmt: str, exact: bool) -> float:
+    """Real over predicted size before anything is measured."""
+    if fmt != "JPEG":
+        return 1.0
+    return CALIB_EXACT if exact else CALIB
 
 
 def _mosaic(img: np.ndarray, *, tile: int = 128, share: float = 1 / 12, min_px: int = 1_200_000) -> np.ndarray:
@@ -135,7 +213,7 @@ def _mosaic(img: np.ndarray, *, tile: int = 128, share: float = 1 / 12, min_px: 
     h, w = img.shape[:2]
     if h * w <= min_px or h < 2 * tile or w < 2 * tile:
         return img
-    n = max(16, int(h * w * share / tile ** 2))
+    n = max(12, int(h * w * share / tile ** 2))
     gy = max(2, int(round(np.sqrt(n * h / w))))
     gx = max(2, int(round(n / gy)))
     ys = np.linspace(0, h - tile, gy).astype(int) // 16 * 16
@@ -144,29 +222,42 @@ def _mosaic(img: np.ndarray, *, tile: int = 128, share: float = 1 / 12, min_px: 
     return np.ascontiguousarray(np.concatenate(rows, axis=0))
 
 
-def _search(coder: _Coder, target: int, qmin: float, qmax: float,
-            best: tuple[int, float, bytes] | None, *, good: float = GOOD,
+def _search(coder: _Coder, target: int, qmin: float, qmax: float, *, good: float = GOOD,
             ) -> tuple[tuple[int, float, bytes] | None, float]:
-    """Highest quality whose full encode fits ``target``; returns (best, calibration)."""
-    # optimised/progressive JPEG is ~7 % smaller than the fast sample
-    calib = 1.0 if coder.exact or coder.fmt != "JPEG" else CALIB
+    """Highest quality whose full encode fits ``target``; returns (best, calibration).
+
+    ``best`` is None when even ``qmin`` does not fit (measured, or predicted
+    by a clear margin: then no full encode is spent on it).
+    """
     lo, hi = qmin, qmax + 0.01  # lo: known (or assumed) to fit; hi: known not to fit
     tried: set[float] = set()
+    best: tuple[int, float, bytes] | None = None
     over: tuple[int, float] | None = None  # smallest encode known to be too big
 
-    def solve(goal: float) -> float:
-        a, b = lo, min(hi, qmax)
-        if coder.predict(b) * calib <= goal:
-            return b
-        for _ in range(8):  # on the cheap sample only
-            m = (a + b) / 2
-            if coder.predict(m) * calib <= goal:
-                a = m
-            else:
-                b = m
-        return a
+    def solve(goal: float, calib: float, tol: float = 0.012) -> float:
+        # a sample search stops within ``tol`` under its goal
+        return coder.quality_for(goal / calib, lo, min(hi - 0.01, qmax), tol=tol)
 
-    goal = AIM * target
+    goal, tol = AIM * target, 0.012
+    calib = coder.prior
+    if not coder.exact and coder.fmt == "JPEG":
+        # calibrate where the answer is, and again (the cheap half) while that moves it
+        q = solve(goal, calib, 0.04)  # before calibrating, roughly
+        if q <= qmin and coder.predict(qmin) * calib > MISS_FAR * target:
+            return None, calib  # hopeless even uncalibrated: downscale without measuring the whole
+        density = None
+        for _ in range(3):
+            calib, density = coder.calibrate(q, density)
+            q_next = solve(goal, calib)
+            moved, q = abs(q_next - q), q_next
+            if moved <= 2:
+                break
+    # clearly too big even at the lowest quality: downscale without trying.
+    # Uncalibrated (a small JPEG, or a WEBP mosaic) the prediction is rougher.
+    exact_size = coder.exact and coder.fmt != "JPEG"  # the sample encode is the real one
+    calibrated = exact_size or (not coder.exact and coder.fmt == "JPEG")
+    if coder.predict(qmin) * calib > (MISS if calibrated else MISS_ROUGH) * target:
+        return None, calib
     for _ in range(MAX_FULL_ENCODES):
         if best is not None and over is not None:
             # bracketed by two real encodes: interpolate log(size) between them (secant)
@@ -174,10 +265,12 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float,
             t = (np.log(goal) - np.log(s0)) / max(1e-9, np.log(s1) - np.log(s0))
             q = round(q0 + min(max(t, 0.1), 0.9) * (q1 - q0), 2)
         else:
-            q = round(solve(goal), 2)
-        if any(abs(q - t) < 0.2 for t in tried) or not (lo <= q < hi):
+            q = solve(goal, calib, tol)
+        if any(abs(q - t) < 0.05 for t in tried) or not (lo <= q < hi):
+            if best is not None and best[0] >= FILL * target:
+                break  # the curve says no quality in between fits better
             q = round((lo + min(hi, qmax)) / 2, 2)  # the curve is stuck: fall back to bisection
-            if any(abs(q - t) < 0.1 for t in tried):
+            if any(abs(q - t) < 0.05 for t in tried):
                 break
         tried.add(q)
         data = coder.full(q)
@@ -191,14 +284,18 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float,
         else:
             hi = q
         if best and best[0] >= good * target:
-            break
+            # at a low quality every byte shows: one more encode to fill the target
+            if best[1] >= LOW_Q or best[0] >= FINE * target or coder.full_encodes > 1 or good < FILL:
+                break
         if best and best[1] >= qmax:
             break
         if hi - lo < 0.3:
             break
         calib = size / max(1.0, coder.predict(q))
         # aim nearer the target once calibrated; a miss only costs one more encode
-        goal = (0.988 if size <= target else 0.978) * target
+        # (the calibration now comes from a real encode nearby, so the sample
+        # search can be finer too)
+        goal, tol = (0.993 if size <= target else 0.978) * target, 0.005
     if best is not None and best[0] < FILL * target and over is not None and good >= FILL:
         best = _shrink_a_little(coder, target, best, over)
     return best, calib
@@ -229,16 +326,19 @@ def _lossy(rgb, alpha, fmt, target, floor, good=GOOD) -> Fitted:
     for _ in range(4):
         coder = _Coder(rgb, alpha, fmt)
         hq = DEFAULT_QUALITY[fmt]
-        coder._sub = rgb.shape[0] * rgb.shape[1] > FULL_CHROMA_MAX_PX
-        hq_pred = coder.predict_one(hq) * (1.0 if coder.exact or fmt != "JPEG" else CALIB)
-        if hq_pred <= 0.85 * target:
+        # the high quality can only fit when a middle one fits easily (the
+        # search starts there anyway, so this costs nothing when it does not)
+        coder.sub = True
+        easy = coder.predict(START_QUALITY) * coder.prior <= 0.85 * target
+        coder.sub = fmt != "JPEG" or rgb.shape[0] * rgb.shape[1] > FULL_CHROMA_MAX_PX  # (WEBP: no chroma choice)
+        if easy and coder.predict(hq) * coder.prior <= 0.85 * target:
             data = coder.full(hq)  # the high-quality encode fits: no fill requirement
             if len(data) <= target:
                 fitted = Fitted(data, rgb.shape[1], rgb.shape[0], fmt, round(hq), True,
                                 encodes + coder.full_encodes, scaled=scaled)
                 return _raise_to_floor(fitted, coder, target, floor) if floor else fitted
-        coder._sub = True
-        best, calib = _search(coder, target, qmin, qmax, None, good=good)
+        coder.sub = True
+        best, calib = _search(coder, target, qmin, qmax, good=good)
         encodes += coder.full_encodes
         if best is not None:
             size, q, data = best[:3]
@@ -365,7 +465,7 @@ def fit_to_size(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str,
         return _png(rgb, alpha, target_bytes, floor_bytes)
     if target_bytes is None:
         coder = _Coder(rgb, alpha, fmt)
-        coder._sub = rgb.shape[0] * rgb.shape[1] > FULL_CHROMA_MAX_PX
+        coder.sub = fmt != "JPEG" or rgb.shape[0] * rgb.shape[1] > FULL_CHROMA_MAX_PX
         q = DEFAULT_QUALITY[fmt]
         fitted = Fitted(coder.full(q), rgb.shape[1], rgb.shape[0], fmt, round(q), True, 1)
         return _raise_to_floor(fitted, coder, None, floor_bytes) if floor_bytes else fitted
