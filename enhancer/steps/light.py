@@ -30,6 +30,7 @@ _CAST_DEAD_ZONE, _SCENE_CAST, _MAX_GAIN = 0.11, 0.45, 1.6
 # point below ~40; anything inside that is taken as intended (low-key, pastel,
 # a star field whose few bright points blur below 200).
 _WHITE_MIN, _BLACK_MAX, _MIN_RANGE = 190.0, 40.0, 180.0
+_BLACK_SHARE, _FADED_WHITE = 0.08, 245.0
 _MAX_EXPOSURE = 4.0
 # Per-channel levels need the extremes' cast and grey-edge's to point alike
 # (cosine), and a cast of at least _MIN_TINT (log ratio) to bother.
@@ -165,11 +166,21 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     # Blacks move only when clearly lifted: shifting a deep background by even
     # a few levels is visible (and SSIM punishes it hard in dark regions).
     stretch_black = black > _BLACK_MAX
-    if not (stretch_white or stretch_black):
+    # A fade or haze lifts the black in proportion to the range it leaves,
+    # while an exposure loss keeps black and white in their ratio; the
+    # (averaged, so higher) percentiles screen before the extremes confirm.
+    maybe_faded = black > _BLACK_SHARE * white
+    if not (stretch_white or stretch_black or maybe_faded):
         return identity, None
     if extremes is None:
         extremes = _Extremes(black, white, np.full(3, black), np.full(3, white))
     ext = extremes() if callable(extremes) else extremes
+    # Judged on the extremes, the levels actually moved: no pixel of a clean
+    # photo near the floor, and (when the range is not compressed otherwise)
+    # none near the ceiling either: both ends pulled in. A dark product on
+    # white keeps its white, a night photo's noise reaches the floor.
+    if ext.black > _BLACK_SHARE * ext.white and (stretch_white or ext.white < _FADED_WHITE):
+        stretch_white = stretch_black = True
     lo, hi = np.full(3, ext.black, np.float32), np.full(3, ext.white, np.float32)
     old_white, new_white = (hi, 255.0) if stretch_white else (np.full(3, white, np.float32), white)
     # Bounded: a channel's white may sit below the brightest by a gain of at
