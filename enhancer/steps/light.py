@@ -195,9 +195,11 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
         # the same tint (a fade lifts both ends alike, by a fraction of the
         # whites' spread); a stained slide's red tissue under white light is
         # the subject's colour and keeps it.
-        lift, spread = ext.channel_blacks - ext.channel_blacks.min(), hi_c - hi_c.min()
-        k = float(lift @ spread) / float(spread @ spread) if _cosine(lift, spread) >= _CAST_AGREEMENT else 0.0
-        lo = ext.channel_blacks.min() + np.clip(k, 0.0, 1.0) * spread
+        blacks = ext.channel_blacks
+        lift, spread = blacks - blacks.min(), hi_c - hi_c.min()
+        lo = np.full(3, blacks.min(), np.float32)
+        if _cosine(lift, spread) >= _CAST_AGREEMENT:
+            lo = _tinted_blacks(blacks, hi_c)
         # A tinted fade can keep the brightest channel's range wide: judge them all.
         stretch_white = stretch_white or float((hi_c - lo).mean()) < _MIN_RANGE
         if stretch_white:
@@ -210,6 +212,25 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
         return identity, None
     gain = np.minimum(new_white / (old_white - old_black), _MAX_EXPOSURE)
     return np.clip((x[:, None] - old_black) * gain, 0, 255).astype(np.float32), tint
+
+
+def _tinted_blacks(blacks: np.ndarray, whites: np.ndarray) -> np.ndarray:
+    """Each channel's black point under a fade that tinted both ends.
+
+    A fade then a cast scales each channel's black with its white; a tinted
+    offset shifts both alike; a cast then a fade leaves the black neutral.
+    All put the blacks on one line ``black = k * white + m`` with k in [0, 1].
+    A subject's colour only raises a black (coffee's red-brown shadows), so
+    the line runs through the two channels whose blacks sit lowest relative
+    to their whites, and no channel's black point goes above its own black.
+    """
+    a, b = np.argsort(blacks / whites)[:2]
+    if abs(whites[a] - whites[b]) < 8:  # slope unknown: the neutral part only
+        k = 0.0
+    else:
+        k = float(np.clip((blacks[a] - blacks[b]) / (whites[a] - whites[b]), 0.0, 1.0))
+    m = min(blacks[a] - k * whites[a], blacks[b] - k * whites[b])
+    return np.minimum(k * whites + m, blacks).astype(np.float32)
 
 
 def _log_chroma(rgb_triplet: np.ndarray) -> np.ndarray:
