@@ -35,6 +35,9 @@ _MAX_EXPOSURE = 4.0
 # Per-channel levels need the extremes' cast and grey-edge's to point alike
 # (cosine), and a cast of at least _MIN_TINT (log ratio) to bother.
 _CAST_AGREEMENT, _MIN_TINT = 0.7, 0.03
+# ...or a lifted black whose tint matches the whites' (log ratio, or relative
+# range difference) and spans at least _MIN_BLACK_TINT levels.
+_TINT_MATCH, _MIN_BLACK_TINT = 0.03, 4.0
 # Midtones: a photo still this dark after levels gets a bounded gamma lift,
 # unless it is mostly black background (night sky, product on black).
 _DARK_MEAN, _MID_TARGET, _MIN_GAMMA, _MAX_BLACK_SHARE = 50.0, 90.0, 0.7, 0.5
@@ -188,8 +191,12 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     hi_c = np.maximum(ext.channel_whites, ext.channel_whites.max() / _MAX_GAIN)
     cast = _log_chroma(hi_c)
     tint = None
-    if (np.abs(cast).max() >= _MIN_TINT
-            and _cosine(cast, _log_chroma(_edge_colour(rgb))) >= _CAST_AGREEMENT):
+    # Both ends of a lifted range tinted alike (by a gain or an offset) are two
+    # witnesses of a neutral black and white; grey-edge, which a starfield's
+    # coloured stars or an offset's flat colour fool, is not needed then.
+    both_ends = stretch_black and _same_tint(ext.channel_blacks, hi_c)
+    if np.abs(cast).max() >= _MIN_TINT and (
+            both_ends or _cosine(cast, _log_chroma(_edge_colour(rgb))) >= _CAST_AGREEMENT):
         tint = cast
         # A coloured black is a tinted fade or haze only where the whites show
         # the same tint (a fade lifts both ends alike, by a fraction of the
@@ -212,6 +219,17 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
         return identity, None
     gain = np.minimum(new_white / (old_white - old_black), _MAX_EXPOSURE)
     return np.clip((x[:, None] - old_black) * gain, 0, 255).astype(np.float32), tint
+
+
+def _same_tint(blacks: np.ndarray, whites: np.ndarray) -> bool:
+    """Whether the black and white extremes carry one tint: the same colour
+    ratios (a cast after the fade) or the same channel ranges (a coloured
+    offset), and the blacks' tint is more than a level or two."""
+    if float(np.ptp(blacks)) < _MIN_BLACK_TINT:
+        return False
+    ranges = whites - blacks
+    return (float(np.abs(_log_chroma(blacks) - _log_chroma(whites)).max()) <= _TINT_MATCH
+            or float(np.ptp(ranges)) <= _TINT_MATCH * float(ranges.mean()))
 
 
 def _tinted_blacks(blacks: np.ndarray, whites: np.ndarray) -> np.ndarray:
