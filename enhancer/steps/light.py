@@ -30,6 +30,10 @@ _CAST_DEAD_ZONE, _SCENE_CAST, _MAX_GAIN = 0.11, 0.45, 1.6
 # point below ~40; anything inside that is taken as intended (low-key, pastel,
 # a star field whose few bright points blur below 200).
 _WHITE_MIN, _BLACK_MAX, _MIN_RANGE = 190.0, 40.0, 180.0
+# A black moves below _BLACK_MAX too when it is lifted relative to the white
+# (a fade's offset; an exposure loss keeps the ratio, clean photos' darkest
+# pixels sit below 0.02 of their white) and the range is compressed or no
+# pixel reaches _FADED_WHITE either (both ends pulled in).
 _BLACK_SHARE, _FADED_WHITE = 0.08, 245.0
 _MAX_EXPOSURE = 4.0
 # Per-channel levels need the extremes' cast and grey-edge's to point alike
@@ -223,13 +227,27 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
 
 def _same_tint(blacks: np.ndarray, whites: np.ndarray) -> bool:
     """Whether the black and white extremes carry one tint: the same colour
-    ratios (a cast after the fade) or the same channel ranges (a coloured
-    offset), and the blacks' tint is more than a level or two."""
-    if float(np.ptp(blacks)) < _MIN_BLACK_TINT:
+    ratio (a cast after the fade) or the same level difference (a coloured
+    offset) between the two channels :func:`_black_pair` trusts, a tint of
+    more than a level or two."""
+    pair = _black_pair(blacks, whites)
+    if pair is None or abs(blacks[pair[0]] - blacks[pair[1]]) < _MIN_BLACK_TINT:
         return False
-    ranges = whites - blacks
-    return (float(np.abs(_log_chroma(blacks) - _log_chroma(whites)).max()) <= _TINT_MATCH
-            or float(np.ptp(ranges)) <= _TINT_MATCH * float(ranges.mean()))
+    (ba, bb), (wa, wb) = blacks[list(pair)], whites[list(pair)]
+    ratio_gap = abs(float(np.log(max(ba, 1.0) / max(bb, 1.0)) - np.log(wa / wb)))
+    offset_gap = abs(float((wa - ba) - (wb - bb)))
+    return ratio_gap <= _TINT_MATCH or offset_gap <= _TINT_MATCH * float((wa - ba + wb - bb) / 2)
+
+
+def _black_pair(blacks: np.ndarray, whites: np.ndarray) -> tuple[int, int] | None:
+    """The two channels whose blacks best show a fade's tint: a subject's
+    colour only raises a black (coffee's red-brown shadows), so the two that
+    sit lowest relative to their whites, unless their whites match (then the
+    third white carries the tint). ``None`` when all whites match."""
+    a, b, c = (int(i) for i in np.argsort(blacks / whites))
+    if abs(whites[a] - whites[b]) < 8:
+        b = c
+    return None if abs(whites[a] - whites[b]) < 8 else (a, b)
 
 
 def _tinted_blacks(blacks: np.ndarray, whites: np.ndarray) -> np.ndarray:
@@ -237,16 +255,15 @@ def _tinted_blacks(blacks: np.ndarray, whites: np.ndarray) -> np.ndarray:
 
     A fade then a cast scales each channel's black with its white; a tinted
     offset shifts both alike; a cast then a fade leaves the black neutral.
-    All put the blacks on one line ``black = k * white + m`` with k in [0, 1].
-    A subject's colour only raises a black (coffee's red-brown shadows), so
-    the line runs through the two channels whose blacks sit lowest relative
-    to their whites, and no channel's black point goes above its own black.
+    All put the blacks on one line ``black = k * white + m`` with k in [0, 1],
+    drawn through the :func:`_black_pair` channels; no channel's black point
+    goes above its own black.
     """
-    a, b = np.argsort(blacks / whites)[:2]
-    if abs(whites[a] - whites[b]) < 8:  # slope unknown: the neutral part only
-        k = 0.0
-    else:
-        k = float(np.clip((blacks[a] - blacks[b]) / (whites[a] - whites[b]), 0.0, 1.0))
+    pair = _black_pair(blacks, whites)
+    if pair is None:  # no tint to scale with: the neutral part only
+        return np.full(3, blacks.min(), np.float32)
+    a, b = pair
+    k = float(np.clip((blacks[a] - blacks[b]) / (whites[a] - whites[b]), 0.0, 1.0))
     m = min(blacks[a] - k * whites[a], blacks[b] - k * whites[b])
     return np.minimum(k * whites + m, blacks).astype(np.float32)
 

@@ -190,3 +190,14 @@ def test_faded_starfield_loses_its_tint():
     ref = photo("hubble_deep_field")
     out = _run(u8(u8(0.7 * ref + 40) * np.array([1.08, 1.0, 0.88])))
     check(psnr(out, ref) > 45, out, "light_fade_stars", f"{psnr(out, ref):.1f} dB")
+
+
+@pytest.mark.parametrize("tint", [[1.12, 1.0, 1.0], [1.0, 1.0, 1.12]])
+def test_fade_tinted_in_one_channel_is_undone(tint):
+    # Two whites match, so the third sets the tint's slope; with a blue tint
+    # coffee's raised red black must not veto it. Red 44.8 dB, blue 48.4
+    # (23.9 when all three blacks had to match the whites or grey-edge the
+    # cast; autocontrast 51.6 / 51.0).
+    ref = photo("coffee")
+    out = _run(u8(u8(0.6 * ref + 50) * np.array(tint)))
+    check(psnr(out, ref) > 42, out, "light_fade_one_channel", f"{psnr(out, ref):.1f} dB")
