@@ -167,16 +167,17 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     x = np.arange(256, dtype=np.float32)
     identity = np.repeat(x[:, None], 3, axis=1)
     hi, lo = _channel_max_min(rgb)
-    white, black = float(np.percentile(hi, 99.5)), float(np.percentile(lo, 0.5))
+    white = float(np.percentile(hi, 99.5))
+    floor, black = (float(v) for v in np.percentile(lo, [0.01, 0.5]))
     span = white - black
     stretch_white = white < _WHITE_MIN or span < _MIN_RANGE
     # Blacks move only when clearly lifted: shifting a deep background by even
     # a few levels is visible (and SSIM punishes it hard in dark regions).
     stretch_black = black > _BLACK_MAX
     # A fade or haze lifts the black in proportion to the range it leaves,
-    # while an exposure loss keeps black and white in their ratio; the
-    # (averaged, so higher) percentiles screen before the extremes confirm.
-    maybe_faded = black > _BLACK_SHARE * white
+    # while an exposure loss keeps black and white in their ratio; the small
+    # copy's floor (averaging only raises it) screens before the extremes confirm.
+    maybe_faded = floor > _BLACK_SHARE * white
     if not (stretch_white or stretch_black or maybe_faded):
         return identity, None
     if extremes is None:
