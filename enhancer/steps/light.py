@@ -144,11 +144,12 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
                   per_channel_whites: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Per-channel levels curves, shape (256, 3), and the cast they remove.
 
-    Identity unless the tonal range is compressed.
+    Identity unless the tonal range is compressed or faded.
 
     Whether to stretch is decided on robust percentiles (white point from
     each pixel's brightest channel, so no channel clips; black point from its
-    darkest). When stretching, the near-extremes go to 0 and 255: photos
+    darkest), and a black is judged lifted relative to the white: a fade or
+    haze lifts it in proportion, an exposure loss does not. When stretching, the near-extremes go to 0 and 255: photos
     nearly always hold a true black and a white somewhere, so this inverts a
     global exposure or contrast loss more exactly than mapping percentiles to
     guessed targets.
@@ -156,7 +157,8 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     That black and white are neutral, so channels whose extremes differ show
     a cast or a tinted fade, and each channel gets its own points; but only
     when grey-edge, which a coloured subject fools far less than extremes,
-    sees the same cast (a ginger cat has no neutral white). With
+    sees the same cast (a ginger cat has no neutral white), or when a lifted
+    black carries the whites' tint (see :func:`_same_tint`). With
     ``per_channel_whites=False`` only the blacks are per channel and the rest
     of the cast is left to white balance. The cast the extremes show is
     returned as centred log gains, or ``None`` when the points are shared.
