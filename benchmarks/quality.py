@@ -88,6 +88,12 @@ DEGRADATIONS = {
     # (in linear light) through haze, and a fluorescent green with low contrast.
     "tungsten+haze": (lambda im: u8(0.7 * _linear_cast(im, [1.3, 1.0, 0.6]) + 45), "psnr"),
     "green+flat": (lambda im: u8(0.6 * u8(im * np.array([0.9, 1.08, 0.9])) + 45), "psnr"),
+    # A print that faded, then yellowed (the tint scales both ends); a cast
+    # then a flattening whose black sits at 40, below any fixed "lifted" level;
+    # a light haze that keeps the range wide but lets no pixel reach black.
+    "fade+warm": (lambda im: u8(u8(0.6 * im + 55) * np.array([1.1, 1.0, 0.82])), "psnr"),
+    "cast+flat40": (lambda im: u8(0.6 * u8(im * np.array([0.85, 1.0, 1.15])) + 40), "psnr"),
+    "haze": (lambda im: u8(0.75 * im + 25), "psnr"),
 }
 # Which mode addresses each degradation.
 MODE_FOR = {"underexposed": "LIGHT_CORRECTION", "under_linear": "LIGHT_CORRECTION",
@@ -96,7 +102,8 @@ MODE_FOR = {"underexposed": "LIGHT_CORRECTION", "under_linear": "LIGHT_CORRECTIO
             "defocus_2.5": "SHARPEN", "lowres_x2": "UPSCALE", "lowres_x3": "UPSCALE",
             "dark+noise": "AUTO", "cast+flat": "LIGHT_CORRECTION",
             "lowres+noise": "UPSCALE_DENOISE", "tungsten+haze": "LIGHT_CORRECTION",
-            "green+flat": "LIGHT_CORRECTION"}
+            "green+flat": "LIGHT_CORRECTION", "fade+warm": "LIGHT_CORRECTION",
+            "cast+flat40": "LIGHT_CORRECTION", "haze": "LIGHT_CORRECTION"}
 
 
 def _pil(fn):

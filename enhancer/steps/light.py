@@ -30,10 +30,18 @@ _CAST_DEAD_ZONE, _SCENE_CAST, _MAX_GAIN = 0.11, 0.45, 1.6
 # point below ~40; anything inside that is taken as intended (low-key, pastel,
 # a star field whose few bright points blur below 200).
 _WHITE_MIN, _BLACK_MAX, _MIN_RANGE = 190.0, 40.0, 180.0
+# A black moves below _BLACK_MAX too when it is lifted relative to the white
+# (a fade's offset; an exposure loss keeps the ratio, clean photos' darkest
+# pixels sit below 0.02 of their white) and the range is compressed or no
+# pixel reaches _FADED_WHITE either (both ends pulled in).
+_BLACK_SHARE, _FADED_WHITE = 0.08, 245.0
 _MAX_EXPOSURE = 4.0
 # Per-channel levels need the extremes' cast and grey-edge's to point alike
 # (cosine), and a cast of at least _MIN_TINT (log ratio) to bother.
 _CAST_AGREEMENT, _MIN_TINT = 0.7, 0.03
+# ...or a lifted black whose tint matches the whites' (log ratio, or relative
+# range difference) and spans at least _MIN_BLACK_TINT levels.
+_TINT_MATCH, _MIN_BLACK_TINT = 0.03, 4.0
 # Midtones: a photo still this dark after levels gets a bounded gamma lift,
 # unless it is mostly black background (night sky, product on black).
 _DARK_MEAN, _MID_TARGET, _MIN_GAMMA, _MAX_BLACK_SHARE = 50.0, 90.0, 0.7, 0.5
@@ -136,11 +144,12 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
                   per_channel_whites: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Per-channel levels curves, shape (256, 3), and the cast they remove.
 
-    Identity unless the tonal range is compressed.
+    Identity unless the tonal range is compressed or faded.
 
     Whether to stretch is decided on robust percentiles (white point from
     each pixel's brightest channel, so no channel clips; black point from its
-    darkest). When stretching, the near-extremes go to 0 and 255: photos
+    darkest), and a black is judged lifted relative to the white: a fade or
+    haze lifts it in proportion, an exposure loss does not. When stretching, the near-extremes go to 0 and 255: photos
     nearly always hold a true black and a white somewhere, so this inverts a
     global exposure or contrast loss more exactly than mapping percentiles to
     guessed targets.
@@ -148,7 +157,8 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     That black and white are neutral, so channels whose extremes differ show
     a cast or a tinted fade, and each channel gets its own points; but only
     when grey-edge, which a coloured subject fools far less than extremes,
-    sees the same cast (a ginger cat has no neutral white). With
+    sees the same cast (a ginger cat has no neutral white), or when a lifted
+    black carries the whites' tint (see :func:`_same_tint`). With
     ``per_channel_whites=False`` only the blacks are per channel and the rest
     of the cast is left to white balance. The cast the extremes show is
     returned as centred log gains, or ``None`` when the points are shared.
@@ -159,17 +169,28 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     x = np.arange(256, dtype=np.float32)
     identity = np.repeat(x[:, None], 3, axis=1)
     hi, lo = _channel_max_min(rgb)
-    white, black = float(np.percentile(hi, 99.5)), float(np.percentile(lo, 0.5))
+    white = float(np.percentile(hi, 99.5))
+    floor, black = (float(v) for v in np.percentile(lo, [0.01, 0.5]))
     span = white - black
     stretch_white = white < _WHITE_MIN or span < _MIN_RANGE
     # Blacks move only when clearly lifted: shifting a deep background by even
     # a few levels is visible (and SSIM punishes it hard in dark regions).
     stretch_black = black > _BLACK_MAX
-    if not (stretch_white or stretch_black):
+    # A fade or haze lifts the black in proportion to the range it leaves,
+    # while an exposure loss keeps black and white in their ratio; the small
+    # copy's floor (averaging only raises it) screens before the extremes confirm.
+    maybe_faded = floor > _BLACK_SHARE * white
+    if not (stretch_white or stretch_black or maybe_faded):
         return identity, None
     if extremes is None:
         extremes = _Extremes(black, white, np.full(3, black), np.full(3, white))
     ext = extremes() if callable(extremes) else extremes
+    # Judged on the extremes, the levels actually moved: no pixel of a clean
+    # photo near the floor, and (when the range is not compressed otherwise)
+    # none near the ceiling either: both ends pulled in. A dark product on
+    # white keeps its white, a night photo's noise reaches the floor.
+    if ext.black > _BLACK_SHARE * ext.white and (stretch_white or ext.white < _FADED_WHITE):
+        stretch_white = stretch_black = True
     lo, hi = np.full(3, ext.black, np.float32), np.full(3, ext.white, np.float32)
     old_white, new_white = (hi, 255.0) if stretch_white else (np.full(3, white, np.float32), white)
     # Bounded: a channel's white may sit below the brightest by a gain of at
@@ -177,16 +198,22 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     hi_c = np.maximum(ext.channel_whites, ext.channel_whites.max() / _MAX_GAIN)
     cast = _log_chroma(hi_c)
     tint = None
-    if (np.abs(cast).max() >= _MIN_TINT
-            and _cosine(cast, _log_chroma(_edge_colour(rgb))) >= _CAST_AGREEMENT):
+    # Both ends of a lifted range tinted alike (by a gain or an offset) are two
+    # witnesses of a neutral black and white; grey-edge, which a starfield's
+    # coloured stars or an offset's flat colour fool, is not needed then.
+    both_ends = stretch_black and _same_tint(ext.channel_blacks, hi_c)
+    if np.abs(cast).max() >= _MIN_TINT and (
+            both_ends or _cosine(cast, _log_chroma(_edge_colour(rgb))) >= _CAST_AGREEMENT):
         tint = cast
         # A coloured black is a tinted fade or haze only where the whites show
         # the same tint (a fade lifts both ends alike, by a fraction of the
         # whites' spread); a stained slide's red tissue under white light is
         # the subject's colour and keeps it.
-        lift, spread = ext.channel_blacks - ext.channel_blacks.min(), hi_c - hi_c.min()
-        k = float(lift @ spread) / float(spread @ spread) if _cosine(lift, spread) >= _CAST_AGREEMENT else 0.0
-        lo = ext.channel_blacks.min() + np.clip(k, 0.0, 1.0) * spread
+        blacks = ext.channel_blacks
+        lift, spread = blacks - blacks.min(), hi_c - hi_c.min()
+        lo = np.full(3, blacks.min(), np.float32)
+        if _cosine(lift, spread) >= _CAST_AGREEMENT:
+            lo = _tinted_blacks(blacks, hi_c)
         # A tinted fade can keep the brightest channel's range wide: judge them all.
         stretch_white = stretch_white or float((hi_c - lo).mean()) < _MIN_RANGE
         if stretch_white:
@@ -199,6 +226,49 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
         return identity, None
     gain = np.minimum(new_white / (old_white - old_black), _MAX_EXPOSURE)
     return np.clip((x[:, None] - old_black) * gain, 0, 255).astype(np.float32), tint
+
+
+def _same_tint(blacks: np.ndarray, whites: np.ndarray) -> bool:
+    """Whether the black and white extremes carry one tint: the same colour
+    ratio (a cast after the fade) or the same level difference (a coloured
+    offset) between the two channels :func:`_black_pair` trusts, a tint of
+    more than a level or two."""
+    pair = _black_pair(blacks, whites)
+    if pair is None or abs(blacks[pair[0]] - blacks[pair[1]]) < _MIN_BLACK_TINT:
+        return False
+    (ba, bb), (wa, wb) = blacks[list(pair)], whites[list(pair)]
+    ratio_gap = abs(float(np.log(max(ba, 1.0) / max(bb, 1.0)) - np.log(wa / wb)))
+    offset_gap = abs(float((wa - ba) - (wb - bb)))
+    return ratio_gap <= _TINT_MATCH or offset_gap <= _TINT_MATCH * float((wa - ba + wb - bb) / 2)
+
+
+def _black_pair(blacks: np.ndarray, whites: np.ndarray) -> tuple[int, int] | None:
+    """The two channels whose blacks best show a fade's tint: a subject's
+    colour only raises a black (coffee's red-brown shadows), so the two that
+    sit lowest relative to their whites, unless their whites match (then the
+    third white carries the tint). ``None`` when all whites match."""
+    a, b, c = (int(i) for i in np.argsort(blacks / whites))
+    if abs(whites[a] - whites[b]) < 8:
+        b = c
+    return None if abs(whites[a] - whites[b]) < 8 else (a, b)
+
+
+def _tinted_blacks(blacks: np.ndarray, whites: np.ndarray) -> np.ndarray:
+    """Each channel's black point under a fade that tinted both ends.
+
+    A fade then a cast scales each channel's black with its white; a tinted
+    offset shifts both alike; a cast then a fade leaves the black neutral.
+    All put the blacks on one line ``black = k * white + m`` with k in [0, 1],
+    drawn through the :func:`_black_pair` channels; no channel's black point
+    goes above its own black.
+    """
+    pair = _black_pair(blacks, whites)
+    if pair is None:  # no tint to scale with: the neutral part only
+        return np.full(3, blacks.min(), np.float32)
+    a, b = pair
+    k = float(np.clip((blacks[a] - blacks[b]) / (whites[a] - whites[b]), 0.0, 1.0))
+    m = min(blacks[a] - k * whites[a], blacks[b] - k * whites[b])
+    return np.minimum(k * whites + m, blacks).astype(np.float32)
 
 
 def _log_chroma(rgb_triplet: np.ndarray) -> np.ndarray:

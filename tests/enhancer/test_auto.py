@@ -33,6 +33,8 @@ PROBLEMS = {
     "cast": (lambda im: u8(im * np.array([1.15, 1.0, 0.8])), "LIGHT_CORRECTION", "psnr"),
     "cast+flat": (lambda im: u8(0.6 * u8(im * np.array([0.85, 1.0, 1.15])) + 50), "LIGHT_CORRECTION", "psnr"),
     "fade+cast": (lambda im: u8(u8(0.6 * im + 55) * np.array([1.1, 1.0, 0.82])), "LIGHT_CORRECTION", "psnr"),
+    "cast+flat40": (lambda im: u8(0.6 * u8(im * np.array([0.85, 1.0, 1.15])) + 40), "LIGHT_CORRECTION", "psnr"),
+    "haze": (lambda im: u8(0.7 * im + 30), "LIGHT_CORRECTION", "psnr"),
     "noisy": (lambda im: add_noise(im, 15), "DENOISE", "ssim"),
     "soft": (lambda im: cv2.GaussianBlur(im, (0, 0), 2.0), "SHARPEN", "ssim"),
 }

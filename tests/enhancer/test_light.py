@@ -111,3 +111,93 @@ def test_clean_noisy_photo_is_left_alone_by_white_balance():
     img = add_noise(photo("coffee"), 3, seed=1)
     out = _run(img)
     check(out is img or ssim(out, img) >= 0.98, out, "light_clean_noisy", "clean photo was changed")
+
+
+def _charcoal_product():
+    """A dark-grey textured object (35..95) on a white studio background."""
+    img = product()
+    grey = photo("coffee", side=200).mean(axis=2)
+    obj = u8(35 + 60 * grey / 255.0)
+    img[100:100 + obj.shape[0], 100:100 + obj.shape[1]] = obj[..., None]
+    return img
+
+
+@pytest.mark.parametrize("name", ["coins", "camera"])
+def test_photos_with_a_high_black_but_full_white_are_left_alone(name):
+    img = photo(name)  # coins' darkest percent sits near 25 under a full white
+    out = _run(img)
+    check(out is img or ssim(out, img) >= 0.98, out, f"light_clean_{name}", "clean photo was changed")
+
+
+def test_dark_grey_product_on_white_is_not_crushed():
+    img = _charcoal_product()
+    out = _run(img)
+    check(out is img or ssim(out, img) >= 0.98, out, "light_clean_charcoal", "dark product was crushed")
+
+
+# Reference values (light step, when the relative black point came in):
+# astronaut 31.7 dB vs autocontrast 28.1 (27.5 / 16.6 dB with a fixed black
+# level of 40), rocket 32.8 vs 30.8.
+@pytest.mark.parametrize("name", ["astronaut", "rocket"])
+def test_black_lifted_to_40_with_a_flat_range_is_restored(name):
+    ref = photo(name)
+    bad = u8(0.6 * u8(ref * np.array([0.85, 1.0, 1.15])) + 40)
+    out = _run(bad)
+    check(psnr(out, ref) > psnr(_autocontrast(bad), ref) + 1.0, out, f"light_cast_flat40_{name}",
+          f"{psnr(out, ref):.1f} dB vs autocontrast {psnr(_autocontrast(bad), ref):.1f} dB")
+
+
+# Reference values: astronaut 52.7 dB vs autocontrast 49.1, rocket 53.3 vs
+# 50.5 (22 dB and 19 dB when a black below 40 never moved).
+@pytest.mark.parametrize("name", ["astronaut", "rocket"])
+def test_haze_with_a_low_lifted_black_is_removed(name):
+    ref = photo(name)
+    bad = u8(0.7 * ref + 30)
+    out = _run(bad)
+    check(psnr(out, ref) > psnr(_autocontrast(bad), ref) + 1.0, out, f"light_haze_{name}",
+          f"{psnr(out, ref):.1f} dB vs autocontrast {psnr(_autocontrast(bad), ref):.1f} dB")
+
+
+def test_light_haze_keeping_a_wide_range_is_removed():
+    # No pixel near black nor near white: both ends pulled in, though the
+    # range (190 levels) is not compressed by the usual test. 52.7 dB (was 21.9).
+    ref = photo("astronaut")
+    out = _run(u8(0.75 * ref + 25))
+    check(psnr(out, ref) > 45, out, "light_haze_wide", f"haze not removed: {psnr(out, ref):.1f} dB")
+
+
+@pytest.mark.parametrize("tint", [[1.1, 1.0, 0.82], [0.88, 1.0, 1.12]])
+def test_tinted_fade_keeps_subjects_dark_colours(tint):
+    # Coffee's darkest shadows are red-brown: that raises the red black, which
+    # must not be taken for more of the tint. 49.2 / 46.2 dB (42.6 / 40.9 with
+    # a least-squares fit of the black tint; autocontrast 48.8 / 47.7).
+    ref = photo("coffee")
+    out = _run(u8(u8(0.6 * ref + 55) * np.array(tint)))
+    check(psnr(out, ref) > 45, out, "light_fade_coffee", f"{psnr(out, ref):.1f} dB")
+
+
+def test_coloured_offset_is_removed():
+    # A tinted haze adds a colour: grey-edge sees no cast (offsets cancel in
+    # gradients), yet both ends carry it. 52.5 dB (25.5 without).
+    ref = photo("astronaut")
+    out = _run(u8(0.6 * ref + np.array([60, 50, 40])))
+    check(psnr(out, ref) > 45, out, "light_tint_offset", f"{psnr(out, ref):.1f} dB")
+
+
+def test_faded_starfield_loses_its_tint():
+    # Coloured stars fool grey-edge; the lifted black and the whites agree.
+    # 51.0 dB (33.0 without).
+    ref = photo("hubble_deep_field")
+    out = _run(u8(u8(0.7 * ref + 40) * np.array([1.08, 1.0, 0.88])))
+    check(psnr(out, ref) > 45, out, "light_fade_stars", f"{psnr(out, ref):.1f} dB")
+
+
+@pytest.mark.parametrize("tint", [[1.12, 1.0, 1.0], [1.0, 1.0, 1.12]])
+def test_fade_tinted_in_one_channel_is_undone(tint):
+    # Two whites match, so the third sets the tint's slope; with a blue tint
+    # coffee's raised red black must not veto it. Red 44.8 dB, blue 48.4
+    # (23.9 when all three blacks had to match the whites or grey-edge the
+    # cast; autocontrast 51.6 / 51.0).
+    ref = photo("coffee")
+    out = _run(u8(u8(0.6 * ref + 50) * np.array(tint)))
+    check(psnr(out, ref) > 42, out, "light_fade_one_channel", f"{psnr(out, ref):.1f} dB")
