@@ -19,7 +19,7 @@ from .fit import fit_to_size
 from .imageio import DEFAULT_MAX_PIXELS, Decoded, decode, thumbnail_from_array
 from .modes import MODES
 from .profiles import get_profile
-from .quality import assess_decoded
+from .quality import analysis_copy, assess_decoded
 from .types import OUTPUT_FORMATS, EnhancementResult, Mode
 
 MIN_TARGET_KB, MAX_TARGET_KB = 1, 50_000
@@ -88,7 +88,8 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
         prof = get_profile(DEFAULT_PROFILE)
 
     dec = decode(data, max_pixels=max_pixels)
-    before = assess_decoded(dec, size_bytes=len(data))
+    small = analysis_copy(dec.rgb)  # shared by the report and, when no step changes the pixels, the thumbnail
+    before = assess_decoded(dec, size_bytes=len(data), small=small)
     ctx = Context(report=before, alpha=dec.alpha,
                   options=Options(target_size_kb=target_size_kb, output_format=fmt,
                                   profile=prof.name if prof else None, upscale_target=upscale_target))
@@ -129,7 +130,11 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
         after = replace(before, format=fmt, size_bytes=len(fitted.data))
     else:
         after = replace(pending.result(), size_bytes=len(fitted.data))
-    thumb = thumbnail_from_array(img, ctx.alpha, max_side=thumbnail_px) if thumbnail_px else None
+    thumb = None
+    if thumbnail_px:
+        reuse = unchanged and not resized and ctx.alpha is None and max(small.shape[:2]) >= thumbnail_px
+        src = small if reuse else img
+        thumb = thumbnail_from_array(src, ctx.alpha, max_side=thumbnail_px)
     compliance = ctx.compliance
     if prof is not None:
         compliance = evaluate(img, ctx.alpha, prof, fmt=fmt, size_bytes=len(fitted.data))

@@ -42,10 +42,11 @@ def assess(data: bytes, *, max_pixels: int | None = None) -> QualityReport:
     return assess_decoded(dec, size_bytes=len(data))
 
 
-def assess_decoded(dec: Decoded, *, size_bytes: int) -> QualityReport:
-    """Score an already decoded photo (see :func:`assess`)."""
+def assess_decoded(dec: Decoded, *, size_bytes: int, small: np.ndarray | None = None) -> QualityReport:
+    """Score an already decoded photo (see :func:`assess`); ``small`` is its
+    :func:`analysis_copy` when the caller already has one."""
     rgb = dec.rgb
-    small = analysis_copy(rgb)
+    small = analysis_copy(rgb) if small is None else small
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     blur = blur_score(gray)
     noise = estimate_noise(rgb)
