@@ -6,6 +6,7 @@ recorded), 2 for bad input.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,8 +21,9 @@ def register(sub) -> None:
     b.add_argument("source", type=Path, help="MANIFEST.csv|.xlsx, ARCHIVE.zip or FOLDER")
     _add_enhance_opts(b)
     b.add_argument("--workers", type=int, default=None, help="photos in flight (default: CPU count)")
-    b.add_argument("--processes", type=int, default=0,
-                   help="enhance in N worker processes (default 0: threads only)")
+    b.add_argument("--processes", type=int, default=None,
+                   help="enhance in N worker processes (default: one per CPU when there are two or more; "
+                        "0: threads only)")
     b.add_argument("--name", default=None, help="batch name (default: the source's name)")
     b.add_argument("--force", action="store_true", help="enhance again even if the same bytes were done")
     for cmd, text in (("batch-status", "counts, rate and recent failures"),
@@ -33,7 +35,7 @@ def register(sub) -> None:
         p.add_argument("batch_id")
         if cmd in ("batch-resume", "batch-retry"):
             p.add_argument("--workers", type=int, default=None)
-            p.add_argument("--processes", type=int, default=0)
+            p.add_argument("--processes", type=int, default=None)
             p.add_argument("--force", action="store_true")
     e = sub.add_parser("batch-export", help="export a batch's items")
     e.add_argument("batch_id")
@@ -75,7 +77,12 @@ def _runner(args, settings, svc):
     from .batch import BatchRunner
     from .batch.fetch import FetchPolicy
 
-    procs = getattr(args, "processes", 0) or 0
+    procs = getattr(args, "processes", None)
+    if procs is None:
+        # Threads share one interpreter lock: on 2 cores they kept about 1.3 cores
+        # busy, processes about 2 (benchmarks/bulk.py).
+        cpus = os.cpu_count() or 1
+        procs = cpus if cpus >= 2 else 0
     return BatchRunner(svc, workers=args.workers, force=getattr(args, "force", False), processes=procs,
                        settings=settings, on_progress=Progress(),
                        fetch_policy=FetchPolicy(max_bytes=settings.max_upload_bytes,

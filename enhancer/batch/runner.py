@@ -134,9 +134,10 @@ def _item_row(it, pos: int, o: RunOptions) -> dict:
 # -- execution -----------------------------------------------------------------------------
 
 _PROC_SERVICE: ImageService | None = None
+_PROC_BUSY = threading.Lock()  # held while a photo is enhanced and recorded
 
 
-def _proc_init(settings, setup) -> None:
+def _proc_init(settings, setup, parent: int) -> None:
     global _PROC_SERVICE
     import cv2
 
@@ -145,14 +146,25 @@ def _proc_init(settings, setup) -> None:
     # the processes are the parallelism: OpenCV's own thread pool on top would
     # only oversubscribe the cores (about 15 % more CPU per resize or filter)
     cv2.setNumThreads(1)
-
     if setup is not None:
         setup()
     _PROC_SERVICE = build_service(settings)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A killed runner cannot tell its pool to stop (the children hold the queue's
+    # pipe open themselves), so each child leaves on its own once its parent is
+    # gone, after the photo in flight is recorded: a resume picks up the rest.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    with _PROC_BUSY:
+        os._exit(0)
 
 
 def _proc_upload(data: bytes, filename: str, kw: dict):
-    return _PROC_SERVICE.upload_and_enhance(data, filename, **kw)
+    with _PROC_BUSY:
+        return _PROC_SERVICE.upload_and_enhance(data, filename, **kw)
 
 
 @dataclass(frozen=True)
@@ -180,8 +192,9 @@ class BatchRunner:
     processes : int, optional
         Run enhancement in this many worker processes (each with its own
         service built from ``settings``; ``process_setup`` runs first in each);
-        threads still fetch, hash and record. Use it where the encoder holds
-        the GIL (see benchmarks/bulk.py).
+        threads still fetch, hash and record. Threads alone share one
+        interpreter lock: on 2 cores they keep about 1.3 cores busy, processes
+        about 2 (see benchmarks/bulk.py).
     on_progress : callable, optional
         Called with a :class:`RunSummary` about every ``poll_s`` seconds.
     """
@@ -200,7 +213,7 @@ class BatchRunner:
         self.poll_s = poll_s
         # spawn, not fork: the parent has threads and open database connections by the time it starts them.
         self._procs = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                          initializer=_proc_init, initargs=(settings, process_setup)) \
+                                          initializer=_proc_init, initargs=(settings, process_setup, os.getpid())) \
             if processes and settings is not None else None
         self._local = threading.local()  # per worker thread: the open ZIP archive
         self._sha_locks: dict[str, threading.Lock] = {}
