@@ -2,7 +2,7 @@
 
 Run by hand (not a test)::
 
-    python benchmarks/bulk.py                       # SQLite + folder, workers 1 2 4 8, threads
+    python benchmarks/bulk.py                       # SQLite + folder, workers 1 2 4, threads then 2 processes
     python benchmarks/bulk.py --backend mariadb-s3  # MariaDB on 127.0.0.1:3306 + S3 via moto's server
     python benchmarks/bulk.py --processes 2         # enhancement in 2 worker processes
     python benchmarks/bulk.py --profile             # cProfile one run, top functions by total time
@@ -194,9 +194,10 @@ def _children_cpu() -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backend", choices=("sqlite-local", "mariadb-s3", "both"), default="sqlite-local")
-    ap.add_argument("--images", type=int, default=120)
-    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8])
-    ap.add_argument("--processes", type=int, nargs="+", default=[0], help="0 = threads only")
+    ap.add_argument("--images", type=int, default=600, help="600: worker-process start-up is amortised as in a real batch")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    ap.add_argument("--processes", type=int, nargs="+", default=[0, 2],
+                    help="0 = threads only; N = enhancement in N worker processes (the CLI's default: one per CPU)")
     ap.add_argument("--profile", action="store_true", help="cProfile the first configuration only")
     args = ap.parse_args(argv)
 
