@@ -7,6 +7,12 @@ blotches cheaply. Non-local means costs ~0.4 s per megapixel, so large
 photos are split in two bands: the coarse band (a downscaled copy holding
 :data:`_NLM_PIXELS`) gets non-local means, the fine band a local Wiener
 shrinkage at full resolution.
+
+Downscaling by ``f`` leaves noise ``sigma * f``; below :data:`_COARSE_MIN_SIGMA`
+non-local means on a small copy changes it by a fraction of a level (its
+weights only trust a patch itself), so it is skipped: on a 12 MP photo the
+coarse bands are then just area averages, and the cost is a few full-size
+passes.
 """
 from __future__ import annotations
 
@@ -23,6 +29,10 @@ MIN_SIGMA, _RAMP = 3.0, 2.0
 #: skimage photos with Gaussian noise sigma 5-25: 0.6 luma, 0.8 chroma).
 _H_LUMA, _H_CHROMA = 0.6, 0.8
 _NLM_PIXELS = 300_000
+#: Per-channel noise (0-255) below which non-local means on a downscaled band
+#: is skipped: at 2.0 it lowers the band's RMS error by ~0.3 levels, at 1.2 by
+#: ~0.05 (measured on astronaut, 632x474), for ~0.17 s of CPU per band.
+_COARSE_MIN_SIGMA = 2.0
 
 
 def denoise(img: np.ndarray, ctx: Context) -> np.ndarray:
@@ -58,17 +68,20 @@ def _sigma(img: np.ndarray, ctx: Context) -> float:
 def denoise_rgb(img: np.ndarray, *, sigma: float) -> np.ndarray:
     """Denoise an RGB uint8 photo whose noise sigma (0-255, per channel) is known."""
     h, w = img.shape[:2]
-    ycc = cv2.cvtColor(img, cv2.COLOR_RGB2YCrCb)
-    y, cr, cb = cv2.split(ycc)
-    del ycc
     # NLM's h was tuned against the per-channel sigma directly (noise in Y is
     # ~0.67 of it for independent channel noise).
     f = min(1.0, float(np.sqrt(_NLM_PIXELS / (h * w))))
+    # Chroma is only needed at the small scale: YCrCb is affine in RGB, so
+    # converting an area-downscaled RGB copy equals downscaling Cr and Cb.
+    small = cv2.resize(img, _small_size(img.shape, 0.5 * f), interpolation=cv2.INTER_AREA)
+    _, cr, cb = cv2.split(cv2.cvtColor(small, cv2.COLOR_RGB2YCrCb))
+    cr, cb = (_chroma(c, size=(w, h), sigma=sigma * 0.5 * f) for c in (cr, cb))
+    # Y of YCrCb and of RGB2GRAY share the BT.601 weights.
+    y = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
     if f >= 1.0:
         y = cv2.fastNlMeansDenoising(y, None, float(_H_LUMA * sigma), 7, 21)
     else:
         y = _two_band_luma(y, f=f, sigma=sigma)
-    cr, cb = (_chroma(c, f=0.5 * f, sigma=sigma) for c in (cr, cb))
     return cv2.cvtColor(cv2.merge([y, cr, cb]), cv2.COLOR_YCrCb2RGB)
 
 
@@ -83,29 +96,31 @@ def _two_band_luma(y: np.ndarray, *, f: float, sigma: float) -> np.ndarray:
     """
     size = (y.shape[1], y.shape[0])
     small = cv2.resize(y, _small_size(y.shape, f), interpolation=cv2.INTER_AREA)
-    # Area downscaling by f averages 1/f^2 pixels: noise falls by f.
-    small_dn = cv2.fastNlMeansDenoising(small, None, float(_H_LUMA * sigma * f), 7, 21)
     low = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
     detail = cv2.subtract(y, low, dtype=cv2.CV_32F)
-    del low
     # Local Wiener shrinkage: keep the part of the fine band whose local
     # energy stands above the noise (edges, texture), drop the rest:
-    # gain = max(0, 1 - noise_var / local_energy).
+    # out = low + detail * max(0, 1 - noise_var / energy)
+    #     = y - detail * min(1, noise_var / energy).
     noise_var = (0.67 * sigma) ** 2
-    energy = cv2.multiply(detail, detail)
-    cv2.blur(energy, (5, 5), dst=energy)
-    cv2.add(energy, 1e-6, dst=energy)
+    energy = cv2.sqrBoxFilter(detail, cv2.CV_32F, (5, 5))
+    cv2.max(energy, noise_var, dst=energy)
     cv2.divide(noise_var, energy, dst=energy)
-    cv2.subtract(1.0, energy, dst=energy)
-    cv2.max(energy, 0.0, dst=energy)
     cv2.multiply(detail, energy, dst=detail)
     del energy
-    base = cv2.resize(small_dn, size, interpolation=cv2.INTER_LINEAR)
-    return cv2.add(base, detail, dtype=cv2.CV_8U)
+    # Area downscaling by f averages 1/f^2 pixels: noise falls by f.
+    if sigma * f < _COARSE_MIN_SIGMA:
+        return cv2.subtract(y, detail, dtype=cv2.CV_8U)
+    small_dn = cv2.fastNlMeansDenoising(small, None, float(_H_LUMA * sigma * f), 7, 21)
+    # add the coarse band's correction: low_dn - low
+    cv2.subtract(detail, cv2.resize(small_dn, size, interpolation=cv2.INTER_LINEAR), dst=detail,
+                 dtype=cv2.CV_32F)
+    cv2.add(detail, low, dst=detail, dtype=cv2.CV_32F)
+    return cv2.subtract(y, detail, dtype=cv2.CV_8U)
 
 
-def _chroma(c: np.ndarray, *, f: float, sigma: float) -> np.ndarray:
-    size = (c.shape[1], c.shape[0])
-    small = cv2.resize(c, _small_size(c.shape, f), interpolation=cv2.INTER_AREA)
-    small = cv2.fastNlMeansDenoising(small, None, float(_H_CHROMA * sigma * f), 5, 11)
+def _chroma(small: np.ndarray, *, size: tuple[int, int], sigma: float) -> np.ndarray:
+    """A downscaled chroma plane (noise ``sigma`` at its scale), denoised and upsampled."""
+    if sigma >= _COARSE_MIN_SIGMA:
+        small = cv2.fastNlMeansDenoising(small, None, float(_H_CHROMA * sigma), 5, 11)
     return cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
