@@ -12,6 +12,7 @@ import numpy as np
 from ..compliance import evaluate, product_box
 from ..context import Context
 from ..profiles import get_profile
+from ._fullres import shrink
 from .background import product_matte
 
 DEFAULT_PROFILE = "generic"
@@ -40,8 +41,7 @@ def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
     fill = prof.target_fill
     scale = min(fill * cw / crop.shape[1], fill * ch / crop.shape[0])
     pw, ph = max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    part = cv2.resize(crop, (pw, ph), interpolation=interp)
+    part = shrink(crop, (pw, ph)) if scale < 1 else cv2.resize(crop, (pw, ph), interpolation=cv2.INTER_CUBIC)
     canvas = np.empty((ch, cw, 3), np.uint8)
     canvas[:] = prof.background
     ox, oy = (cw - pw) // 2, (ch - ph) // 2
