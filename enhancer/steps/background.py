@@ -23,7 +23,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ..context import Context
-from ._fullres import shrink
+from ._fullres import for_each_band, shrink
 
 WORK_SIDE = 640
 RING = 0.03          # border ring used for the background model (share of the side)
@@ -269,14 +269,21 @@ def _upsample_matte(mask: np.ndarray, img: np.ndarray, small: np.ndarray) -> np.
     band = cv2.dilate(((soft > 0.01) & (soft < 0.99)).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     b = np.where(band, b, soft)
     a = np.where(band, a, 0.0).astype(np.float32)
-    gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
     b = (b * 255.0).astype(np.float32)
     if (h, w) != mask.shape:
         a = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
         b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
-    # alpha*255 = a * gray + b*255, in OpenCV ops: no float64 or extra copies at 12 MP
-    alpha = cv2.add(cv2.multiply(gray, a, dtype=cv2.CV_32F), b)
-    return cv2.convertScaleAbs(cv2.max(alpha, 0.0))
+    alpha = np.empty((h, w), np.uint8)
+
+    def band(r0: int, r1: int) -> None:
+        # alpha*255 = a * gray + b*255, in OpenCV ops: no float64 or extra copies at 12 MP
+        g = cv2.cvtColor(img[r0:r1], cv2.COLOR_RGB2GRAY).astype(np.float32)
+        cv2.multiply(g, a[r0:r1], dst=g)
+        cv2.add(g, b[r0:r1], dst=g)
+        alpha[r0:r1] = cv2.convertScaleAbs(cv2.max(g, 0.0))
+
+    for_each_band(h, band)
+    return alpha
 
 
 def _guided_coefficients(guide: np.ndarray, src: np.ndarray, *, r: int, eps: float):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..compliance import evaluate, product_box
+from ..compliance import product_box
 from ..context import Context
 from ..profiles import get_profile
 from ._fullres import shrink
@@ -19,10 +19,11 @@ DEFAULT_PROFILE = "generic"
 
 
 def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
-    """Product centred on the profile canvas at the profile's fill; sets ``ctx.compliance``.
+    """Product centred on the profile canvas at the profile's fill.
 
     The result is opaque (the canvas colour is the background), so
-    ``ctx.alpha`` is cleared.
+    ``ctx.alpha`` is cleared. Compliance is not measured here: the pipeline
+    measures it once on the final image, with its encoded size and format.
     """
     prof = get_profile(ctx.options.profile or DEFAULT_PROFILE)
     alpha = ctx.alpha
@@ -46,13 +47,11 @@ def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
     canvas[:] = prof.background
     ox, oy = (cw - pw) // 2, (ch - ph) // 2
     if crop_a is not None:
-        a = cv2.resize(crop_a, (pw, ph), interpolation=cv2.INTER_LINEAR).astype(np.float32)[..., None] / 255.0
-        bg = np.asarray(prof.background, np.float32)
-        blended = part.astype(np.float32) * a + bg * (1.0 - a)
-        canvas[oy:oy + ph, ox:ox + pw] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        a = cv2.resize(crop_a, (pw, ph), interpolation=cv2.INTER_LINEAR).astype(np.float32) * (1.0 / 255.0)
+        # part * a + background * (1 - a), one OpenCV pass
+        canvas[oy:oy + ph, ox:ox + pw] = cv2.blendLinear(part, canvas[oy:oy + ph, ox:ox + pw], a, 1.0 - a)
     else:
         canvas[oy:oy + ph, ox:ox + pw] = part
     ctx.alpha = None
-    ctx.compliance = evaluate(canvas, None, prof)
     return canvas
 
