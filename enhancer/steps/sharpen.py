@@ -95,9 +95,11 @@ def deblur(img: np.ndarray, *, sigma: float, noise: float = 0.0, iterations: int
     ys = y if k == 1.0 else shrink(y, (max(1, round(w / k)), max(1, round(h / k))))
     ysf = ys.astype(np.float32)
     s = sigma / k
-    x = ysf.copy()
+    x, blurred = ysf.copy(), np.empty_like(ysf)
     for _ in range(iterations):
-        x += ysf - cv2.GaussianBlur(x, (0, 0), s)
+        cv2.GaussianBlur(x, (0, 0), s, dst=blurred)
+        cv2.subtract(ysf, blurred, dst=blurred)
+        cv2.add(x, blurred, dst=x)
     delta = cv2.subtract(x, ysf)
     if noise > _NOISY:
         # Soft threshold at the amplified noise level, measured on the change
