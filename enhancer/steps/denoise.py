@@ -75,13 +75,10 @@ def denoise_rgb(img: np.ndarray, *, sigma: float) -> np.ndarray:
     # Chroma is only needed at the small scale: YCrCb is affine in RGB, so
     # converting an area-downscaled RGB copy equals downscaling Cr and Cb
     # (and RGB2GRAY's Y equals YCrCb's: both BT.601).
-    small = img
-    if f < 1.0:
-        # One area resize gives the coarse band noise sigma * f, as NLM's h
-        # assumes; when NLM is skipped the faster halving cascade will do.
-        nlm = sigma * f >= _COARSE_MIN_SIGMA
-        small = (cv2.resize(img, _small_size(img.shape, f), interpolation=cv2.INTER_AREA) if nlm
-                 else shrink(img, _small_size(img.shape, f)))
+    # One area resize, not the faster halving cascade: it gives the coarse
+    # band noise sigma * f, as NLM's h assumes, and a better band split for
+    # the Wiener step (12 MP astronaut, sigma 12: SSIM 0.6792 vs 0.6738).
+    small = cv2.resize(img, _small_size(img.shape, f), interpolation=cv2.INTER_AREA) if f < 1.0 else img
     # Same for chroma: NLM's h assumes noise sigma * f / 2 (hubble_deep_field,
     # sigma 15: SSIM 0.7319 from the cascade, 0.7325 from one resize).
     half = (cv2.resize(img, _small_size(img.shape, 0.5 * f), interpolation=cv2.INTER_AREA)
