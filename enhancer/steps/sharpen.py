@@ -14,6 +14,7 @@ import numpy as np
 
 from ..context import Context
 from ..quality import ANALYSIS_SIDE, analysis_copy, edge_width, width_from_score
+from ._fullres import for_each_band, shrink
 
 #: Below this estimated blur (analysis pixels) a photo is sharp enough.
 MIN_SIGMA = 0.8
@@ -84,20 +85,22 @@ def deblur(img: np.ndarray, *, sigma: float, noise: float = 0.0, iterations: int
     """
     if iterations is None:
         iterations = 6 if noise < 3 else 3 if noise < 8 else 2
-    ycc = cv2.cvtColor(img, cv2.COLOR_RGB2YCrCb)
-    y = cv2.extractChannel(ycc, 0)
+    # Y of RGB2GRAY is YCrCb's (BT.601): changing it by d moves R, G and B by
+    # d, so the change is added to each channel and hue is kept.
+    y = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
     h, w = y.shape
     k = max(1.0, sigma / _WORK_SIGMA)
     # The restored band lies below ~1/sigma: compute (and bound) it on a copy
     # where sigma is ~1.5 px, then apply it at full size with one resize.
-    ys = y if k == 1.0 else cv2.resize(y, (max(1, round(w / k)), max(1, round(h / k))),
-                                      interpolation=cv2.INTER_AREA)
+    ys = y if k == 1.0 else shrink(y, (max(1, round(w / k)), max(1, round(h / k))))
     ysf = ys.astype(np.float32)
     s = sigma / k
-    x = ysf.copy()
+    x, blurred = ysf.copy(), np.empty_like(ysf)
     for _ in range(iterations):
-        x += ysf - cv2.GaussianBlur(x, (0, 0), s)
-    delta = x - ysf
+        cv2.GaussianBlur(x, (0, 0), s, dst=blurred)
+        cv2.subtract(ysf, blurred, dst=blurred)
+        cv2.add(x, blurred, dst=x)
+    delta = cv2.subtract(x, ysf)
     if noise > _NOISY:
         # Soft threshold at the amplified noise level, measured on the change
         # itself (median absolute change: mostly flat regions, i.e. noise), so
@@ -108,10 +111,27 @@ def deblur(img: np.ndarray, *, sigma: float, noise: float = 0.0, iterations: int
     r = max(1, int(np.ceil(2 * s)))
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1, 2 * r + 1))
     lo, hi = cv2.erode(ysf, kernel), cv2.dilate(ysf, kernel)
-    margin = _OVERSHOOT * (hi - lo)
-    delta = np.clip(ysf + delta, lo - margin, hi + margin) - ysf
+    margin = cv2.multiply(cv2.subtract(hi, lo), _OVERSHOOT)
+    cv2.add(delta, ysf, dst=delta)
+    cv2.min(delta, cv2.add(hi, margin), dst=delta)
+    cv2.max(delta, cv2.subtract(lo, margin), dst=delta)
+    cv2.subtract(delta, ysf, dst=delta)
+    # Applied as two uint8 planes (brightening and darkening part), upsampled
+    # separately (linear interpolation is linear, so their difference is the
+    # upsampled change, within rounding): uint8 resize and saturating adds
+    # are the fast paths; a float change would be a 48 MB plane at 12 MP.
+    up, down = cv2.convertScaleAbs(cv2.max(delta, 0.0)), cv2.convertScaleAbs(cv2.min(delta, 0.0))
     if k > 1.0:
-        delta = cv2.resize(delta, (w, h), interpolation=cv2.INTER_LINEAR)
-    # Changing Y in YCrCb moves R, G and B by the same amount: hue is kept.
-    cv2.insertChannel(cv2.add(y, delta, dtype=cv2.CV_8U), ycc, 0)
-    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
+        up, down = (cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR) for p in (up, down))
+    out = np.empty_like(img)
+
+    def band(r0: int, r1: int) -> None:
+        u, d = up[r0:r1], down[r0:r1]
+        both = cv2.min(u, d)  # where interpolation mixed signs, keep only the net change
+        u, d = cv2.subtract(u, both), cv2.subtract(d, both)
+        o = out[r0:r1]
+        cv2.add(img[r0:r1], cv2.cvtColor(u, cv2.COLOR_GRAY2RGB), dst=o)
+        cv2.subtract(o, cv2.cvtColor(d, cv2.COLOR_GRAY2RGB), dst=o)
+
+    for_each_band(h, band)
+    return out

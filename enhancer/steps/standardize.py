@@ -9,19 +9,21 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..compliance import evaluate, product_box
+from ..compliance import product_box
 from ..context import Context
 from ..profiles import get_profile
+from ._fullres import shrink
 from .background import product_matte
 
 DEFAULT_PROFILE = "generic"
 
 
 def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
-    """Product centred on the profile canvas at the profile's fill; sets ``ctx.compliance``.
+    """Product centred on the profile canvas at the profile's fill.
 
     The result is opaque (the canvas colour is the background), so
-    ``ctx.alpha`` is cleared.
+    ``ctx.alpha`` is cleared. Compliance is not measured here: the pipeline
+    measures it once on the final image, with its encoded size and format.
     """
     prof = get_profile(ctx.options.profile or DEFAULT_PROFILE)
     alpha = ctx.alpha
@@ -40,19 +42,16 @@ def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
     fill = prof.target_fill
     scale = min(fill * cw / crop.shape[1], fill * ch / crop.shape[0])
     pw, ph = max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    part = cv2.resize(crop, (pw, ph), interpolation=interp)
+    part = shrink(crop, (pw, ph)) if scale < 1 else cv2.resize(crop, (pw, ph), interpolation=cv2.INTER_CUBIC)
     canvas = np.empty((ch, cw, 3), np.uint8)
     canvas[:] = prof.background
     ox, oy = (cw - pw) // 2, (ch - ph) // 2
     if crop_a is not None:
-        a = cv2.resize(crop_a, (pw, ph), interpolation=cv2.INTER_LINEAR).astype(np.float32)[..., None] / 255.0
-        bg = np.asarray(prof.background, np.float32)
-        blended = part.astype(np.float32) * a + bg * (1.0 - a)
-        canvas[oy:oy + ph, ox:ox + pw] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        a = cv2.resize(crop_a, (pw, ph), interpolation=cv2.INTER_LINEAR).astype(np.float32) * (1.0 / 255.0)
+        # part * a + background * (1 - a), one OpenCV pass
+        canvas[oy:oy + ph, ox:ox + pw] = cv2.blendLinear(part, canvas[oy:oy + ph, ox:ox + pw], a, 1.0 - a)
     else:
         canvas[oy:oy + ph, ox:ox + pw] = part
     ctx.alpha = None
-    ctx.compliance = evaluate(canvas, None, prof)
     return canvas
 

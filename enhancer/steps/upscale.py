@@ -71,13 +71,16 @@ def upscale_to(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     if size[0] * size[1] > _BACKPROJECT_MAX_PIXELS:
         return up
     lr = img.astype(np.float32)
-    guess = up.astype(np.float32)
-    x = guess.copy()
+    x = up.astype(np.float32)
     for _ in range(_ROUNDS):
-        err = lr - cv2.resize(x, img.shape[1::-1], interpolation=cv2.INTER_AREA)
-        x += cv2.resize(err, size, interpolation=cv2.INTER_CUBIC)
+        err = cv2.subtract(lr, cv2.resize(x, img.shape[1::-1], interpolation=cv2.INTER_AREA))
+        cv2.add(x, cv2.resize(err, size, interpolation=cv2.INTER_CUBIC), dst=x)
+    # Bound to the Lanczos guess's 3x3 range plus a margin; the range is taken
+    # on uint8 (exact: erode/dilate only pick values) and the arithmetic is in
+    # place, so no extra float copies of the (large) result are made.
     k = np.ones((3, 3), np.uint8)
-    lo, hi = cv2.erode(guess, k), cv2.dilate(guess, k)
-    margin = _OVERSHOOT * (hi - lo)
-    x = np.clip(x, lo - margin, hi + margin)
+    lo, hi = cv2.erode(up, k), cv2.dilate(up, k)
+    margin = cv2.multiply(cv2.subtract(hi, lo), _OVERSHOOT, dtype=cv2.CV_32F)
+    cv2.min(x, cv2.add(hi, margin, dtype=cv2.CV_32F), dst=x)
+    cv2.max(x, cv2.subtract(lo, margin, dtype=cv2.CV_32F), dst=x)
     return np.clip(x + 0.5, 0, 255).astype(np.uint8)

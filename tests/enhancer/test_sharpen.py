@@ -38,3 +38,13 @@ def test_noise_is_not_amplified_on_flat_regions():
     flat = add_noise(np.full((128, 128, 3), 128, np.uint8), 6)
     out = deblur(flat, sigma=1.5, noise=6.0)
     assert out.astype(np.float32).std() <= flat.astype(np.float32).std() * 1.1
+
+
+def test_flat_colour_is_returned_exactly():
+    # the change is added to R, G and B (no YCrCb round trip): where there is
+    # nothing to restore, pixels keep their exact values (and their hue)
+    img = np.zeros((600, 800, 3), np.uint8)
+    img[:] = (200, 40, 90)
+    img[:, 400:] = (10, 220, 30)
+    out = deblur(img, sigma=4.0)
+    assert np.array_equal(out[:, :380], img[:, :380]) and np.array_equal(out[:, 420:], img[:, 420:])
