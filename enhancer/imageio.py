@@ -360,7 +360,7 @@ def shrink(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     INTER_AREA. Never upscales.
     """
     w, h = size
-    while img.shape[1] >= 2 * w and img.shape[0] >= 2 * h:
+    while img.shape[1] >= 2 * w and img.shape[0] >= 2 * h and min(img.shape[:2]) >= 2:
         img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_LINEAR)
     if (img.shape[1], img.shape[0]) == (w, h):
         return img

@@ -1,5 +1,5 @@
-"""Helpers for the full-resolution passes of the steps: fast area
-downscaling, and running a chain of OpenCV calls band by band on all cores.
+"""Full-resolution passes of the steps: a chain of OpenCV calls run band by
+band on all cores.
 
 At 12 MP every float plane is 48 MB, so a chain of OpenCV calls over the
 whole image streams each plane through memory several times, on one core
@@ -12,9 +12,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-
-import cv2
-import numpy as np
 
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 _POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="pixel-lab-rows")
@@ -34,17 +31,3 @@ def for_each_band(height: int, fn: Callable[[int, int], None], *, rows: int = BA
         return
     for fut in [_POOL.submit(fn, r0, r1) for r0, r1 in bands]:
         fut.result()
-
-
-def shrink(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Area-downscale ``img`` to ``size`` (width, height), halving first.
-
-    OpenCV's area filter has a fast path for exact 2x (~5 ms at 12 MP, single
-    thread) and a slow general one (~30 ms for 12 MP -> 0.3 MP); averaging
-    2x2 blocks first and the rest afterwards gives nearly the same pixels.
-    """
-    while img.shape[1] >= 2 * size[0] and img.shape[0] >= 2 * size[1] and min(img.shape[:2]) >= 2:
-        img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    if (img.shape[1], img.shape[0]) == tuple(size):
-        return img
-    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)

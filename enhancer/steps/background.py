@@ -23,7 +23,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ..context import Context
-from ._fullres import for_each_band, shrink
+from ..imageio import shrink
+from ._fullres import for_each_band
 
 WORK_SIDE = 640
 RING = 0.03          # border ring used for the background model (share of the side)

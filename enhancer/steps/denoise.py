@@ -20,8 +20,9 @@ import cv2
 import numpy as np
 
 from ..context import Context
+from ..imageio import shrink
 from ..quality import estimate_noise
-from ._fullres import for_each_band, shrink
+from ._fullres import for_each_band
 
 #: Below this sigma (0-255) a photo is clean (clean photos measure 0-2.5;
 #: see estimate_noise). Strength ramps in over _RAMP sigma above it.

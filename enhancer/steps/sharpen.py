@@ -13,8 +13,9 @@ import cv2
 import numpy as np
 
 from ..context import Context
+from ..imageio import shrink
 from ..quality import ANALYSIS_SIDE, analysis_copy, edge_width, width_from_score
-from ._fullres import for_each_band, shrink
+from ._fullres import for_each_band
 
 #: Below this estimated blur (analysis pixels) a photo is sharp enough.
 MIN_SIGMA = 0.8

@@ -11,8 +11,8 @@ import numpy as np
 
 from ..compliance import product_box
 from ..context import Context
+from ..imageio import shrink
 from ..profiles import get_profile
-from ._fullres import shrink
 from .background import product_matte
 
 DEFAULT_PROFILE = "generic"

@@ -3,7 +3,8 @@ import cv2
 import numpy as np
 
 from enhancer.steps import _fullres, denoise as denoise_mod
-from enhancer.steps._fullres import for_each_band, shrink
+from enhancer.imageio import shrink
+from enhancer.steps._fullres import for_each_band
 from tests.enhancer._photos import add_noise, photo
 
 
