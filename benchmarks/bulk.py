@@ -66,6 +66,8 @@ def make_photos(n: int) -> list[bytes]:
 
 def serve(photos: list[bytes]) -> ThreadingHTTPServer:
     class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as image hosts and CDNs serve
+
         def log_message(self, *a):
             pass
 
