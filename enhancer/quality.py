@@ -17,6 +17,7 @@ ANALYSIS_SIDE = 768
 #: Narrowest measurable edge (analysis pixels; scores 100) and the width per 1/e of score.
 _SHARP_WIDTH, _WIDTH_SCALE = 1.0, 4.5
 _NOISE_TILE, _NOISE_TILES = 160, 3
+_LINEAR_RATIO = 1.25
 
 
 def assess(data: bytes, *, max_pixels: int | None = None) -> QualityReport:
@@ -73,7 +74,14 @@ def analysis_copy(rgb: np.ndarray, *, side: int = ANALYSIS_SIDE) -> np.ndarray:
     if long <= side:
         return rgb
     f = side / long
-    return shrink(rgb, (max(1, round(w * f)), max(1, round(h * f))))
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    while rgb.shape[1] >= 2 * size[0] and rgb.shape[0] >= 2 * size[1]:  # exact 2x box means
+        rgb = cv2.resize(rgb, (rgb.shape[1] // 2, rgb.shape[0] // 2), interpolation=cv2.INTER_LINEAR)
+    if max(rgb.shape[:2]) <= _LINEAR_RATIO * side:
+        # a last step of under 1.25x: bilinear weights span at most two pixels there,
+        # nearly the area filter's, at a sixth of its cost (a 2 MP photo's 866 -> 768)
+        return cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
+    return shrink(rgb, size)
 
 
 def edge_width(gray: np.ndarray) -> float | None:
