@@ -144,25 +144,11 @@ def bench_fit(runs: int = 3) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-SMALL_SIZE = (1732, 1155)  # 2.0 MP, as benchmarks/bulk.py
-SMALL_SOURCES = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry")
-
-
 def photos_2mp(n: int = 10) -> list[np.ndarray]:
-    """Distinct 2 MP photos as the bulk benchmark makes them (JPEG q92), decoded to RGB."""
-    bases = []
-    for name in SMALL_SOURCES:
-        arr = getattr(skdata, name)()
-        arr = np.stack([arr] * 3, -1) if arr.ndim == 2 else arr[..., :3]
-        bases.append(np.asarray(Image.fromarray(arr).resize(SMALL_SIZE, Image.Resampling.LANCZOS)))
-    rng = np.random.default_rng(1234)
-    out = []
-    for i in range(n):
-        arr = np.clip(bases[i % len(bases)].astype(np.int16) + rng.integers(-3, 4, bases[0].shape), 0, 255)
-        buf = io.BytesIO()
-        Image.fromarray(arr.astype(np.uint8)).save(buf, "JPEG", quality=92)
-        out.append(np.asarray(Image.open(buf).convert("RGB")))
-    return out
+    """The bulk benchmark's distinct 2 MP photos (JPEG q92), decoded to RGB."""
+    from benchmarks.bulk import make_photos
+
+    return [np.asarray(Image.open(io.BytesIO(b)).convert("RGB")) for b in make_photos(n)]
 
 
 def bench_small(runs: int = 3, kb: int = 200) -> None:
@@ -173,7 +159,7 @@ def bench_small(runs: int = 3, kb: int = 200) -> None:
                               runs)
     sizes = [len(f.data) for f in fits]
     over = sum(s > kb * 1024 for s in sizes)
-    print(f"2 MP ({SMALL_SIZE[0]}x{SMALL_SIZE[1]}) JPEG to {kb} KB, {len(photos)} photos, median of {runs} runs")
+    print(f"2 MP ({photos[0].shape[1]}x{photos[0].shape[0]}) JPEG to {kb} KB, {len(photos)} photos, median of {runs} runs")
     print(f"{'cpu ms/fit':>10} {'wall ms/fit':>11} {'encodes/fit':>11} {'fill min':>8} {'fill mean':>9} "
           f"{'q mean':>6} {'over':>4}")
     print(f"{cpu / len(photos):10.1f} {wall / len(photos):11.1f} {np.mean([f.encodes for f in fits]):11.1f} "
