@@ -351,20 +351,23 @@ def make_thumbnail(data: bytes, *, max_side: int = 320, max_pixels: int = DEFAUL
     return encode(rgb, alpha, fmt="JPEG", quality=82)
 
 
-def shrink(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def shrink(img: np.ndarray, size: tuple[int, int], *, linear_below: float = 1.0) -> np.ndarray:
     """Area-filtered downscale to ``size`` (width, height), fast for large factors.
 
     While the image is at least twice the target it is halved with bilinear
     sampling, which at exactly 2x is the 2x2 box mean (what INTER_AREA
     computes, at a fraction of its cost); the last, fractional step is
-    INTER_AREA. Never upscales.
+    INTER_AREA, or bilinear when it shrinks by at most ``linear_below`` (there
+    bilinear weights span at most two pixels, nearly the area filter's, at a
+    sixth of its cost). Never upscales.
     """
     w, h = size
     while img.shape[1] >= 2 * w and img.shape[0] >= 2 * h and min(img.shape[:2]) >= 2:
         img = cv2.resize(img, (img.shape[1] // 2, img.shape[0] // 2), interpolation=cv2.INTER_LINEAR)
     if (img.shape[1], img.shape[0]) == (w, h):
         return img
-    return cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+    linear = max(img.shape[:2]) <= linear_below * max(w, h)
+    return cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR if linear else cv2.INTER_AREA)
 
 
 def thumbnail_from_array(rgb: np.ndarray, alpha: np.ndarray | None = None, *, max_side: int = 320) -> bytes:
