@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage as ndi
 
 from ..context import Context
 from ..imageio import shrink
@@ -242,10 +241,16 @@ def _main_components(mask: np.ndarray, sure_fg: np.ndarray) -> np.ndarray | None
     return np.isin(labels, keep)
 
 
+def _holes(mask: np.ndarray) -> np.ndarray:
+    """Background pixels not 4-connected to the border (what scipy's binary_fill_holes fills)."""
+    pad = np.pad(~mask, 1, constant_values=True).view(np.uint8)
+    _, labels = cv2.connectedComponents(pad, connectivity=4)
+    return (labels[1:-1, 1:-1] != labels[0, 0]) & ~mask
+
+
 def _fill_holes(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """Fill holes unless they are large and background-coloured (a mug's handle)."""
-    filled = ndi.binary_fill_holes(mask)
-    holes = filled & ~mask
+    holes = _holes(mask)
     if not holes.any():
         return mask
     n, labels = cv2.connectedComponents(holes.astype(np.uint8), connectivity=4)
