@@ -3,12 +3,21 @@ from __future__ import annotations
 
 from .base import Storage
 from .local import LocalStorage
-from .s3 import S3Storage
+
+
+def __getattr__(name: str):
+    # boto3 costs ~0.15 s to import: only S3 configurations (and batch worker processes on S3) pay it
+    if name == "S3Storage":
+        from .s3 import S3Storage
+        return S3Storage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def storage_from_settings(settings) -> Storage:
     """S3 when ``S3_BUCKET`` is set, else the local folder ``STORAGE_DIR``."""
     if settings.s3_bucket:
+        from .s3 import S3Storage
+
         return S3Storage(settings.s3_bucket, region=settings.aws_region,
                          endpoint_url=settings.s3_endpoint_url,
                          access_key_id=settings.aws_access_key_id,
