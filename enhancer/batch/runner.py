@@ -141,6 +141,8 @@ def _proc_init(settings, setup, parent: int) -> None:
     global _PROC_SERVICE
     import cv2
 
+    from db import make_engine
+
     from ..app import build_service
 
     # the processes are the parallelism: OpenCV's own thread pool on top would
@@ -148,7 +150,8 @@ def _proc_init(settings, setup, parent: int) -> None:
     cv2.setNumThreads(1)
     if setup is not None:
         setup()
-    _PROC_SERVICE = build_service(settings)
+    # the runner migrated the database before starting its pool: no migration check (alembic) per process
+    _PROC_SERVICE = build_service(settings, engine=make_engine(settings.database_url, migrate=False))
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
 
 
