@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ._numeric import percentile
 from .imageio import Decoded, decode, shrink
 from .types import QualityReport
 
@@ -108,7 +109,7 @@ def edge_width(gray: np.ndarray) -> float | None:
         if mask.sum() < 30:
             return None
     ratio = mag[mask] / rng[mask]
-    r = float(np.percentile(ratio, 90))
+    r = percentile(ratio, 90)
     return 1.0 / max(r, 1e-3)
 
 
@@ -183,7 +184,7 @@ def _immerkaer(tile: np.ndarray, *, seam: int = _NOISE_TILE) -> float:
     ok[:, :2], ok[:, -2:], ok[-2:] = False, False, False
     if ok.sum() < 64:
         return 0.0
-    flat = ok & (grad <= np.percentile(grad[ok], 25))
+    flat = ok & (grad <= percentile(grad[ok], 25))
     resp = np.abs(cv2.filter2D(tile, cv2.CV_32F, _IMMERKAER))
     per_channel = cv2.mean(resp, mask=flat.view(np.uint8))[:resp.shape[2]]  # no boolean-index copy
     return float(np.mean(per_channel) * np.sqrt(np.pi / 2))
