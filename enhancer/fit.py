@@ -256,7 +256,10 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float, *, good: float
     # Uncalibrated (a small JPEG, or a WEBP mosaic) the prediction is rougher.
     exact_size = coder.exact and coder.fmt != "JPEG"  # the sample encode is the real one
     calibrated = exact_size or (not coder.exact and coder.fmt == "JPEG")
-    if coder.predict(qmin) * calib > (MISS if calibrated else MISS_ROUGH) * target:
+    # (a sample already known to fit at some quality answers that without encoding at qmin)
+    fits = any(sub == coder.sub and q >= qmin and n * coder.ratio * calib <= target
+               for (sub, q), n in coder._sizes.items())
+    if not fits and coder.predict(qmin) * calib > (MISS if calibrated else MISS_ROUGH) * target:
         return None, calib
     for _ in range(MAX_FULL_ENCODES):
         if best is not None and over is not None:
