@@ -74,6 +74,7 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
     levels, tint = levels_curves(small.astype(np.float32), extremes=extremes)
     stretched = cv2.LUT(small, _lut_u8(levels)).astype(np.float32)
     gains = white_balance_gains(stretched)
+    shared_levels = None
     whites = extremes().channel_whites if tint is not None else None
     if tint is not None and np.sum(whites >= whites.max() - 1) >= 2:
         # Channels sharing the top level were clipped there (a ceiling the
@@ -87,6 +88,13 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
         cast = _log_chroma(1.0 / shared_gains)
         if np.abs(cast).max() > np.abs(tint).max() and _cosine(cast, tint) >= _CAST_AGREEMENT:
             levels, stretched, gains = shared, shared_stretched, shared_gains
+            shared_levels = shared
+    if tint is not None and levels is not shared_levels and np.any(gains != 1) \
+            and _cosine(_log_chroma(1.0 / gains), tint) >= _CAST_AGREEMENT:
+        # The per-channel whites already took the cast out; what white balance
+        # still sees in the same direction is the subject's own colour (a red
+        # fundus, a ginger cat): removing it again would over-correct.
+        gains = np.ones(3, np.float32)
     balanced = np.clip(stretched * gains, 0, 255)
     gamma = midtone_gamma(balanced)
     luts = 255.0 * (np.clip(levels * gains, 0, 255) / 255.0) ** gamma
@@ -180,11 +188,26 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     # while an exposure loss keeps black and white in their ratio; the small
     # copy's floor (averaging only raises it) screens before the extremes confirm.
     maybe_faded = floor > _BLACK_SHARE * white
-    if not (stretch_white or stretch_black or maybe_faded):
+    # A coloured offset (flare, a scanner's or a filter's tint) moves each
+    # channel's black and white by the same amount, where photos hold a
+    # neutral black and white; the range can stay wide.
+    # (screened on the blacks: the small copy's averaging pulls its whites in)
+    blacks = np.percentile(rgb.reshape(-1, 3), 0.5, axis=0)
+    maybe_tinted = float(blacks.max() - blacks.min()) >= 2 * _MIN_BLACK_TINT
+    if not (stretch_white or stretch_black or maybe_faded or maybe_tinted):
         return identity, None
     if extremes is None:
         extremes = _Extremes(black, white, np.full(3, black), np.full(3, white))
     ext = extremes() if callable(extremes) else extremes
+    if maybe_tinted and _offset_tint(ext.channel_blacks, ext.channel_whites):
+        # Each channel's black goes to 0 (the offset), one gain for all (so a
+        # subject's own colour, which sets the whites' spread, is kept) brings
+        # the brightest channel's white to 255; a cast left over is white
+        # balance's to remove.
+        gain = min(255.0 / float((ext.channel_whites - ext.channel_blacks).max()), _MAX_EXPOSURE)
+        return np.clip((x[:, None] - ext.channel_blacks) * gain, 0, 255).astype(np.float32), None
+    if not (stretch_white or stretch_black or maybe_faded):
+        return identity, None
     # Judged on the extremes, the levels actually moved: no pixel of a clean
     # photo near the floor, and (when the range is not compressed otherwise)
     # none near the ceiling either: both ends pulled in. A dark product on
@@ -240,6 +263,16 @@ def _same_tint(blacks: np.ndarray, whites: np.ndarray) -> bool:
     ratio_gap = abs(float(np.log(max(ba, 1.0) / max(bb, 1.0)) - np.log(wa / wb)))
     offset_gap = abs(float((wa - ba) - (wb - bb)))
     return ratio_gap <= _TINT_MATCH or offset_gap <= _TINT_MATCH * float((wa - ba + wb - bb) / 2)
+
+
+def _offset_tint(blacks: np.ndarray, whites: np.ndarray) -> bool:
+    """Whether every channel spans the same range from a black that differs
+    by more than a few levels: one coloured offset over a neutral black and
+    white. A stained slide's coloured shadows under white light (whites
+    alike, so the spans differ) or a subject's colour do not qualify."""
+    spans = whites - blacks
+    return (float(blacks.max() - blacks.min()) >= 2 * _MIN_BLACK_TINT and spans.min() > 0
+            and float(spans.max() - spans.min()) <= _TINT_MATCH * float(spans.mean()))
 
 
 def _black_pair(blacks: np.ndarray, whites: np.ndarray) -> tuple[int, int] | None:

@@ -201,3 +201,23 @@ def test_fade_tinted_in_one_channel_is_undone(tint):
     ref = photo("coffee")
     out = _run(u8(u8(0.6 * ref + 50) * np.array(tint)))
     check(psnr(out, ref) > 42, out, "light_fade_one_channel", f"{psnr(out, ref):.1f} dB")
+
+
+@pytest.mark.parametrize("offsets", [(30, 5, 20), (25, 36, 31), (0, 24, 12)])
+def test_coloured_offset_is_removed(offsets):
+    # flare or a scanner's tint: each channel's black and white moved alike, range still wide
+    ref = photo("astronaut")
+    bad = u8(ref * 0.85 + np.array(offsets, np.float32))
+    out = _run(bad)
+    check(psnr(out, ref) > psnr(bad, ref) + 10, out, f"light_offset_{offsets[0]}",
+          f"offset not removed: {psnr(bad, ref):.1f} -> {psnr(out, ref):.1f} dB")
+
+
+def test_red_subject_is_not_corrected_twice():
+    # a red fundus, faded and warmed: per-channel levels take the tint out; white
+    # balance must not remove the subject's red again (it did: 17.5 -> 15.6 dB)
+    ref = photo("retina")
+    bad = u8((0.6 * ref + 60) * np.array([1.12, 0.97, 0.88]))
+    out = _run(bad)
+    check(psnr(out, ref) > psnr(bad, ref) + 3, out, "light_red_fade",
+          f"red subject over-corrected: {psnr(bad, ref):.1f} -> {psnr(out, ref):.1f} dB")
