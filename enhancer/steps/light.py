@@ -39,6 +39,8 @@ _MAX_EXPOSURE = 4.0
 # Per-channel levels need the extremes' cast and grey-edge's to point alike
 # (cosine), and a cast of at least _MIN_TINT (log ratio) to bother.
 _CAST_AGREEMENT, _MIN_TINT = 0.7, 0.03
+# ...or, in an underexposed photo, a cast up to this (centred log ratio) in the whites.
+_DARK_CAST = 0.15
 # ...or a lifted black whose tint matches the whites' (log ratio, or relative
 # range difference) and spans at least _MIN_BLACK_TINT levels.
 _TINT_MATCH, _MIN_BLACK_TINT = 0.03, 4.0
@@ -225,8 +227,15 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     # witnesses of a neutral black and white; grey-edge, which a starfield's
     # coloured stars or an offset's flat colour fool, is not needed then.
     both_ends = stretch_black and _same_tint(ext.channel_blacks, hi_c)
+    # An underexposed photo (white point well below the top, black not lifted) with a mild cast
+    # in its whites: a catalog photo's backdrop or highlights are neutral, and
+    # scaling all channels alike would keep the cast, so the whites alone are
+    # witness enough (grey-edge, which a dark photo's weak gradients make
+    # unreliable, is not asked). A strong tint stays the subject's (a red dress).
+    dark_cast = (white < _WHITE_MIN and ext.black <= _BLACK_SHARE * ext.white  # dark, not faded
+                 and np.abs(cast).max() <= _DARK_CAST)
     if np.abs(cast).max() >= _MIN_TINT and (
-            both_ends or _cosine(cast, _log_chroma(_edge_colour(rgb))) >= _CAST_AGREEMENT):
+            both_ends or dark_cast or _cosine(cast, _log_chroma(_edge_colour(rgb))) >= _CAST_AGREEMENT):
         tint = cast
         # A coloured black is a tinted fade or haze only where the whites show
         # the same tint (a fade lifts both ends alike, by a fraction of the
