@@ -21,7 +21,7 @@ import numpy as np
 
 from ..context import Context
 from ..imageio import shrink
-from ..quality import estimate_noise
+from ..quality import estimate_luma_noise, estimate_noise
 from ._fullres import for_each_band
 
 #: Below this sigma (0-255) a photo is clean (clean photos measure 0-2.5;
@@ -30,6 +30,8 @@ MIN_SIGMA, _RAMP = 3.0, 2.0
 #: Non-local means filtering strength per unit of noise sigma (tuned on
 #: skimage photos with Gaussian noise sigma 5-25: 0.6 luma, 0.8 chroma).
 _H_LUMA, _H_CHROMA = 0.6, 0.8
+#: Share of independent per-channel noise left in Y (sqrt(0.299^2 + 0.587^2 + 0.114^2)).
+_Y_SHARE = 0.67
 _NLM_PIXELS = 300_000
 #: Per-channel noise (0-255) below which non-local means on the downscaled
 #: luma band is skipped: at 2.0 it lowers the band's RMS error by ~0.3 levels, at 1.2 by
@@ -59,7 +61,10 @@ def denoise(img: np.ndarray, ctx: Context) -> np.ndarray:
     if sigma < MIN_SIGMA:
         return img
     strength = min(1.0, (sigma - MIN_SIGMA) / _RAMP + 0.25)
-    return denoise_rgb(img, sigma=sigma * strength)
+    # Luma's strength from luma's own noise: grain the channels share is up to
+    # 1.5x stronger in Y than the per-channel sigma suggests.
+    luma = max(estimate_luma_noise(img), _Y_SHARE * sigma)
+    return denoise_rgb(img, sigma=sigma * strength, luma_sigma=luma * strength)
 
 
 def _sigma(img: np.ndarray, ctx: Context) -> float:
@@ -69,8 +74,10 @@ def _sigma(img: np.ndarray, ctx: Context) -> float:
     return estimate_noise(img)
 
 
-def denoise_rgb(img: np.ndarray, *, sigma: float) -> np.ndarray:
-    """Denoise an RGB uint8 photo whose noise sigma (0-255, per channel) is known."""
+def denoise_rgb(img: np.ndarray, *, sigma: float, luma_sigma: float | None = None) -> np.ndarray:
+    """Denoise an RGB uint8 photo whose noise sigma (0-255, per channel) is known;
+    ``luma_sigma`` is luminance's (default: that of independent channel noise)."""
+    luma_sigma = _Y_SHARE * sigma if luma_sigma is None else luma_sigma
     h, w = img.shape[:2]
     # NLM's h was tuned against the per-channel sigma directly (noise in Y is
     # ~0.67 of it for independent channel noise).
@@ -90,9 +97,10 @@ def denoise_rgb(img: np.ndarray, *, sigma: float) -> np.ndarray:
     _, cr, cb = cv2.split(cv2.cvtColor(half, cv2.COLOR_RGB2YCrCb))
     cr, cb = (_chroma(c, size=(w, h), sigma=sigma * 0.5 * f) for c in (cr, cb))
     if f >= 1.0:
-        y = cv2.fastNlMeansDenoising(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), None, float(_H_LUMA * sigma), 7, 21)
+        y = cv2.fastNlMeansDenoising(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), None,
+                                     float(_H_LUMA / _Y_SHARE * luma_sigma), 7, 21)
         return cv2.cvtColor(cv2.merge([y, cr, cb]), cv2.COLOR_YCrCb2RGB)
-    return _two_band(img, cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), cr, cb, f=f, sigma=sigma)
+    return _two_band(img, cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), cr, cb, f=f, sigma=luma_sigma / _Y_SHARE)
 
 
 def _small_size(shape: tuple[int, ...], f: float) -> tuple[int, int]:
