@@ -79,7 +79,7 @@ def analysis_copy(rgb: np.ndarray, *, side: int = ANALYSIS_SIDE) -> np.ndarray:
     return shrink(rgb, (max(1, round(w * f)), max(1, round(h * f))), linear_below=_LINEAR_RATIO)
 
 
-def edge_width(gray: np.ndarray) -> float | None:
+def edge_width(gray: np.ndarray, *, axis: int | None = None) -> float | None:
     """Typical width (pixels) of the sharpest edges, or None for a featureless image.
 
     For a blurred step edge the peak gradient divided by the step height is
@@ -104,6 +104,9 @@ def edge_width(gray: np.ndarray) -> float | None:
     # Local maxima of the gradient along edges, on real detail only.
     peak = mag >= cv2.dilate(mag, np.ones((3, 3), np.uint8)) - 1e-6
     mask = peak & (rng >= 24.0) & (mag > 1.0)
+    if axis is not None:  # only edges whose gradient runs along this axis (1: x, 0: y)
+        along, across = (np.abs(gx), np.abs(gy)) if axis == 1 else (np.abs(gy), np.abs(gx))
+        mask &= along >= 2.0 * across
     if mask.sum() < 30:
         mask = peak & (rng >= 10.0) & (mag > 0.5)
         if mask.sum() < 30:
