@@ -147,19 +147,7 @@ def _mosaic(rgb: np.ndarray, *, size: int, n: int) -> np.ndarray:
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32) / 6.0
 
 
-def estimate_luma_noise(rgb: np.ndarray) -> float:
-    """Noise sigma of luminance (BT.601 Y, 0-255), measured like :func:`estimate_noise`.
-
-    Independent channel noise of sigma leaves about 0.67 sigma in Y; noise
-    the channels share (a sensor's luminance grain, JPEG-compressed noise,
-    whose chroma the encoder smoothed) leaves nearly all of it, which a
-    per-channel estimate cannot tell apart.
-    """
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    return estimate_noise(cv2.merge([gray, gray, gray]))
-
-
-def estimate_noise(rgb: np.ndarray) -> float:
+def estimate_noise(rgb: np.ndarray, *, luma: bool = False) -> float:
     """Noise sigma (0-255 scale, per channel) by Immerkaer's method on flat regions.
 
     The Laplacian-difference kernel cancels smooth image content; pixels on
@@ -171,8 +159,16 @@ def estimate_noise(rgb: np.ndarray) -> float:
     taken at half scale: white noise halves there, texture does not. With
     ``e1^2 = n^2 + t^2`` and ``e2^2 = n^2 / 4 + t^2`` the noise is
     ``n^2 = (e1^2 - e2^2) / 0.75``.
+
+    With ``luma=True``, the noise of luminance (BT.601 Y) instead: independent
+    channel noise of sigma leaves about 0.67 sigma in Y, noise the channels
+    share (a sensor's luminance grain, noise a JPEG encoder left after
+    smoothing chroma) nearly all of it; a per-channel figure cannot tell.
     """
     tile = _mosaic(rgb, size=_NOISE_TILE, n=_NOISE_TILES)
+    if luma:  # only the tiles are converted
+        gray = cv2.cvtColor(tile, cv2.COLOR_RGB2GRAY)
+        tile = cv2.merge([gray, gray, gray])
     e1 = _immerkaer(tile)
     if e1 <= 0 or min(tile.shape[:2]) < 32:
         return e1

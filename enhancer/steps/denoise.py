@@ -21,7 +21,7 @@ import numpy as np
 
 from ..context import Context
 from ..imageio import shrink
-from ..quality import estimate_luma_noise, estimate_noise
+from ..quality import estimate_noise
 from ._fullres import for_each_band
 
 #: Below this sigma (0-255) a photo is clean (clean photos measure 0-2.5;
@@ -63,7 +63,7 @@ def denoise(img: np.ndarray, ctx: Context) -> np.ndarray:
     strength = min(1.0, (sigma - MIN_SIGMA) / _RAMP + 0.25)
     # Luma's strength from luma's own noise: grain the channels share is up to
     # 1.5x stronger in Y than the per-channel sigma suggests.
-    luma = max(estimate_luma_noise(img), _Y_SHARE * sigma)
+    luma = max(estimate_noise(img, luma=True), _Y_SHARE * sigma)
     return denoise_rgb(img, sigma=sigma * strength, luma_sigma=luma * strength)
 
 

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from .._numeric import percentile
 from ..context import Context
 
 _ANALYSIS_SIDE = 400
@@ -76,7 +77,7 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
     levels, tint = levels_curves(small.astype(np.float32), extremes=extremes)
     stretched = cv2.LUT(small, _lut_u8(levels)).astype(np.float32)
     gains = white_balance_gains(stretched)
-    shared_levels = None
+    whites_balanced = tint is not None  # per-channel white points took a cast out
     whites = extremes().channel_whites if tint is not None else None
     if tint is not None and np.sum(whites >= whites.max() - 1) >= 2:
         # Channels sharing the top level were clipped there (a ceiling the
@@ -90,9 +91,8 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
         cast = _log_chroma(1.0 / shared_gains)
         if np.abs(cast).max() > np.abs(tint).max() and _cosine(cast, tint) >= _CAST_AGREEMENT:
             levels, stretched, gains = shared, shared_stretched, shared_gains
-            shared_levels = shared
-    if tint is not None and levels is not shared_levels and np.any(gains != 1) \
-            and _cosine(_log_chroma(1.0 / gains), tint) >= _CAST_AGREEMENT:
+            whites_balanced = False
+    if whites_balanced and np.any(gains != 1) and _cosine(_log_chroma(1.0 / gains), tint) >= _CAST_AGREEMENT:
         # The per-channel whites already took the cast out; what white balance
         # still sees in the same direction is the subject's own colour (a red
         # fundus, a ginger cat): removing it again would over-correct.
@@ -194,7 +194,7 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     # channel's black and white by the same amount, where photos hold a
     # neutral black and white; the range can stay wide.
     # (screened on the blacks: the small copy's averaging pulls its whites in)
-    blacks = np.percentile(rgb.reshape(-1, 3), 0.5, axis=0)
+    blacks = np.array([percentile(rgb[..., c], 0.5) for c in range(3)])
     maybe_tinted = float(blacks.max() - blacks.min()) >= 2 * _MIN_BLACK_TINT
     if not (stretch_white or stretch_black or maybe_faded or maybe_tinted):
         return identity, None
