@@ -204,7 +204,7 @@ def test_fade_tinted_in_one_channel_is_undone(tint):
 
 
 @pytest.mark.parametrize("offsets", [(30, 5, 20), (25, 36, 31), (0, 24, 12)])
-def test_coloured_offset_is_removed(offsets):
+def test_coloured_offset_keeping_a_wide_range_is_removed(offsets):
     # flare or a scanner's tint: each channel's black and white moved alike, range still wide
     ref = photo("astronaut")
     bad = u8(ref * 0.85 + np.array(offsets, np.float32))
