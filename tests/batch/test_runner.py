@@ -1,7 +1,9 @@
 """Running batches end to end: every item once, reuse, pause/resume/cancel/retry, split, on both backends."""
 from __future__ import annotations
 
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -198,3 +200,47 @@ def test_worker_processes(photo_server, tmp_path):
         r.close()
     assert (sm.completed, sm.failed) == (4, 0) and image_count(svc) == 4
     svc.engine.dispose()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt: the tuning applies on Linux only")
+def test_worker_processes_reuse_freed_photo_memory(tmp_path):
+    """A worker process keeps the memory one photo freed for the next.
+
+    Untuned, each 2 MP photo's arrays were fresh pages from the kernel in a
+    pool worker: ~3 600-4 300 page faults per photo (measured), 8-11 ms of
+    system time, about a seventh of the worker's CPU.
+    """
+    import io
+    import multiprocessing
+    import os
+    import resource
+    from concurrent.futures import ProcessPoolExecutor
+
+    import numpy as np
+    from PIL import Image
+
+    from enhancer.app import build_service
+    from enhancer.batch.runner import _proc_init, _proc_upload
+    from enhancer.config import settings_from_mapping
+
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:1155, 0:1732]
+    base = (xx[..., None] * [1, 2, 3] // 13 + yy[..., None] // 7) % 256
+    photos = []
+    for _ in range(6):
+        buf = io.BytesIO()
+        Image.fromarray(np.clip(base + rng.integers(-20, 21, base.shape), 0, 255).astype(np.uint8)).save(
+            buf, "JPEG", quality=92)
+        photos.append(buf.getvalue())
+    settings = settings_from_mapping({"PIXEL_LAB_DATA_DIR": str(tmp_path)})
+    build_service(settings).engine.dispose()  # migrates, as the runner does before starting its pool
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_proc_init,
+                             initargs=(settings, None, os.getpid())) as pool:
+        kw = {"mode": "OPTIMIZE", "target_size_kb": 200}
+        for i in range(2):  # the first photos' arrays are new pages either way
+            pool.submit(_proc_upload, photos[i], f"w{i}.jpg", {**kw, "sku_id": f"W{i}"}).result()
+        before = pool.submit(resource.getrusage, resource.RUSAGE_SELF).result().ru_minflt
+        for i in range(2, 6):
+            pool.submit(_proc_upload, photos[i], f"p{i}.jpg", {**kw, "sku_id": f"P{i}"}).result()
+        faults = (pool.submit(resource.getrusage, resource.RUSAGE_SELF).result().ru_minflt - before) / 4
+    assert faults < 300, faults
