@@ -42,6 +42,9 @@ _MAX_EXPOSURE = 4.0
 _CAST_AGREEMENT, _MIN_TINT = 0.7, 0.03
 # ...or, in an underexposed photo, a cast up to this (centred log ratio) in the whites.
 _DARK_CAST = 0.15
+# Whites tinted by at most this (centred log ratio; a light's colour, where
+# grey-edge agrees) are balanced even when nothing else needs levels.
+_LIGHT_CAST = 0.15
 # ...or a lifted black whose tint matches the whites' (log ratio, or relative
 # range difference) and spans at least _MIN_BLACK_TINT levels.
 _TINT_MATCH, _MIN_BLACK_TINT = 0.03, 4.0
@@ -196,7 +199,11 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     # (screened on the blacks: the small copy's averaging pulls its whites in)
     blacks = np.array([percentile(rgb[..., c], 0.5) for c in range(3)])
     maybe_tinted = float(blacks.max() - blacks.min()) >= 2 * _MIN_BLACK_TINT
-    if not (stretch_white or stretch_black or maybe_faded or maybe_tinted):
+    # A cast by gains (the light's colour) tints the whites while the
+    # brightest channel can still reach the top: nothing else flags it.
+    whites = np.array([percentile(rgb[..., c], 99.5) for c in range(3)])
+    maybe_cast = float(np.abs(_log_chroma(whites)).max()) >= _MIN_TINT
+    if not (stretch_white or stretch_black or maybe_faded or maybe_tinted or maybe_cast):
         return identity, None
     if extremes is None:
         extremes = _Extremes(black, white, np.full(3, black), np.full(3, white))
@@ -209,7 +216,11 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
         gain = min(255.0 / float((ext.channel_whites - ext.channel_blacks).max()), _MAX_EXPOSURE)
         return np.clip((x[:, None] - ext.channel_blacks) * gain, 0, 255).astype(np.float32), None
     if not (stretch_white or stretch_black or maybe_faded):
-        return identity, None
+        # Only the whites' tint to go on: a light's colour shifts the whites
+        # by a modest gain; whites further apart are the subject's own colour
+        # (a red fundus, a sunset) and stay.
+        if not maybe_cast or float(np.abs(_log_chroma(ext.channel_whites)).max()) > _LIGHT_CAST:
+            return identity, None
     # Judged on the extremes, the levels actually moved: no pixel of a clean
     # photo near the floor, and (when the range is not compressed otherwise)
     # none near the ceiling either: both ends pulled in. A dark product on
