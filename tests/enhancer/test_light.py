@@ -245,3 +245,15 @@ def test_light_cast_with_the_top_still_reached_is_removed(name, gains):
     out = _run(bad)
     check(psnr(out, ref) > psnr(bad, ref) + 2, out, f"light_top_cast_{name}",
           f"cast not removed: {psnr(bad, ref):.1f} -> {psnr(out, ref):.1f} dB")
+
+
+@pytest.mark.parametrize("offsets", [(24, 20, 0), (4, 25, 3)])
+def test_coloured_offset_on_a_photo_with_uneven_channel_ranges_is_removed(offsets):
+    # coffee's own channel ranges differ by 5 % (red black 8, white 249), more than
+    # the 3 % an offset's spans were allowed: white balance took it for a cast and
+    # made it worse than the input (27.2 -> 25.8 dB)
+    ref = photo("coffee")
+    bad = u8(ref * 0.85 + np.array(offsets, np.float32))
+    out = _run(bad)
+    check(psnr(out, ref) > psnr(bad, ref) + 3, out, f"light_offset_coffee_{offsets[0]}",
+          f"offset not removed: {psnr(bad, ref):.1f} -> {psnr(out, ref):.1f} dB")
