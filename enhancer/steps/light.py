@@ -31,6 +31,9 @@ _CAST_DEAD_ZONE, _SCENE_CAST, _MAX_GAIN = 0.11, 0.45, 1.6
 # point below ~40; anything inside that is taken as intended (low-key, pastel,
 # a star field whose few bright points blur below 200).
 _WHITE_MIN, _BLACK_MAX, _MIN_RANGE = 190.0, 40.0, 180.0
+# Within this of _WHITE_MIN the full-resolution white decides (stretch below
+# half of it: an exposure loss's 192, not chelsea's 212 or a star field's 254).
+_NEAR_WHITE = 20.0
 # A black moves below _BLACK_MAX too when it is lifted relative to the white
 # (a fade's offset; an exposure loss keeps the ratio, clean photos' darkest
 # pixels sit below 0.02 of their white) and the range is compressed or no
@@ -186,6 +189,9 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     floor, black = (float(v) for v in np.percentile(lo, [0.01, 0.5]))
     span = white - black
     stretch_white = white < _WHITE_MIN or span < _MIN_RANGE
+    # The small copy's averaging pulls whites in (a star field's points most):
+    # near the line, the full-resolution extremes decide.
+    near_white = not stretch_white and white < _WHITE_MIN + _NEAR_WHITE
     # Blacks move only when clearly lifted: shifting a deep background by even
     # a few levels is visible (and SSIM punishes it hard in dark regions).
     stretch_black = black > _BLACK_MAX
@@ -203,11 +209,12 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     # brightest channel can still reach the top: nothing else flags it.
     whites = np.array([percentile(rgb[..., c], 99.5) for c in range(3)])
     maybe_cast = float(np.abs(_log_chroma(whites)).max()) >= _MIN_TINT
-    if not (stretch_white or stretch_black or maybe_faded or maybe_tinted or maybe_cast):
+    if not (stretch_white or stretch_black or maybe_faded or maybe_tinted or maybe_cast or near_white):
         return identity, None
     if extremes is None:
         extremes = _Extremes(black, white, np.full(3, black), np.full(3, white))
     ext = extremes() if callable(extremes) else extremes
+    stretch_white = stretch_white or (near_white and ext.white < _WHITE_MIN + _NEAR_WHITE / 2)
     if maybe_tinted and _offset_tint(ext.channel_blacks, ext.channel_whites):
         # Each channel's black goes to 0 (the offset), one gain for all (so a
         # subject's own colour, which sets the whites' spread, is kept) brings
