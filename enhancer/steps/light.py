@@ -103,6 +103,15 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
         # still sees in the same direction is the subject's own colour (a red
         # fundus, a ginger cat): removing it again would over-correct.
         gains = np.ones(3, np.float32)
+    if not whites_balanced and np.any(gains != 1):
+        ext = extremes()
+        wc = _log_chroma(ext.channel_whites)
+        if ext.white >= _FADED_WHITE and (np.abs(wc).max() < _MIN_TINT
+                                          or _cosine(wc, _log_chroma(1.0 / gains)) < 0):
+            # A bright white in the photo is neutral (or tinted the other
+            # way): the light was not coloured. What white balance sees is
+            # the scene's colour, or colour a tone curve exaggerated.
+            gains = np.ones(3, np.float32)
     balanced = np.clip(stretched * gains, 0, 255)
     gamma = midtone_gamma(balanced)
     luts = 255.0 * (np.clip(levels * gains, 0, 255) / 255.0) ** gamma

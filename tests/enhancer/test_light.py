@@ -257,3 +257,14 @@ def test_coloured_offset_on_a_photo_with_uneven_channel_ranges_is_removed(offset
     out = _run(bad)
     check(psnr(out, ref) > psnr(bad, ref) + 3, out, f"light_offset_coffee_{offsets[0]}",
           f"offset not removed: {psnr(bad, ref):.1f} -> {psnr(out, ref):.1f} dB")
+
+
+def test_colour_a_tone_curve_exaggerated_is_not_taken_for_a_cast():
+    # gamma-darkened coffee looks redder (a curve per channel spreads colour
+    # ratios), while its brightest whites stay neutral: white balance took the
+    # red out and made it worse than the input (16.6 -> 15.8 dB)
+    ref = photo("coffee")
+    bad = u8(255 * (ref / 255.0) ** 1.8)
+    out = _run(bad)
+    check(psnr(out, ref) >= psnr(bad, ref) - 0.05, out, "light_gamma_coffee",
+          f"made worse: {psnr(bad, ref):.2f} -> {psnr(out, ref):.2f} dB")
