@@ -203,13 +203,18 @@ def test_fade_tinted_in_one_channel_is_undone(tint):
     check(psnr(out, ref) > 42, out, "light_fade_one_channel", f"{psnr(out, ref):.1f} dB")
 
 
-@pytest.mark.parametrize("offsets", [(30, 5, 20), (25, 36, 31), (0, 24, 12)])
-def test_coloured_offset_keeping_a_wide_range_is_removed(offsets):
-    # flare or a scanner's tint: each channel's black and white moved alike, range still wide
-    ref = photo("astronaut")
+# flare or a scanner's tint: each channel's black and white moved alike, range still wide.
+# coffee's own channel ranges differ by 5 % (red black 8, white 249), more than the 3 %
+# an offset's spans were allowed: white balance took (24, 20, 0) for a cast and made it
+# worse than the input (27.5 -> 26.3 dB)
+@pytest.mark.parametrize("name,offsets,gain_db", [
+    ("astronaut", (30, 5, 20), 10), ("astronaut", (25, 36, 31), 10), ("astronaut", (0, 24, 12), 10),
+    ("coffee", (24, 20, 0), 3), ("coffee", (4, 25, 3), 3)])
+def test_coloured_offset_keeping_a_wide_range_is_removed(name, offsets, gain_db):
+    ref = photo(name)
     bad = u8(ref * 0.85 + np.array(offsets, np.float32))
     out = _run(bad)
-    check(psnr(out, ref) > psnr(bad, ref) + 10, out, f"light_offset_{offsets[0]}",
+    check(psnr(out, ref) > psnr(bad, ref) + gain_db, out, f"light_offset_{name}_{offsets[0]}",
           f"offset not removed: {psnr(bad, ref):.1f} -> {psnr(out, ref):.1f} dB")
 
 
@@ -245,18 +250,6 @@ def test_light_cast_with_the_top_still_reached_is_removed(name, gains):
     out = _run(bad)
     check(psnr(out, ref) > psnr(bad, ref) + 2, out, f"light_top_cast_{name}",
           f"cast not removed: {psnr(bad, ref):.1f} -> {psnr(out, ref):.1f} dB")
-
-
-@pytest.mark.parametrize("offsets", [(24, 20, 0), (4, 25, 3)])
-def test_coloured_offset_on_a_photo_with_uneven_channel_ranges_is_removed(offsets):
-    # coffee's own channel ranges differ by 5 % (red black 8, white 249), more than
-    # the 3 % an offset's spans were allowed: white balance took it for a cast and
-    # made it worse than the input (27.2 -> 25.8 dB)
-    ref = photo("coffee")
-    bad = u8(ref * 0.85 + np.array(offsets, np.float32))
-    out = _run(bad)
-    check(psnr(out, ref) > psnr(bad, ref) + 3, out, f"light_offset_coffee_{offsets[0]}",
-          f"offset not removed: {psnr(bad, ref):.1f} -> {psnr(out, ref):.1f} dB")
 
 
 def test_colour_a_tone_curve_exaggerated_is_not_taken_for_a_cast():
