@@ -316,7 +316,8 @@ def _offset_tint(blacks: np.ndarray, whites: np.ndarray) -> bool:
     loose = (tint >= 3 * _MIN_BLACK_TINT and blacks.min() <= _BLACK_MAX / 4
              and _cosine(blacks - blacks.mean(), whites - whites.mean()) >= 0.5)
     tol = 2 * _TINT_MATCH if loose else _TINT_MATCH
-    return tint >= 2 * _MIN_BLACK_TINT and spans.min() > 0 and float(spans.max() - spans.min()) <= tol * float(spans.mean())
+    return (tint >= 2 * _MIN_BLACK_TINT and spans.min() > 0
+            and float(spans.max() - spans.min()) <= tol * float(spans.mean()))
 
 
 def _black_pair(blacks: np.ndarray, whites: np.ndarray) -> tuple[int, int] | None:
