@@ -9,6 +9,8 @@ shrunk where it is no bigger than the noise (so grain is not amplified).
 """
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -49,13 +51,15 @@ def sharpen(img: np.ndarray, ctx: Context) -> np.ndarray:
     ndarray
         The sharpened photo, or ``img`` itself when it is already sharp.
     """
-    w = _edge_width(img, ctx)
+    # the grey analysis copy, made at most once for both measurements
+    gray = functools.cache(lambda: cv2.cvtColor(analysis_copy(img), cv2.COLOR_RGB2GRAY))
+    w = _edge_width(img, ctx, gray)
     if w is None:
         return img
     sigma_a = float(np.sqrt(max(w * w - _W_SHARP ** 2, 0.0)) / _W_PER_SIGMA)
     if sigma_a < MIN_SIGMA:
         return img
-    if _streaked(img):
+    if _streaked(gray()):
         # A motion streak blurs one direction only: an isotropic deblur sharpens
         # the other and rings along the streak (worse than the input by SSIM).
         if ctx is not None:
@@ -67,28 +71,26 @@ def sharpen(img: np.ndarray, ctx: Context) -> np.ndarray:
     return deblur(img, sigma=sigma, noise=noise)
 
 
-def _streaked(img: np.ndarray) -> bool:
-    """Whether edges across one axis are much wider than across the other.
+def _streaked(gray: np.ndarray) -> bool:
+    """Whether edges across one axis of a grey analysis copy are much wider than across the other.
 
     Defocus, soft optics and box or Gaussian blur measure within 10 % of each
     other along x and y (skimage photos: at most 1.10); a 7-pixel streak
     measures 1.33-2.58.
     """
-    gray = cv2.cvtColor(analysis_copy(img), cv2.COLOR_RGB2GRAY)
     wx, wy = edge_width(gray, axis=1), edge_width(gray, axis=0)
     return wx is not None and wy is not None and max(wx, wy) >= _STREAK * min(wx, wy)
 
 
-def _edge_width(img: np.ndarray, ctx: Context | None) -> float | None:
+def _edge_width(img: np.ndarray, ctx: Context | None, gray) -> float | None:
     """Edge width at analysis scale, read back from the input's report when the
-    size matches (saves a second 12 MP downscale). Earlier steps (denoise,
+    size matches (saves a second 12 MP downscale), else measured on ``gray()``. Earlier steps (denoise,
     light) may have run, but the blur to undo is the input's: edge width does
     not depend on contrast, and a denoiser's smoothing is not to be undone."""
     r = ctx.report if ctx is not None else None
     if r is not None and (r.height, r.width) == img.shape[:2]:
         return width_from_score(r.blur_score)
-    small = analysis_copy(img)
-    return edge_width(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+    return edge_width(gray())
 
 
 def deblur(img: np.ndarray, *, sigma: float, noise: float = 0.0, iterations: int | None = None) -> np.ndarray:
