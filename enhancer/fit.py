@@ -201,6 +201,31 @@ class _Coder:
         return self._save(self.pil, q, fast=False)
 
 
+def keep_stream(stream: bytes, width: int, height: int, *, target_bytes: int | None = None,
+                floor_bytes: int | None = None) -> Fitted | None:
+    """An unchanged JPEG kept as its own stream (see
+    :func:`enhancer.imageio.jpeg_without_metadata`): no second lossy encode,
+    so no generation loss and no encode time. None when it is outside the
+    byte window; then it has to be encoded again."""
+    if (target_bytes is not None and len(stream) > target_bytes) or (floor_bytes and len(stream) < floor_bytes):
+        return None
+    return Fitted(stream, width, height, "JPEG", _stream_quality(stream), True, 0)
+
+
+def _stream_quality(stream: bytes) -> int | None:
+    """The IJG quality whose luma table is nearest the stream's (what
+    ImageMagick reports); approximate for a camera's own tables."""
+    try:
+        table = Image.open(io.BytesIO(stream)).quantization.get(0)
+    except Exception:  # noqa: BLE001 - only a report; the stream itself decoded fine
+        return None
+    if not table:
+        return None
+    scale = 100.0 * sum(table) / sum(_LUMA)  # order-free, so zigzag or natural alike
+    q = (200.0 - scale) / 2.0 if scale <= 100.0 else 5000.0 / scale
+    return int(min(100, max(1, round(q))))
+
+
 def _prior(fmt: str, exact: bool) -> float:
     """Real over predicted size before anything is measured."""
     if fmt != "JPEG":

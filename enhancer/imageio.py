@@ -8,6 +8,7 @@ and embedded ICC profiles all come out as plain 8-bit sRGB.
 from __future__ import annotations
 
 import io
+import re
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -41,6 +42,10 @@ class Decoded:
     alpha: np.ndarray | None
     format: str
     notes: list[str] = field(default_factory=list)
+    #: ``rgb`` is exactly what the file's own JPEG stream decodes to (no
+    #: orientation, colour or repair step between them), so a result that
+    #: changes no pixel can keep that stream instead of encoding again.
+    verbatim: bool = False
 
     @property
     def width(self) -> int:
@@ -107,6 +112,13 @@ def _is_srgb(icc: bytes | None) -> bool:
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
         return True  # unreadable profile: treated as sRGB, as browsers do
     return "srgb" in desc.lower().replace(" ", "")
+
+
+def _upright(img: Image.Image) -> bool:
+    try:
+        return img.getexif().get(0x0112, 1) in (0, 1)
+    except Exception:  # an unreadable EXIF block: OpenCV's reading of it decides
+        return False
 
 
 def _fast_jpeg(img: Image.Image, data: bytes) -> np.ndarray | None:
@@ -182,7 +194,8 @@ def decode(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     try:
         fast = _fast_jpeg(img, bytes(data))
         if fast is not None:
-            return Decoded(rgb=fast, alpha=None, format=fmt, notes=notes)
+            return Decoded(rgb=fast, alpha=None, format=fmt, notes=notes,
+                           verbatim=img.mode == "RGB" and _upright(img))
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)
             notes.append("Animated image: the first frame was used.")
@@ -300,6 +313,52 @@ def encode(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str = "JPEG
     else:
         raise ValueError(f"unsupported output format {fmt!r}; use JPEG, PNG or WEBP")
     return buf.getvalue()
+
+
+# a marker inside entropy-coded data: 0xFF not followed by a stuffed 0x00, a
+# restart marker (RST0-7) or another 0xFF (fill)
+_MARKER = re.compile(rb"\xff[\x01-\xcf\xd8-\xfe]")
+_JFIF_PLAIN = 16  # APP0 "JFIF" length without an embedded thumbnail
+
+
+def jpeg_without_metadata(data: bytes) -> bytes | None:
+    """The same JPEG stream with EXIF, XMP, ICC, IPTC, comments, embedded
+    thumbnails and anything after the end marker removed; no re-encode, so
+    the pixels are bit-identical. Kept: the coding segments, a plain JFIF
+    header and Adobe's colour-transform flag. None when the file's structure
+    is not the plain one this expects (truncated, no end marker)."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    out, i, n = [b"\xff\xd8"], 2, len(data)
+    while i < n:
+        if data[i] != 0xFF:
+            return None
+        while i < n and data[i] == 0xFF:  # fill bytes before a marker
+            i += 1
+        if i >= n:
+            return None
+        marker, i = data[i], i + 1
+        if marker == 0xD9:
+            out.append(b"\xff\xd9")
+            return b"".join(out)
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            return None  # parameterless markers belong inside scans only
+        length = int.from_bytes(data[i:i + 2], "big")
+        if length < 2 or i + length > n:
+            return None
+        segment = data[i - 2:i + length]
+        app = 0xE0 <= marker <= 0xEF or marker == 0xFE
+        if not app or marker == 0xEE or (marker == 0xE0 and segment[4:9] == b"JFIF\x00"
+                                         and length == _JFIF_PLAIN):
+            out.append(segment)
+        i += length
+        if marker == 0xDA:  # start of scan: copy its entropy-coded data up to the next marker
+            m = _MARKER.search(data, i)
+            if m is None:
+                return None
+            out.append(data[i:m.start()])
+            i = m.start()
+    return None
 
 
 def composite_on(rgb: np.ndarray, alpha: np.ndarray, color: tuple[int, int, int]) -> np.ndarray:

@@ -15,8 +15,8 @@ import cv2
 
 from .compliance import evaluate
 from .context import Context, Options
-from .fit import fit_to_size
-from .imageio import DEFAULT_MAX_PIXELS, Decoded, decode, thumbnail_from_array
+from .fit import fit_to_size, keep_stream
+from .imageio import DEFAULT_MAX_PIXELS, Decoded, decode, jpeg_without_metadata, thumbnail_from_array
 from .modes import MODES
 from .profiles import get_profile
 from .quality import analysis_copy, assess_decoded
@@ -108,8 +108,18 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     # No step changed the pixels: the after-report is the before-report (same array).
     unchanged = not applied and img is dec.rgb and ctx.alpha is dec.alpha
     pending = None if unchanged else _REPORTS.submit(assess_decoded, Decoded(img, ctx.alpha, fmt), size_bytes=0)
-    fitted = fit_to_size(img, ctx.alpha, fmt=fmt, target_bytes=target, floor_bytes=floor,
-                         cap_only=cap_only)
+    fitted = None
+    if unchanged and dec.verbatim and fmt == "JPEG" and mode is not Mode.OPTIMIZE:
+        # nothing to fix: the upload's own JPEG data, metadata removed, beats any re-encode
+        stream = jpeg_without_metadata(data)
+        fitted = keep_stream(stream, dec.width, dec.height, target_bytes=target,
+                             floor_bytes=floor) if stream else None
+        if fitted is not None:
+            ctx.notes.append("Nothing needed fixing: the upload's JPEG data was kept as it is "
+                             "(metadata removed), so it is not compressed a second time.")
+    if fitted is None:
+        fitted = fit_to_size(img, ctx.alpha, fmt=fmt, target_bytes=target, floor_bytes=floor,
+                             cap_only=cap_only)
     resized = (fitted.width, fitted.height) != (img.shape[1], img.shape[0])
     if resized:
         ctx.notes.append(f"Downscaled to {fitted.width}x{fitted.height} to fit {target / 1024:.0f} KB.")

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from enhancer import InvalidImageError, EnhancerError, enhance, make_thumbnail
-from enhancer.imageio import decode
+from enhancer.imageio import decode, jpeg_without_metadata
 
 from tests.enhancer.imaging_helpers import photo, ssim, to_bytes
 
@@ -237,6 +237,37 @@ def test_outputs_carry_no_metadata(fmt):
     assert out.size == (REF.shape[0], REF.shape[1])  # rotated once, by us
     assert not out.getexif() and "exif" not in out.info and "icc_profile" not in out.info
     assert b"SecretCam" not in res.data
+
+
+def _tagged_jpeg(**kw) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 1
+    exif[0x010F] = "SecretCam"
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return to_bytes(REF, "JPEG", exif=exif, icc_profile=icc, comment=b"SecretNote", **kw) + b"SecretTail"
+
+
+@pytest.mark.parametrize("kw", [{"quality": 90}, {"quality": 75, "progressive": True, "optimize": True}])
+def test_jpeg_without_metadata_keeps_the_stream_bit_for_bit(kw):
+    data = _tagged_jpeg(**kw)
+    out = jpeg_without_metadata(data)
+    img = Image.open(io.BytesIO(out))
+    assert not img.getexif() and "icc_profile" not in img.info and "comment" not in img.info
+    for secret in (b"SecretCam", b"SecretNote", b"SecretTail"):
+        assert secret not in out
+    assert img.info.get("progressive", 0) == kw.get("progressive", 0)
+    assert np.array_equal(decode(out).rgb, decode(data).rgb)
+    assert len(out) < len(data) - 400
+
+
+def test_jpeg_without_metadata_copes_with_restart_markers_and_refuses_odd_files():
+    ok, buf = cv2.imencode(".jpg", REF, [cv2.IMWRITE_JPEG_RST_INTERVAL, 4])
+    data = buf.tobytes()
+    assert b"\xff\xd0" in data and b"\xff\xdd" in data  # restarts inside the scan, and their DRI
+    assert jpeg_without_metadata(data) == data  # nothing to remove: same bytes
+    assert jpeg_without_metadata(data[:-2]) is None  # no end marker
+    assert jpeg_without_metadata(data[: len(data) // 2]) is None
+    assert jpeg_without_metadata(to_bytes(REF, "PNG")) is None
 
 
 def test_thumbnail_of_odd_formats():

@@ -12,6 +12,7 @@ from PIL import Image
 from enhancer import EnhancementResult, Mode, enhance
 import enhancer.pipeline as pipeline
 
+from tests.enhancer._photos import product
 from tests.enhancer.imaging_helpers import check, photo, ssim, to_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -39,6 +40,27 @@ def test_optimize_is_visually_unchanged():
     score = ssim(PHOTO, out)
     check(score > 0.95, "optimize", out, f"SSIM {score:.3f}")
     assert res.steps == () and res.encode_quality >= 90
+
+
+def test_a_photo_with_nothing_to_fix_keeps_its_own_jpeg_data():
+    img = np.ascontiguousarray(product(size=600)[:, 100:500])  # 400 wide, 600 tall
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"
+    data = to_bytes(img, "JPEG", quality=88, exif=exif, comment=b"SecretNote") + b"SecretTail"
+    res = enhance(data, "AUTO")
+    assert res.steps == () and res.encode_quality == 88 and res.size_bytes < len(data)
+    for secret in (b"SecretCam", b"SecretNote", b"SecretTail"):
+        assert secret not in res.data
+    # no second lossy encode: the very pixels of the upload
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(res.data))), np.asarray(Image.open(io.BytesIO(data))))
+    assert any("kept" in n for n in res.notes)
+    # a budget the upload does not fit is still met by encoding again
+    small = enhance(data, "AUTO", target_size_kb=res.size_bytes // 2048)
+    assert small.size_bytes <= res.size_bytes // 2048 * 1024 and small.encode_quality < 88
+    # and a turn to apply rules it out
+    exif[0x0112] = 6
+    turned = Image.open(io.BytesIO(enhance(to_bytes(img, "JPEG", quality=88, exif=exif), "AUTO").data))
+    assert turned.size == (600, 400) and not turned.getexif()
 
 
 @pytest.mark.parametrize("kb", [30, 80, 200])
