@@ -403,12 +403,13 @@ def _extremes(img: np.ndarray) -> _Extremes:
     """Near-extreme levels (0.01 % tails) of the darkest and brightest channel,
     and of each channel.
 
-    Taken on a strided (not averaged) full-resolution view so averaging does
-    not pull the extremes in, and a few hot or dead pixels do not count.
+    Taken on whole rows at a stride (not averaged) so averaging does not pull
+    the extremes in, and a few hot or dead pixels do not count. Rows, not a
+    grid: OpenCV reads a row-strided view in place, where gathering a grid
+    would copy (a third of this function's time on 12 MP).
     """
-    step = max(1, int(np.sqrt(img.shape[0] * img.shape[1] / 2_000_000)))
-    view = np.ascontiguousarray(img[::step, ::step])
-    chans = cv2.split(view)
+    step = max(1, int(img.shape[0] * img.shape[1] / 2_000_000))
+    chans = cv2.split(img[::step])
     mx = cv2.max(cv2.max(chans[0], chans[1]), chans[2])
     mn = cv2.min(cv2.min(chans[0], chans[1]), chans[2])
     q = 1e-4
