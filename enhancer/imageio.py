@@ -271,8 +271,12 @@ def to_pil(rgb: np.ndarray, alpha: np.ndarray | None = None) -> Image.Image:
 
 def encode(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str = "JPEG",
            quality: int = 90, subsampling: int | None = None, palette: int | None = None,
-           fast: bool = False) -> bytes:
+           fast: bool = False, progressive: bool = True) -> bytes:
     """Encode without metadata (no EXIF, no ICC: pixels are already sRGB).
+
+    JPEG goes through OpenCV's writer (the same libjpeg-turbo settings as
+    Pillow's, byte for byte), which releases the GIL: a report computed in
+    another thread meanwhile costs no wall time.
 
     Parameters
     ----------
@@ -288,18 +292,26 @@ def encode(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str = "JPEG
         PNG only: quantise to this many colours first.
     fast : bool
         Skip the slow entropy optimisation (used for size probes only).
+    progressive : bool
+        JPEG only, when not ``fast``: progressive scans (else baseline with
+        optimised Huffman tables).
     """
     fmt = fmt.upper()
-    if fmt == "JPEG" and alpha is not None:
-        rgb = composite_on(rgb, alpha, (255, 255, 255))
-        alpha = None
+    if fmt == "JPEG":
+        if alpha is not None:
+            rgb = composite_on(rgb, alpha, (255, 255, 255))
+        sub = subsampling if subsampling is not None else (0 if quality >= 90 else 2)
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [
+            cv2.IMWRITE_JPEG_QUALITY, int(quality), cv2.IMWRITE_JPEG_OPTIMIZE, int(not fast),
+            cv2.IMWRITE_JPEG_PROGRESSIVE, int(progressive and not fast),
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+            cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420 if sub == 2 else cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444])
+        if not ok:  # pragma: no cover - OpenCV only fails on empty input
+            raise InvalidImageError("Could not encode the image as JPEG.")
+        return buf.tobytes()
     img = to_pil(rgb, alpha)
     buf = io.BytesIO()
-    if fmt == "JPEG":
-        sub = subsampling if subsampling is not None else (0 if quality >= 90 else 2)
-        img.save(buf, "JPEG", quality=int(quality), optimize=not fast, progressive=not fast,
-                 subsampling=sub)
-    elif fmt == "WEBP":
+    if fmt == "WEBP":
         img.save(buf, "WEBP", quality=float(quality), method=0 if fast else 2)
     elif fmt == "PNG":
         if palette:

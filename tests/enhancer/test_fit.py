@@ -44,6 +44,18 @@ def test_large_image_predicted_from_tiles(kb):
     assert fitted.encodes <= 3, "size prediction should need only a few full encodes"
 
 
+def test_jpeg_is_progressive_except_a_large_image_with_no_byte_budget():
+    def progressive(fitted):
+        return bool(Image.open(io.BytesIO(fitted.data)).info.get("progressive"))
+
+    assert progressive(fit_to_size(SMALL, None, fmt="JPEG"))
+    assert progressive(fit_to_size(LARGE, None, fmt="JPEG", target_bytes=300 * KB))
+    # 4.3 MP with no budget: baseline with optimised Huffman tables, 4:2:0
+    plain = fit_to_size(LARGE, None, fmt="JPEG")
+    assert not progressive(plain) and plain.quality == 92
+    assert Image.open(io.BytesIO(plain.data)).layer[0][1:3] == (2, 2)  # 4:2:0: luma sampled 2x chroma
+
+
 def test_calibrated_prediction_lands_in_about_one_full_encode():
     # the bulk case: 2 MP photos to 200 KB. The mosaic prediction is calibrated
     # (whole-image fast probe + progressive mosaic) before any full encode.
