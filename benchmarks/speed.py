@@ -8,6 +8,7 @@ Run from the repository root::
     python3 -m benchmarks.speed --studio     # product on white: background removal works
     python3 -m benchmarks.speed --steps      # assess and each step alone
     python3 -m benchmarks.speed --fidelity   # 12 MP output vs the clean photo (SSIM)
+    python3 -m benchmarks.speed --untuned    # glibc's allocator left as it is (a plain script)
 
 The photo is ``skimage.data.astronaut`` resized to 4000x3000 with mild seeded
 sensor noise, encoded as JPEG q90 (what a phone uploads). Each mode runs in
@@ -68,9 +69,13 @@ def make_studio_photo() -> bytes:
     return buf.getvalue()
 
 
-def _child(mode: str, runs: int, path: str) -> None:
+def _child(mode: str, runs: int, path: str, tuned: bool) -> None:
     """Time one mode in this process and print a JSON line."""
     import enhancer
+    from enhancer.app import keep_freed_memory
+
+    if tuned:
+        keep_freed_memory()  # as every process that builds the service (app, CLI, workers) does
 
     with open(path, "rb") as f:
         data = f.read()
@@ -216,11 +221,13 @@ def main(argv=None) -> int:
                     help="product on a plain white background, so background removal does its work")
     ap.add_argument("--steps", action="store_true", help="time assess and each step alone")
     ap.add_argument("--fidelity", action="store_true", help="12 MP outputs vs the clean photo (SSIM)")
+    ap.add_argument("--untuned", action="store_true",
+                    help="leave glibc's allocator as it is (the app's processes keep freed memory)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--photo", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        _child(args.child, args.runs, args.photo)
+        _child(args.child, args.runs, args.photo, tuned=not args.untuned)
         return 0
     if args.steps:
         time_steps(args.runs)
@@ -235,12 +242,13 @@ def main(argv=None) -> int:
                 else make_photo())
         path = f.name
     kind = "dark+noisy" if args.degraded else "studio product" if args.studio else "clean, soft"
-    print(f"12 MP JPEG (4000x3000, {kind}), median of {args.runs} runs, fresh process per mode")
+    print(f"12 MP JPEG (4000x3000, {kind}), median of {args.runs} runs, fresh process per mode, "
+          + ("glibc allocator as it is" if args.untuned else "allocator tuned as the app's (keep_freed_memory)"))
     print(f"{'mode':18} {'median ms':>10} {'min ms':>8} {'CPU ms':>8} {'peak MiB':>9}  steps applied")
     over = []
     for m in modes:
         out = subprocess.run([sys.executable, "-m", "benchmarks.speed", "--child", m, "--runs", str(args.runs),
-                              "--photo", path],
+                              "--photo", path, *(["--untuned"] if args.untuned else [])],
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         limit = 400 if m == "AUTO" else 1000

@@ -9,7 +9,6 @@ dashboard) takes effect after the photos in flight finish.
 """
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import logging
@@ -149,36 +148,12 @@ def _proc_init(settings, setup, parent: int) -> None:
     # the processes are the parallelism: OpenCV's own thread pool on top would
     # only oversubscribe the cores (about 15 % more CPU per resize or filter)
     cv2.setNumThreads(1)
-    _reuse_freed_memory()
     if setup is not None:
         setup()
-    # the runner migrated the database before starting its pool: no migration check (alembic) per process
+    # the runner migrated the database before starting its pool: no migration check (alembic) per
+    # process; build_service also tunes the allocator (keep_freed_memory)
     _PROC_SERVICE = build_service(settings, engine=make_engine(settings.database_url, migrate=False))
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
-
-
-def _reuse_freed_memory() -> bool:
-    """Keep freed memory in the worker for the next photo (glibc only).
-
-    By default glibc maps each array of more than 128 KB-32 MB freshly from the
-    kernel and hands it back when freed, so every photo's arrays are new pages
-    the kernel must fault in and zero: about 4 300 page faults and 8-11 ms of
-    system time per 2 MP photo in benchmarks/bulk.py, about a seventh of the
-    worker's CPU. A worker enhances one photo after another, so it keeps what
-    it freed instead (up to 256 MB beyond its peak, then it trims): its memory
-    stays bounded by the largest photo it has met. Returns False where the C
-    library has no ``mallopt`` (musl, macOS): nothing to tune there.
-    """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
-    ok = mallopt(m_mmap_threshold, 32 << 20)  # glibc's ceiling: a 12 MP photo's planes stay mapped
-    ok &= mallopt(m_trim_threshold, 256 << 20)
-    ok &= mallopt(m_top_pad, 16 << 20)
-    return bool(ok)
 
 
 def _exit_with_parent(parent: int) -> None:
