@@ -1,7 +1,6 @@
 """Wiring: build the service and its parts from settings (used by the CLI and the dashboard)."""
 from __future__ import annotations
 
-import ctypes
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -37,44 +36,13 @@ def configured_providers(settings: Settings) -> dict[str, Provider]:
 
 def build_service(settings: Settings, *, engine: Engine | None = None,
                   storage: Storage | None = None) -> ImageService:
-    """An :class:`ImageService` on the configured database (migrated), storage and providers.
-
-    A process that builds one enhances photos one after another, so it also
-    keeps the memory each photo frees for the next (:func:`keep_freed_memory`).
-    """
-    keep_freed_memory()
+    """An :class:`ImageService` on the configured database (migrated), storage and providers."""
     if settings.storage_kind == "local":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return ImageService(engine or make_engine(settings.database_url),
                         storage or storage_from_settings(settings),
                         max_upload_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels,
                         providers=configured_providers(settings), default_ai=settings.ai_provider)
-
-
-def keep_freed_memory() -> bool:
-    """Keep memory one photo freed for the next (glibc only; process-wide).
-
-    By default glibc maps each block of more than 128 KB-32 MB freshly from the
-    kernel and hands it back when freed, so every photo's buffers (OpenCV's and
-    the codecs' temporaries above all) are new pages the kernel must fault in
-    and zero: in a pool worker about 4 300 page faults and 8-11 ms of system
-    time per 2 MP photo (benchmarks/bulk.py), and about 20 000 faults and
-    50-100 ms per dark, noisy 12 MP photo in AUTO (benchmarks/speed.py).
-    Tuned, a process keeps what it freed (up to 256 MB beyond its peak, then
-    it trims), so its memory stays bounded by the largest photo it has met.
-    Returns False where the C library has no ``mallopt`` (musl, macOS):
-    nothing to tune there.
-    """
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
-    ok = mallopt(m_mmap_threshold, 32 << 20)  # glibc's ceiling: a 12 MP photo's RGB planes stay mapped
-    ok &= mallopt(m_trim_threshold, 256 << 20)
-    ok &= mallopt(m_top_pad, 16 << 20)
-    return bool(ok)
 
 
 @dataclass(frozen=True)

@@ -150,8 +150,7 @@ def _proc_init(settings, setup, parent: int) -> None:
     cv2.setNumThreads(1)
     if setup is not None:
         setup()
-    # the runner migrated the database before starting its pool: no migration check (alembic) per
-    # process; build_service also tunes the allocator (keep_freed_memory)
+    # the runner migrated the database before starting its pool: no migration check (alembic) per process
     _PROC_SERVICE = build_service(settings, engine=make_engine(settings.database_url, migrate=False))
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
 
