@@ -225,12 +225,16 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     ext = extremes() if callable(extremes) else extremes
     stretch_white = stretch_white or (near_white and ext.white < _WHITE_MIN + _NEAR_WHITE / 2)
     if maybe_tinted and _offset_tint(ext.channel_blacks, ext.channel_whites):
-        # Each channel's black goes to 0 (the offset), one gain for all (so a
-        # subject's own colour, which sets the whites' spread, is kept) brings
-        # the brightest channel's white to 255; a cast left over is white
-        # balance's to remove.
-        gain = min(255.0 / float((ext.channel_whites - ext.channel_blacks).max()), _MAX_EXPOSURE)
-        return np.clip((x[:, None] - ext.channel_blacks) * gain, 0, 255).astype(np.float32), None
+        # The offset comes off each channel and one gain for all (so a
+        # subject's own colour is kept) brings the widest span to 0-255. A
+        # channel spanning less than that is the subject's colour at either
+        # end, so the difference is split: its black sits above 0 by as much
+        # as its white below 255 (coffee's red: 8 and 249). A cast left over
+        # is white balance's to remove.
+        spans = ext.channel_whites - ext.channel_blacks
+        gain = min(255.0 / float(spans.max()), _MAX_EXPOSURE)
+        lo = ext.channel_blacks - (spans.max() - spans) / 2
+        return np.clip((x[:, None] - lo) * gain, 0, 255).astype(np.float32), None
     if not (stretch_white or stretch_black or maybe_faded):
         # Only the whites' tint to go on: a light's colour shifts the whites
         # by a modest gain; whites further apart are the subject's own colour
