@@ -68,7 +68,8 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
     img : ndarray, uint8, shape (H, W, 3)
         RGB photo.
     ctx : Context
-        Unused apart from the contract; the step measures its own statistics.
+        ``ctx.report.noise``: how far noise (or a denoise before this step)
+        may have moved the extremes; the step measures everything else itself.
 
     Returns
     -------
@@ -80,7 +81,8 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
     extremes = functools.cache(lambda: _extremes(img))
     # Levels first: an offset (haze, flat contrast) dilutes a cast's colour
     # ratios, so white balance is estimated on the stretched photo.
-    levels, tint = levels_curves(small.astype(np.float32), extremes=extremes)
+    noise = float(ctx.report.noise) if ctx is not None and ctx.report is not None else 0.0
+    levels, tint = levels_curves(small.astype(np.float32), extremes=extremes, noise=noise)
     stretched = cv2.LUT(small, _lut_u8(levels)).astype(np.float32)
     gains = white_balance_gains(stretched)
     whites_balanced = tint is not None  # per-channel white points took a cast out
@@ -90,7 +92,7 @@ def light_correction(img: np.ndarray, ctx: Context) -> np.ndarray:
         # flattening moved), so the extremes understate a cast that boosted
         # one of them; white balance over the photo then sees more of it.
         # Keep whichever removes more of the same cast.
-        shared, _ = levels_curves(small.astype(np.float32), extremes=extremes,
+        shared, _ = levels_curves(small.astype(np.float32), extremes=extremes, noise=noise,
                                    per_channel_whites=False)
         shared_stretched = cv2.LUT(small, _lut_u8(shared)).astype(np.float32)
         shared_gains = white_balance_gains(shared_stretched)
@@ -165,8 +167,8 @@ def white_balance_gains(rgb: np.ndarray) -> np.ndarray:
     return (gains / float(gains @ _LUMA)).astype(np.float32)
 
 
-def levels_curves(rgb: np.ndarray, *, extremes=None,
-                  per_channel_whites: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+def levels_curves(rgb: np.ndarray, *, extremes=None, per_channel_whites: bool = True,
+                  noise: float = 0.0) -> tuple[np.ndarray, np.ndarray | None]:
     """Per-channel levels curves, shape (256, 3), and the cast they remove.
 
     Identity unless the tonal range is compressed or faded.
@@ -189,7 +191,9 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
     returned as centred log gains, or ``None`` when the points are shared.
 
     ``extremes`` is an :class:`_Extremes` or a callable returning one (called
-    only when a stretch is needed), as :func:`_extremes` does.
+    only when a stretch is needed), as :func:`_extremes` does. ``noise`` is
+    the photo's noise sigma: a coloured black smaller than that is no
+    evidence of an offset (noise and denoising move single channels' extremes).
     """
     x = np.arange(256, dtype=np.float32)
     identity = np.repeat(x[:, None], 3, axis=1)
@@ -224,7 +228,7 @@ def levels_curves(rgb: np.ndarray, *, extremes=None,
         extremes = _Extremes(black, white, np.full(3, black), np.full(3, white))
     ext = extremes() if callable(extremes) else extremes
     stretch_white = stretch_white or (near_white and ext.white < _WHITE_MIN + _NEAR_WHITE / 2)
-    if maybe_tinted and _offset_tint(ext.channel_blacks, ext.channel_whites):
+    if maybe_tinted and _offset_tint(ext.channel_blacks, ext.channel_whites, noise=noise):
         # The offset comes off each channel and one gain for all (so a
         # subject's own colour is kept) brings the widest span to 0-255. A
         # channel spanning less than that is the subject's colour at either
@@ -305,7 +309,7 @@ def _same_tint(blacks: np.ndarray, whites: np.ndarray) -> bool:
     return ratio_gap <= _TINT_MATCH or offset_gap <= _TINT_MATCH * float((wa - ba + wb - bb) / 2)
 
 
-def _offset_tint(blacks: np.ndarray, whites: np.ndarray) -> bool:
+def _offset_tint(blacks: np.ndarray, whites: np.ndarray, *, noise: float = 0.0) -> bool:
     """Whether every channel spans the same range from a black that differs
     by more than a few levels: one coloured offset over a neutral black and
     white. A stained slide's coloured shadows under white light (whites
@@ -320,7 +324,7 @@ def _offset_tint(blacks: np.ndarray, whites: np.ndarray) -> bool:
     loose = (tint >= 3 * _MIN_BLACK_TINT and blacks.min() <= _BLACK_MAX / 4
              and _cosine(blacks - blacks.mean(), whites - whites.mean()) >= 0.5)
     tol = 2 * _TINT_MATCH if loose else _TINT_MATCH
-    return (tint >= 2 * _MIN_BLACK_TINT and spans.min() > 0
+    return (tint >= max(2 * _MIN_BLACK_TINT, noise) and spans.min() > 0
             and float(spans.max() - spans.min()) <= tol * float(spans.mean()))
 
 

@@ -63,6 +63,18 @@ def test_auto_fixes_combined_problems():
     check(ssim(out, ref) > ssim(bad, ref) + 0.1, out, "auto_dark_noisy", "combined problem not fixed")
 
 
+def test_noise_is_not_taken_for_a_coloured_offset():
+    # Denoised, coffee under sigma-25 noise keeps a red black of 18 (its own: 7) and
+    # spans within 5 %: light correction took that for an offset, SSIM 0.780 against
+    # DENOISE's 0.789. A coloured black must now stand above the noise: 0.786.
+    ref = photo("coffee")
+    bad = add_noise(ref, 25)
+    auto, res = _enhance(bad, "AUTO")
+    denoised, _ = _enhance(bad, "DENOISE")
+    check(ssim(auto, ref) >= ssim(denoised, ref) - 0.006, auto, "auto_noise_offset",
+          f"AUTO {ssim(auto, ref):.4f} vs DENOISE {ssim(denoised, ref):.4f} (steps {res.steps})")
+
+
 def test_auto_upscales_only_tiny_photos():
     tiny = photo("astronaut", side=256)
     out, res = _enhance(tiny, "AUTO", upscale_target=1000)
