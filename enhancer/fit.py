@@ -120,6 +120,7 @@ class _Coder:
     def _save(self, img: Image.Image, q: float, *, fast: bool) -> bytes:
         buf = io.BytesIO()
         if self.fmt == "JPEG":
+            # Pillow, not imageio.encode's OpenCV writer: a float quality needs tables of its own
             img.save(buf, "JPEG", qtables=_qtables(q), subsampling=2 if self.sub else 0,
                      optimize=not fast, progressive=not fast)
         else:
