@@ -121,10 +121,19 @@ def _upright(img: Image.Image) -> bool:
         return False
 
 
-def _fast_jpeg(img: Image.Image, data: bytes) -> np.ndarray | None:
-    """Plain sRGB JPEGs: OpenCV decodes straight to a contiguous array (≈2x faster
-    than Pillow + asarray) and applies EXIF orientation itself."""
-    if img.format != "JPEG" or img.mode not in ("RGB", "L") or not _is_srgb(img.info.get("icc_profile")):
+def _plain_png(img: Image.Image, data: bytes) -> bool:
+    """An 8-bit RGB or grey PNG, one frame, nothing transparent: OpenCV reads it as Pillow would."""
+    return (img.format == "PNG" and img.mode in ("RGB", "L") and "transparency" not in img.info
+            and data[24] == 8 and getattr(img, "n_frames", 1) == 1)  # IHDR bit depth
+
+
+def _fast_decode(img: Image.Image, data: bytes) -> np.ndarray | None:
+    """Plain sRGB JPEGs and PNGs: OpenCV decodes straight to a contiguous array
+    (JPEG ≈2x faster than Pillow + asarray; a 12 MP PNG 276 ms against 350) and
+    applies EXIF orientation itself."""
+    if not (img.format == "JPEG" and img.mode in ("RGB", "L") or _plain_png(img, data)):
+        return None
+    if not _is_srgb(img.info.get("icc_profile")):
         return None
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB)
     if arr is None or arr.shape[0] * arr.shape[1] != img.size[0] * img.size[1]:
@@ -192,15 +201,15 @@ def decode(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     fmt = (img.format or "UNKNOWN").upper()
     notes: list[str] = []
     try:
-        fast = _fast_jpeg(img, bytes(data))
+        fast = _fast_decode(img, bytes(data))
         if fast is not None:
             return Decoded(rgb=fast, alpha=None, format=fmt, notes=notes,
-                           verbatim=img.mode == "RGB" and _upright(img))
+                           verbatim=fmt == "JPEG" and img.mode == "RGB" and _upright(img))
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)
             notes.append("Animated image: the first frame was used.")
         _load(img, notes)
-        img = ImageOps.exif_transpose(img)
+        ImageOps.exif_transpose(img, in_place=True)  # (a copy of 12 MP only when there is a turn)
         rgb, alpha = _normalise(img)
     except InvalidImageError:
         raise
