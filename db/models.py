@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Enum, Double, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Enum, Double, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -36,13 +36,33 @@ class ImageStatus(str, enum.Enum):
 
 
 class ReviewStatus(str, enum.Enum):
-    """Per image: none until variants need a choice; per variant: pending/approved/rejected."""
+    """One vocabulary for images and their enhancements.
+
+    An enhancement is ``pending_review`` (a person must decide), ``approved``
+    (by a person, or automatically when there was nothing to choose:
+    ``reviewed_by == AUTO_REVIEWER``) or ``rejected``. An image's status is
+    its current file's: ``none`` until it has one.
+    """
 
     NONE = "none"
-    PENDING = "pending"
     PENDING_REVIEW = "pending_review"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class ProductStatus(str, enum.Enum):
+    """A product's lifecycle, derived from its images (see :func:`db.repo.refresh_product_status`)."""
+
+    PENDING = "pending"                # created, nothing processed yet
+    PROCESSING = "processing"          # an image is being enhanced
+    PENDING_REVIEW = "pending_review"  # a person must choose
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    FAILED = "failed"                  # every image failed
+
+
+#: ``reviewed_by`` of a result approved because there was nothing to choose.
+AUTO_REVIEWER = "auto"
 
 
 Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
@@ -65,11 +85,40 @@ class Base(DeclarativeBase):
     pass
 
 
+Money = Annotated[float | None, mapped_column(Double)]
+
+
+class Product(Base):
+    """A catalog product: one SKU, many ordered images, one of them the main image."""
+
+    __tablename__ = "products"
+
+    id: Mapped[UUIDPk]
+    sku_id: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    category: Mapped[str | None] = mapped_column(String(128), index=True)
+    mrp: Mapped[Money]
+    price: Mapped[Money]
+    discount: Mapped[Money]
+    gst: Mapped[Money]
+    status: Mapped[ProductStatus] = mapped_column(_enum(ProductStatus), default=ProductStatus.PENDING, index=True)
+    created_at: Mapped[Created] = mapped_column(index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+
+    images: Mapped[list[ProductImage]] = relationship(
+        back_populates="product", order_by="ProductImage.position", cascade="all, delete-orphan",
+        passive_deletes=True)
+
+
 class ProductImage(Base):
     __tablename__ = "product_images"
 
     id: Mapped[UUIDPk]
-    sku_id: Mapped[str] = mapped_column(String(128), unique=True)
+    product_id: Mapped[str] = mapped_column(String(36), ForeignKey("products.id", ondelete="CASCADE"))
+    # The product's SKU, copied here so the gallery filters and sorts 100 000 rows without a join.
+    sku_id: Mapped[str] = mapped_column(String(128), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    is_main: Mapped[bool] = mapped_column(Boolean, default=False)
     image_url: Mapped[Url]
     enhanced_image_url: Mapped[Url]
     original_filename: Mapped[str] = mapped_column(String(255))
@@ -91,6 +140,8 @@ class ProductImage(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     review_status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus), default=ReviewStatus.NONE,
                                                         index=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(255))
+    reviewed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     # Object keys (the app reads objects by key; URLs above are for people and other systems).
     original_key: Mapped[Key]
     enhanced_key: Mapped[Key]
@@ -100,11 +151,15 @@ class ProductImage(Base):
     quality_after: Mapped[float | None] = mapped_column(Double)
     size_reduction_percent: Mapped[float | None] = mapped_column(Double)
 
+    product: Mapped[Product] = relationship(back_populates="images")
     history: Mapped[list[EnhancementHistory]] = relationship(
         back_populates="image", order_by="EnhancementHistory.enhancement_sequence",
         cascade="all, delete-orphan", passive_deletes=True)
 
-    __table_args__ = (Index("ix_product_images_original_filename", "original_filename"),)
+    __table_args__ = (Index("ix_product_images_original_filename", "original_filename"),
+                      # the same bytes under the same product are one image, whoever races
+                      Index("uq_product_images_product_sha", "product_id", "content_sha256", unique=True),
+                      Index("uq_product_images_product_position", "product_id", "position", unique=True))
 
     @property
     def quality_improvement(self) -> float | None:
@@ -136,7 +191,15 @@ class EnhancementHistory(Base):
     model_version: Mapped[str | None] = mapped_column(String(128))
     response_id: Mapped[str | None] = mapped_column(String(255))
     provider: Mapped[str] = mapped_column(String(32), default="local")
-    review_status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus), default=ReviewStatus.APPROVED)
+    review_status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus),
+                                                        default=ReviewStatus.PENDING_REVIEW)
+    reviewed_by: Mapped[str | None] = mapped_column(String(255))
+    reviewed_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Reuse: same bytes + same options key (enhancer.options) -> the same work.
+    content_sha256: Mapped[Str64]
+    options_key: Mapped[Str64]
+    # The variants made by one request share an attempt id.
+    attempt_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[Created]
     # Where the files are and what they are.
     enhanced_key: Mapped[Key]
@@ -149,4 +212,6 @@ class EnhancementHistory(Base):
     image: Mapped[ProductImage] = relationship(back_populates="history")
 
     __table_args__ = (Index("uq_history_image_sequence", "product_image_id", "enhancement_sequence",
-                            unique=True),)
+                            unique=True),
+                      Index("ix_history_reuse", "content_sha256", "options_key"),
+                      Index("ix_history_review_status", "review_status"))

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from .models import EnhancementHistory, ImageStatus, ProductImage, ReviewStatus
+from .models import EnhancementHistory, ImageStatus, Product, ProductImage, ProductStatus, ReviewStatus
 
 SORTS = {
     "newest": ProductImage.created_at.desc(),
@@ -26,6 +26,8 @@ class ImageFilter:
     mode: str | None = None
     review_status: str | None = None
     search: str | None = None
+    sku_id: str | None = None
+    product_id: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
 
@@ -34,8 +36,8 @@ def get_image(s: Session, image_id: str) -> ProductImage | None:
     return s.get(ProductImage, image_id)
 
 
-def get_by_sku(s: Session, sku_id: str) -> ProductImage | None:
-    return s.scalars(select(ProductImage).where(ProductImage.sku_id == sku_id)).first()
+def _like(term: str) -> str:
+    return "%" + term.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _filtered(q: Select, f: ImageFilter) -> Select:
@@ -45,9 +47,13 @@ def _filtered(q: Select, f: ImageFilter) -> Select:
         q = q.where(ProductImage.enhancement_mode == f.mode.upper())
     if f.review_status:
         q = q.where(ProductImage.review_status == ReviewStatus(f.review_status.lower()))
+    if f.sku_id:
+        q = q.where(ProductImage.sku_id == f.sku_id)
+    if f.product_id:
+        q = q.where(ProductImage.product_id == f.product_id)
     if f.search:
-        # Prefix match keeps the sku/file-name indexes usable on 100k rows.
-        term = f.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # Anywhere in the SKU or file name: operators remember "red-shoe", not the prefix.
+        term = _like(f.search)
         q = q.where(or_(ProductImage.sku_id.like(term, escape="\\"),
                         ProductImage.original_filename.like(term, escape="\\")))
     if f.created_from:
@@ -83,10 +89,102 @@ def next_sequence(s: Session, image_id: str) -> int:
     return (cur or 0) + 1
 
 
-def pending_review(s: Session, *, limit: int = 50) -> list[ProductImage]:
-    q = (select(ProductImage).where(ProductImage.review_status == ReviewStatus.PENDING_REVIEW)
-         .order_by(ProductImage.created_at).limit(limit))
+def attempt_rows(s: Session, attempt_id: str) -> list[EnhancementHistory]:
+    q = (select(EnhancementHistory).where(EnhancementHistory.attempt_id == attempt_id)
+         .order_by(EnhancementHistory.enhancement_sequence))
     return list(s.scalars(q))
+
+
+def find_done(s: Session, sha: str, options_key: str) -> EnhancementHistory | None:
+    """The newest completed attempt (its first row) that made these bytes with these options: the reuse rule."""
+    q = (select(EnhancementHistory)
+         .join(ProductImage, ProductImage.id == EnhancementHistory.product_image_id)
+         .where(EnhancementHistory.content_sha256 == sha, EnhancementHistory.options_key == options_key,
+                EnhancementHistory.processing_status.in_(("completed", "fallback")),
+                ProductImage.status == ImageStatus.COMPLETED)
+         .order_by(EnhancementHistory.created_at.desc(), EnhancementHistory.enhancement_sequence).limit(1))
+    return s.scalars(q).first()
+
+
+# -- products ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProductFilter:
+    status: str | None = None
+    search: str | None = None
+    category: str | None = None
+
+
+def get_product(s: Session, product_id: str) -> Product | None:
+    return s.get(Product, product_id)
+
+
+def product_by_sku(s: Session, sku_id: str) -> Product | None:
+    return s.scalars(select(Product).where(Product.sku_id == sku_id)).first()
+
+
+def image_for_bytes(s: Session, product_id: str, sha: str) -> ProductImage | None:
+    q = select(ProductImage).where(ProductImage.product_id == product_id, ProductImage.content_sha256 == sha)
+    return s.scalars(q).first()
+
+
+def product_images(s: Session, product_id: str) -> list[ProductImage]:
+    q = select(ProductImage).where(ProductImage.product_id == product_id).order_by(ProductImage.position)
+    return list(s.scalars(q))
+
+
+def next_position(s: Session, product_id: str) -> int:
+    cur = s.scalar(select(func.max(ProductImage.position)).where(ProductImage.product_id == product_id))
+    return (cur or 0) + 1
+
+
+def list_products(s: Session, f: ProductFilter = ProductFilter(), *, limit: int = 50,
+                  offset: int = 0) -> tuple[int, list[Product]]:
+    q = select(Product)
+    if f.status:
+        q = q.where(Product.status == ProductStatus(f.status.lower()))
+    if f.category:
+        q = q.where(Product.category == f.category)
+    if f.search:
+        term = _like(f.search)
+        q = q.where(or_(Product.sku_id.like(term, escape="\\"), Product.name.like(term, escape="\\")))
+    total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = s.scalars(q.order_by(Product.created_at.desc(), Product.id).limit(limit).offset(offset))
+    return total, list(rows)
+
+
+def product_status(images: list[ProductImage], open_reviews: int) -> ProductStatus:
+    """A product's status from its images (the one rule; see :class:`ProductStatus`)."""
+    if not images:
+        return ProductStatus.PENDING
+    states = {i.status for i in images}
+    if states & {ImageStatus.PENDING, ImageStatus.PROCESSING}:
+        return ProductStatus.PROCESSING
+    if open_reviews:
+        return ProductStatus.PENDING_REVIEW
+    done = [i for i in images if i.status == ImageStatus.COMPLETED]
+    if not done:
+        return ProductStatus.FAILED
+    if any(i.review_status == ReviewStatus.APPROVED for i in done):
+        return ProductStatus.APPROVED
+    if all(i.review_status == ReviewStatus.REJECTED for i in done):
+        return ProductStatus.REJECTED
+    return ProductStatus.PENDING_REVIEW
+
+
+def refresh_product_status(s: Session, product_id: str) -> ProductStatus:
+    """Derive and store the product's status (call in the transaction that changed its images)."""
+    s.flush()
+    images = product_images(s, product_id)
+    open_reviews = s.scalar(
+        select(func.count()).select_from(EnhancementHistory)
+        .join(ProductImage, ProductImage.id == EnhancementHistory.product_image_id)
+        .where(ProductImage.product_id == product_id,
+               EnhancementHistory.review_status == ReviewStatus.PENDING_REVIEW)) or 0
+    status = product_status(images, open_reviews)
+    product = s.get(Product, product_id)
+    if product is not None and product.status != status:
+        product.status = status
+    return status
 
 
 def counts(s: Session) -> dict[str, int]:
@@ -99,7 +197,7 @@ def counts(s: Session) -> dict[str, int]:
 
 
 # -- dashboard read-only helpers (owned by the dashboard; no writes) -------------------------
-REVIEW_OPEN = (ReviewStatus.PENDING, ReviewStatus.PENDING_REVIEW)
+REVIEW_OPEN = (ReviewStatus.PENDING_REVIEW,)
 EXPORT_COLUMNS = ("id", "sku_id", "original_filename", "status", "review_status", "enhancement_mode",
                   "quality_before", "quality_after", "size_reduction_percent", "original_size_bytes",
                   "enhanced_size_bytes", "enhanced_width", "enhanced_height", "enhanced_format",
@@ -107,11 +205,23 @@ EXPORT_COLUMNS = ("id", "sku_id", "original_filename", "status", "review_status"
                   "error_message")
 
 
-def review_queue(s: Session, *, limit: int = 20, offset: int = 0) -> tuple[int, list[ProductImage]]:
-    """Images with a variant waiting for a decision (review status pending or pending_review), oldest first."""
-    where = ProductImage.review_status.in_(REVIEW_OPEN)
-    total = s.scalar(select(func.count()).select_from(ProductImage).where(where)) or 0
-    q = (select(ProductImage).where(where).order_by(ProductImage.created_at, ProductImage.id)
+def review_queue(s: Session, *, limit: int = 20, offset: int = 0, sku_id: str | None = None,
+                 provider: str | None = None, image_ids: Select | None = None) -> tuple[int, list[ProductImage]]:
+    """Images with an enhancement waiting for a person's decision, oldest first.
+
+    ``image_ids`` narrows to a subquery of image ids (e.g. one batch's images).
+    """
+    waiting = select(EnhancementHistory.product_image_id).where(
+        EnhancementHistory.review_status == ReviewStatus.PENDING_REVIEW)
+    if provider:
+        waiting = waiting.where(EnhancementHistory.provider == provider)
+    where = [ProductImage.id.in_(waiting)]
+    if sku_id:
+        where.append(ProductImage.sku_id == sku_id)
+    if image_ids is not None:
+        where.append(ProductImage.id.in_(image_ids))
+    total = s.scalar(select(func.count()).select_from(ProductImage).where(*where)) or 0
+    q = (select(ProductImage).where(*where).order_by(ProductImage.created_at, ProductImage.id)
          .limit(limit).offset(offset))
     return total, list(s.scalars(q))
 

@@ -70,9 +70,21 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     if current == head:
         return
     log.info("migrating database from %s to %s", current, head)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    sqlite = engine.url.get_backend_name() == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # Rebuilding a table (SQLite's way to drop a constraint) drops the old one, and with
+            # foreign keys on that would cascade into its children: off for the migration only.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -9,7 +9,7 @@ from db import make_engine, ping, repo
 
 from .config import Settings
 from .providers import AIConfig, Provider, get_provider
-from .service import ImageService
+from .service import Backends, Limits
 from .storage import Storage, storage_from_settings
 
 
@@ -34,15 +34,15 @@ def configured_providers(settings: Settings) -> dict[str, Provider]:
     return {n: get_provider(n, cfg) for n in names}
 
 
-def build_service(settings: Settings, *, engine: Engine | None = None,
-                  storage: Storage | None = None) -> ImageService:
-    """An :class:`ImageService` on the configured database (migrated), storage and providers."""
+def build_backends(settings: Settings, *, engine: Engine | None = None,
+                   storage: Storage | None = None) -> Backends:
+    """The service's :class:`Backends` on the configured database (migrated), storage and providers."""
     if settings.storage_kind == "local":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return ImageService(engine or make_engine(settings.database_url),
-                        storage or storage_from_settings(settings),
-                        max_upload_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels,
-                        providers=configured_providers(settings), default_ai=settings.ai_provider)
+    return Backends(engine or make_engine(settings.database_url), storage or storage_from_settings(settings),
+                    providers=configured_providers(settings),
+                    limits=Limits(max_upload_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels),
+                    default_ai=settings.ai_provider, review_all=settings.review_all)
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,12 @@ class Check:
     detail: str
 
 
-def run_checks(settings: Settings, service: ImageService | None = None) -> list[Check]:
+def run_checks(settings: Settings, backends: Backends | None = None) -> list[Check]:
     """Is each part reachable? Never raises: a failure is a ✗ line with the reason."""
     checks = [Check("configuration", True, f"database={settings.database_kind}, storage={settings.storage_kind}, "
                                             f"ai={settings.ai_provider}")]
     try:
-        svc = service or build_service(settings)
+        svc = backends or build_backends(settings)
     except Exception as exc:
         return checks + [Check("database", False, _reason(exc))]
     try:

@@ -43,6 +43,7 @@ class Settings:
     max_batch_size: int = 5000
     max_megapixels: int = 60
     allow_private_urls: bool = False
+    review_all: bool = False
     mysql_password: str | None = None  # kept only so it can be masked in displays
 
     @property
@@ -169,6 +170,7 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
         max_batch_size=_int(env, "MAX_BATCH_SIZE", 5000, 1, 1_000_000),
         max_megapixels=_int(env, "MAX_MEGAPIXELS", 60, 1, 500),
         allow_private_urls=_bool(env, "PIXEL_LAB_ALLOW_PRIVATE_URLS"),
+        review_all=_bool(env, "REVIEW_ALL"),
         mysql_password=_opt(env, "MYSQL_PASSWORD"),
     )
 

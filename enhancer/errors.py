@@ -39,3 +39,7 @@ class DatabaseError(EnhancerError):
 
 class DuplicateSkuError(EnhancerError, ValueError):
     """The SKU already belongs to a different photo."""
+
+
+class ConflictError(DatabaseError, ValueError):
+    """Another request changed the same rows first (a race); nothing of this request was kept."""

@@ -464,3 +464,18 @@ def thumbnail_from_array(rgb: np.ndarray, alpha: np.ndarray | None = None, *, ma
     if not ok:  # pragma: no cover - OpenCV only fails on empty input
         raise InvalidImageError("Could not encode a thumbnail.")
     return buf.tobytes()
+
+
+def probe(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[str, int, int]:
+    """``(format, width, height)`` from the header alone; refuses garbage and bombs like :func:`decode`.
+
+    Raises
+    ------
+    InvalidImageError
+        Not an image, empty, or above ``max_pixels``.
+    """
+    img = _open(data, max_pixels)
+    try:
+        return (img.format or "UNKNOWN").upper(), img.size[0], img.size[1]
+    finally:
+        img.close()

@@ -116,9 +116,8 @@ class EnhancementResult:
         return EXTENSIONS.get(self.format, "bin")
 
 
-MIME_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
-              "GIF": "image/gif", "TIFF": "image/tiff", "BMP": "image/bmp",
-              "HEIF": "image/heif", "AVIF": "image/avif", "MPO": "image/jpeg"}
-EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif",
-              "TIFF": "tif", "BMP": "bmp", "HEIF": "heic", "AVIF": "avif", "MPO": "jpg"}
-OUTPUT_FORMATS = ("JPEG", "PNG", "WEBP")
+from .formats import EXTENSIONS, MIME_TYPES, OUTPUT_FORMATS  # noqa: E402,F401  (one place: enhancer.formats)
+
+#: Modes that place the product on a marketplace canvas: they use a profile even when none is given.
+PROFILED_MODES = (Mode.STANDARDIZE, Mode.FULL)
+DEFAULT_PROFILE = "generic"
