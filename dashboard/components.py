@@ -142,3 +142,8 @@ def to_excel(rows: list[dict]) -> bytes:
     buf = io.BytesIO()
     _frame(rows).to_excel(buf, index=False, sheet_name="images", engine="openpyxl")
     return buf.getvalue()
+
+
+def mode_label(mode: str | None) -> str:
+    """How every page names a mode: ``LIGHT_CORRECTION`` → ``Light correction``."""
+    return (mode or "–").replace("_", " ").capitalize()

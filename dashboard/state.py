@@ -12,10 +12,10 @@ from pathlib import Path
 import streamlit as st
 
 from db import repo
-from enhancer.app import build_service
+from enhancer.app import build_backends
 from enhancer.config import Settings, load_settings
 from enhancer.errors import ConfigError
-from enhancer.service import ImageService
+from enhancer.service import Backends
 from enhancer.views import history_entry, image_summary
 
 QUERY_TTL = 30  # seconds; writes clear the cache anyway
@@ -38,8 +38,8 @@ def _settings() -> Settings:
 
 
 @st.cache_resource(show_spinner="Connecting to the database and storage…")
-def _service() -> ImageService:
-    return build_service(_settings())
+def _service() -> Backends:
+    return build_backends(_settings())
 
 
 def settings() -> Settings:
@@ -52,7 +52,12 @@ def settings() -> Settings:
         st.stop()
 
 
-def service() -> ImageService:
+def actor() -> str:
+    """Who is acting in this browser session (sign-in is off: the one local operator)."""
+    return "dashboard:local"
+
+
+def service() -> Backends:
     cfg = settings()
     try:
         return _service()
@@ -141,7 +146,7 @@ def counts() -> dict[str, int]:
 def thumbnail(key: str) -> bytes | None:
     """Stored thumbnail bytes; keys are never rewritten, so no TTL is needed."""
     try:
-        return service().read(key)
+        return service().storage.get(key)
     except Exception:
         return None
 
@@ -152,6 +157,6 @@ def preview(key: str, max_side: int = 720) -> bytes | None:
     from dashboard.components import downscale
 
     try:
-        return downscale(service().read(key), max_side)
+        return downscale(service().storage.get(key), max_side)
     except Exception:
         return None

@@ -2,9 +2,9 @@
 
 Every query function takes the session first; the caller owns the transaction.
 """
-from .models import Base, EnhancementHistory, ImageStatus, ProductImage, ReviewStatus
+from .models import Base, EnhancementHistory, ImageStatus, Product, ProductImage, ProductStatus, ReviewStatus
 from . import batch_models  # noqa: F401  (registers batches, batch_items on Base)
 from .session import make_engine, ping, session_factory, upgrade
 
-__all__ = ["Base", "ProductImage", "EnhancementHistory", "ImageStatus", "ReviewStatus",
+__all__ = ["Base", "Product", "ProductStatus", "ProductImage", "EnhancementHistory", "ImageStatus", "ReviewStatus",
            "make_engine", "ping", "session_factory", "upgrade"]

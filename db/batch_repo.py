@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .batch_models import FINISHED_BATCH, Batch, BatchItem, BatchStatus, ItemStatus
-from .models import EnhancementHistory, ProductImage, utcnow
+from .models import utcnow
 
 ITEM_CHUNK = 500
 
@@ -142,34 +142,3 @@ def runner_alive(batch: Batch, *, within_s: float = 15.0) -> bool:
         except PermissionError:
             pass
     return utcnow() - batch.heartbeat_at < timedelta(seconds=within_s)
-
-
-def find_reusable(s: Session, sha: str, *, mode: str, target_size_kb: int | None, output_format: str,
-                  profile: str | None) -> tuple[str, str | None] | None:
-    """(product_image_id, enhancement_id) of an earlier batch item with the same bytes and options."""
-    q = (select(BatchItem.product_image_id, BatchItem.enhancement_id)
-         .join(ProductImage, ProductImage.id == BatchItem.product_image_id)
-         .where(BatchItem.content_sha256 == sha, BatchItem.status.in_((ItemStatus.COMPLETED, ItemStatus.SKIPPED)),
-                BatchItem.mode == mode, BatchItem.output_format == output_format,
-                _eq(BatchItem.target_size_kb, target_size_kb), _eq(BatchItem.profile, profile))
-         .limit(1))
-    row = s.execute(q).first()
-    return (row[0], row[1]) if row else None
-
-
-def find_recorded(s: Session, sku_id: str, sha: str, *, mode: str, output_format: str,
-                  since: datetime | None = None) -> tuple[str, str | None] | None:
-    """An image this SKU already has for these bytes in this mode/format (a killed run's last commit)."""
-    q = (select(ProductImage.id, EnhancementHistory.id)
-         .join(EnhancementHistory, EnhancementHistory.product_image_id == ProductImage.id)
-         .where(ProductImage.sku_id == sku_id, ProductImage.content_sha256 == sha,
-                EnhancementHistory.enhancement_mode == mode, EnhancementHistory.enhanced_format == output_format)
-         .order_by(EnhancementHistory.enhancement_sequence.desc()).limit(1))
-    if since is not None:
-        q = q.where(EnhancementHistory.created_at >= since)
-    row = s.execute(q).first()
-    return (row[0], row[1]) if row else None
-
-
-def _eq(col, value):
-    return col.is_(None) if value is None else col == value

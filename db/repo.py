@@ -193,6 +193,7 @@ def counts(s: Session) -> dict[str, int]:
     out.update({st.value: n for st, n in rows})
     out["total"] = sum(n for _, n in rows)
     out["enhancements"] = s.scalar(select(func.count()).select_from(EnhancementHistory)) or 0
+    out["products"] = s.scalar(select(func.count()).select_from(Product)) or 0
     return out
 
 

@@ -1,21 +1,37 @@
 """Plain-dict views of rows, shared by the CLI JSON and the dashboard tables."""
 from __future__ import annotations
 
-from db.models import EnhancementHistory, ProductImage
+from db.models import AUTO_REVIEWER, EnhancementHistory, Product, ProductImage
 
 
 def _kb(n: int | None) -> float | None:
     return None if n is None else round(n / 1024, 2)
 
 
+def _ts(t) -> str | None:
+    return t.isoformat(sep=" ", timespec="seconds") if t else None
+
+
+def review_label(status: str, reviewed_by: str | None) -> str:
+    """One vocabulary, in words: what a review status means for a person."""
+    if status == "approved":
+        return "approved automatically (nothing to choose)" if reviewed_by == AUTO_REVIEWER \
+            else f"approved by {reviewed_by}" if reviewed_by else "approved"
+    return {"pending_review": "waiting for review", "rejected": f"rejected by {reviewed_by}" if reviewed_by
+            else "rejected", "none": "no result yet"}.get(status, status)
+
+
 def image_summary(img: ProductImage) -> dict:
     return {
-        "id": img.id, "sku_id": img.sku_id, "filename": img.original_filename,
+        "id": img.id, "sku_id": img.sku_id, "product_id": img.product_id, "position": img.position,
+        "is_main": bool(img.is_main), "filename": img.original_filename,
         "image_url": img.image_url, "enhanced_image_url": img.enhanced_image_url,
         "original_size_kb": _kb(img.original_size_bytes), "enhanced_size_kb": _kb(img.enhanced_size_bytes),
         "original_width": img.original_width, "original_height": img.original_height,
         "enhanced_width": img.enhanced_width, "enhanced_height": img.enhanced_height,
         "status": img.status.value, "review_status": img.review_status.value,
+        "reviewed_by": img.reviewed_by, "reviewed_at": _ts(img.reviewed_at),
+        "review": review_label(img.review_status.value, img.reviewed_by),
         "enhancement_mode": img.enhancement_mode, "quality_before": img.quality_before,
         "quality_after": img.quality_after, "quality_improvement": img.quality_improvement,
         "size_reduction_percent": img.size_reduction_percent, "processing_time_ms": img.processing_time_ms,
@@ -35,8 +51,20 @@ def history_entry(h: EnhancementHistory) -> dict:
         "quality_metadata": dict(h.quality_metadata or {}), "size_metadata": dict(h.size_metadata or {}),
         "provider_metadata": dict(h.provider_metadata or {}),
         "processing_time_ms": h.processing_time_ms, "processing_status": h.processing_status,
-        "review_status": h.review_status.value, "created_at": h.created_at.isoformat(sep=" ", timespec="seconds"),
+        "review_status": h.review_status.value, "reviewed_by": h.reviewed_by, "reviewed_at": _ts(h.reviewed_at),
+        "review": review_label(h.review_status.value, h.reviewed_by),
+        "enhanced_width": h.enhanced_width, "enhanced_height": h.enhanced_height,
+        "enhanced_format": h.enhanced_format, "attempt_id": h.attempt_id,
+        "created_at": h.created_at.isoformat(sep=" ", timespec="seconds"),
     }
+
+
+def product_summary(p: Product, images: list[ProductImage]) -> dict:
+    return {"id": p.id, "sku_id": p.sku_id, "status": p.status.value, "name": p.name, "category": p.category,
+            "mrp": p.mrp, "price": p.price, "discount": p.discount, "gst": p.gst,
+            "created_at": _ts(p.created_at), "updated_at": _ts(p.updated_at),
+            "main_image_id": next((i.id for i in images if i.is_main), None),
+            "images": [image_summary(i) for i in images]}
 
 
 def usage_totals(rows: list[EnhancementHistory]) -> dict:

@@ -100,13 +100,13 @@ def backend(request, tmp_path):
 
 @pytest.fixture
 def service(backend):
-    """An ImageService on each backend (migrated database, empty storage)."""
+    """The service's Backends on each backend (migrated database, empty storage)."""
     from db import make_engine
-    from enhancer.service import ImageService
+    from enhancer.service import Backends
 
     url, storage = backend
     engine = make_engine(url)
-    yield ImageService(engine, storage)
+    yield Backends(engine, storage)
     engine.dispose()
 
 

@@ -65,3 +65,53 @@ def save_artifact(name: str, data: bytes | np.ndarray) -> str:
         with open(path, "wb") as f:
             f.write(data)
     return path
+
+
+def heic_bytes(name: str = "astronaut", *, size: tuple[int, int] = (320, 240), fmt: str = "HEIF") -> bytes:
+    """An iPhone-style HEIC (or ``fmt="AVIF"``) photo, encoded here (pillow-heif / Pillow)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    return encode(photo(name, size=size), fmt, quality=90)
+
+
+def up(b, data: bytes, filename: str, *, sku_id=None, force: bool = False, actor: str = "test", **opts):
+    """``enhancer.service.upload`` with the options as keywords (tests only)."""
+    from enhancer.service import EnhanceOptions, upload
+
+    return upload(b, data, filename, EnhanceOptions.parse(**opts), sku_id=sku_id, force=force, actor=actor)
+
+
+def reup(b, image_id: str, *, actor: str = "test", **opts):
+    """``enhancer.service.reenhance`` with the options as keywords (tests only)."""
+    from enhancer.service import EnhanceOptions, reenhance
+
+    return reenhance(b, image_id, EnhanceOptions.parse(**opts), actor=actor)
+
+
+def stored_keys(storage) -> set[str]:
+    """Every object in a store, listed directly (S3: the bucket; local: the folder)."""
+    if storage.kind == "s3":
+        keys, token = set(), None
+        while True:
+            kw = {"Bucket": storage.bucket, **({"ContinuationToken": token} if token else {})}
+            out = storage.client.list_objects_v2(**kw)
+            keys |= {o["Key"] for o in out.get("Contents", [])}
+            if not out.get("IsTruncated"):
+                return keys
+            token = out["NextContinuationToken"]
+    return {p.relative_to(storage.root).as_posix() for p in storage.root.rglob("*")
+            if p.is_file() and not p.name.startswith(".")}
+
+
+def referenced_keys(engine) -> set[str]:
+    """Every object key a row points at."""
+    from sqlalchemy import text
+
+    with engine.connect() as c:
+        keys = set()
+        for sql in ("SELECT original_key, enhanced_key, thumbnail_key FROM product_images",
+                    "SELECT enhanced_key, thumbnail_key, NULL FROM enhancement_history"):
+            for row in c.execute(text(sql)):
+                keys |= {k for k in row if k}
+    return keys

@@ -16,15 +16,17 @@ from enhancer.batch.background import BackgroundRuns, stage_uploads
 from enhancer.batch.errors import BatchError
 from enhancer.batch.export import enhanced_zip, rows as export_rows
 from enhancer.batch.control import request, summary
-from enhancer.batch.runner import RunOptions
 from enhancer.errors import EnhancerError
+from enhancer.formats import INPUT_EXTENSIONS
+from enhancer.options import EnhanceOptions
 from enhancer.profiles import PROFILES
+from enhancer.service import delete_batch
 from enhancer.types import OUTPUT_FORMATS, Mode
 
 try:  # the dashboard's shared accessors (dashboard/state.py), when present
     from dashboard.state import service as get_service, settings as get_settings
 except ImportError:  # standalone: a small local cache of the same things
-    from enhancer.app import build_service
+    from enhancer.app import build_backends as build_service
     from enhancer.config import load_settings
 
     @st.cache_resource(show_spinner=False)
@@ -36,7 +38,7 @@ except ImportError:  # standalone: a small local cache of the same things
         return build_service(get_settings())
 
 RESULT_ROWS = 500
-UPLOAD_TYPES = ["csv", "xlsx", "zip", "jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp", "gif"]
+UPLOAD_TYPES = ["csv", "xlsx", "zip", *INPUT_EXTENSIONS]
 
 
 @st.cache_resource(show_spinner=False)
@@ -70,14 +72,11 @@ def start_form(svc, cfg) -> None:
     if not has_key:
         st.caption("Gemini AI enhancement is disabled: set GEMINI_API_KEY to enable.")
     if st.button("Start batch", type="primary", disabled=not files):
-        if target and target < 50:
-            st.error("Target size must be 0 (none) or between 50 and 2000 KB.")
-            return
         try:
+            opts = EnhanceOptions.parse(mode, int(target) or None, fmt, None if profile == "(none)" else profile,
+                                        "gemini" if use_ai else ("local" if cfg.ai_provider == "gemini" else None),
+                                        default_ai=cfg.ai_provider)
             source = stage_uploads([(f.name, f.getvalue()) for f in files], cfg.data_dir / "batches" / "uploads")
-            opts = RunOptions(mode=mode, target_size_kb=int(target) or None, output_format=fmt,
-                              profile=None if profile == "(none)" else profile, force=force,
-                              ai="gemini" if use_ai else ("local" if cfg.ai_provider == "gemini" else None))
             default_name = files[0].name.rsplit(".", 1)[0] if len(files) == 1 else f"{len(files)} photos"
             ids = create_batches(svc, source, options=opts, name=name.strip() or default_name,
                                  max_batch_size=cfg.max_batch_size)
@@ -148,6 +147,18 @@ def controls(svc, sm) -> None:
                 st.warning("This batch is already running in this app.")
         except BatchError as exc:
             st.error(str(exc))
+    with st.popover("Delete batch", icon=":material/delete:", disabled=runs.running(sm.batch_id)):
+        st.write("Deletes this batch (every part of its upload), its items and the images it made, with their "
+                 "files. Images it only reused stay.")
+        if st.checkbox("Yes, delete it", key=f"bulk_confirm_{sm.batch_id}") and \
+                st.button("Delete for good", type="primary", key=f"bulk_delete_{sm.batch_id}"):
+            try:
+                gone = delete_batch(svc, sm.batch_id, actor="dashboard:local")
+            except (EnhancerError, ValueError) as exc:
+                st.error(str(exc))
+            else:
+                st.session_state.pop("bulk_batch", None)
+                st.success(f"Deleted {gone.batches} batch part(s) and {gone.images} image(s).")
 
 
 @st.fragment(run_every=5)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import compliance, esc, fmt, quality_metrics
+from dashboard.components import compliance, esc, fmt, mode_label, quality_metrics
 from db.repo import ImageFilter
 from enhancer import EXTENSIONS, MIME_TYPES, OUTPUT_FORMATS, PROFILES, EnhancerError, Mode
-from enhancer.service import MAX_TARGET_KB, MIN_TARGET_KB
+from enhancer.service import MAX_TARGET_KB, MIN_TARGET_KB, EnhanceOptions, decide, delete_image, reenhance
 from enhancer.storage.keys import stem
+from enhancer.types import PROFILED_MODES
 
 st.title("Image detail")
 svc = state.service()
@@ -33,8 +34,10 @@ if found is None:
 img, history = found
 
 st.subheader(esc(f"{img['sku_id']} · {img['filename']}"))
-st.caption(f"Status {img['status']} · review {img['review_status']} · created {img['created_at']} · "
-           f"id {img['id']}")
+st.caption(f"Product {esc(img['sku_id'])}, image {img['position']}" + (" (main)" if img["is_main"] else "")
+           + f" · status {img['status']} · {esc(img['review'])}"
+           + (f" at {img['reviewed_at']}" if img["reviewed_at"] else "")
+           + f" · created {img['created_at']} · id {img['id']}")
 if img["status"] == "FAILED":
     st.error(f"Enhancement failed: {esc(img['error_message'] or 'unknown error')}. "
              "Re-enhance below to retry.")
@@ -51,38 +54,62 @@ with left:
         st.image(orig, width="stretch")
     st.caption(f"{fmt(img['original_width'])}×{fmt(img['original_height'])} · "
                f"{fmt(img['original_size_kb'], ' KB')}")
-    st.download_button("Download original", data=lambda: svc.read(img["original_key"]),
+    st.download_button("Download original", data=lambda: svc.storage.get(img["original_key"]),
                        file_name=img["filename"], mime="application/octet-stream", on_click="ignore",
                        key="dl_original", width="stretch")
 
+last = (history[-1]["quality_metadata"].get("options") or {}) if history else {}
+modes = [m.value for m in Mode]
 with right, st.form("reenhance"):
     st.markdown("**Re-enhance**")
     a, b = st.columns(2)
-    mode = a.selectbox("Mode", [m.value for m in Mode], format_func=lambda v: v.replace("_", " ").title())
-    target = b.number_input("Target size (KB)", min_value=MIN_TARGET_KB, max_value=MAX_TARGET_KB, value=500,
-                            step=50)
+    # the form starts from what this image was last enhanced with
+    mode = a.selectbox("Mode", modes, format_func=mode_label,
+                       index=modes.index(last["mode"]) if last.get("mode") in modes else 0)
+    target = b.number_input("Target size (KB)", min_value=MIN_TARGET_KB, max_value=MAX_TARGET_KB,
+                            value=int(last.get("target_size_kb") or 500), step=50)
     c, d = st.columns(2)
-    out_fmt = c.selectbox("Format", list(OUTPUT_FORMATS))
-    profile = d.selectbox("Marketplace profile (Standardize / Full)", list(PROFILES),
-                          index=list(PROFILES).index("generic"))
+    formats = list(OUTPUT_FORMATS)
+    out_fmt = c.selectbox("Format", formats, index=formats.index(last["output_format"])
+                          if last.get("output_format") in formats else 0)
+    profiles = list(PROFILES)
+    profile = d.selectbox("Marketplace profile (Standardize / Full)", profiles,
+                          index=profiles.index(last["profile"]) if last.get("profile") in profiles
+                          else profiles.index("generic"))
     if st.form_submit_button("Re-enhance", type="primary"):
         try:
             with st.spinner("Enhancing…"):
-                uses_profile = mode in (Mode.STANDARDIZE.value, Mode.FULL.value)
-                res = svc.reenhance(image_id, mode=mode, target_size_kb=int(target), output_format=out_fmt,
-                                    profile=profile if uses_profile else None)
+                uses_profile = Mode(mode) in PROFILED_MODES
+                opts = EnhanceOptions.parse(mode, int(target), out_fmt, profile if uses_profile else None, "local")
+                res = reenhance(svc, image_id, opts, actor=state.actor())
         except (EnhancerError, ValueError) as exc:
             st.error(esc(str(exc)))
         else:
             state.clear_data()
-            st.session_state["detail_flash"] = (f"Added enhancement #{res.enhancement_sequence} "
-                                                f"({res.enhancement_mode}).")
+            st.session_state["detail_flash"] = (
+                f"Added enhancement #{res.enhancement_sequence} ({mode_label(res.enhancement_mode)})"
+                + (": waiting for review, the approved file stays current." if res.review_status == "pending_review"
+                   and img["review_status"] == "approved" else "."))
             st.rerun()
+
+with left.popover("Delete image", icon=":material/delete:"):
+    st.write("Deletes this image, every enhancement of it and their files. This cannot be undone.")
+    if st.checkbox("Yes, delete it", key="confirm_delete"):
+        if st.button("Delete for good", type="primary", key="delete_image"):
+            try:
+                delete_image(svc, image_id, actor=state.actor())
+            except (EnhancerError, ValueError) as exc:
+                st.error(esc(str(exc)))
+            else:
+                state.clear_data()
+                st.query_params.clear()
+                st.session_state["detail_flash"] = f"Deleted image {img['filename']} of {img['sku_id']}."
+                st.rerun()
 
 
 def _decide(history_id: str, decision: str, seq: int) -> None:
     try:
-        svc.set_review(history_id, decision)
+        decide(svc, history_id, decision, actor=state.actor())
     except (EnhancerError, ValueError) as exc:
         st.session_state["detail_flash"] = f"Could not record the decision: {exc}"
     else:
@@ -103,11 +130,13 @@ for h in history:
         if prev:
             p.image(prev, width="stretch")
         with m:
-            st.markdown(f"**#{h['enhancement_sequence']} · {esc(h['enhancement_mode'])}**"
+            st.markdown(f"**#{h['enhancement_sequence']} · {esc(mode_label(h['enhancement_mode']))}**"
                         + (" · current" if current else "")
                         + f"  \nprovider {esc(h['provider'])}"
                         + (f" ({esc(h['model_version'])})" if h["model_version"] else "")
-                        + f" · review **{h['review_status']}** · {h['created_at']}")
+                        + f" · **{esc(h['review'])}**"
+                        + (f" at {h['reviewed_at']}" if h["reviewed_at"] and h["reviewed_by"] != "auto" else "")
+                        + f" · {h['created_at']}")
             quality_metrics(h["original_quality_score"], h["enhanced_quality_score"], qm.get("blur_before"),
                             qm.get("blur_after"), sm.get("original_kb"), sm.get("enhanced_kb"),
                             sm.get("reduction_percent"), h["processing_time_ms"])
@@ -127,7 +156,7 @@ for h in history:
                       args=(h["id"], "rejected", seq))
             fmt_ = h["enhanced_format"] or ""
             b3.download_button(f"Download #{h['enhancement_sequence']}",
-                               data=lambda k=h["enhanced_key"]: svc.read(k),
+                               data=lambda k=h["enhanced_key"]: svc.storage.get(k),
                                file_name=f"{stem(img['filename'])}_enhanced_{h['enhancement_sequence']}."
                                          f"{EXTENSIONS.get(fmt_, 'jpg')}",
                                mime=MIME_TYPES.get(fmt_, "application/octet-stream"), on_click="ignore",

@@ -6,13 +6,15 @@ import math
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import esc, signed, to_csv, to_excel, to_json, zip_files
+from dashboard.components import esc, mode_label, signed, to_csv, to_excel, to_json, zip_files
 from db.models import ImageStatus, ReviewStatus
 from db.repo import SORTS, ImageFilter
 from enhancer import EXTENSIONS, Mode
 from enhancer.storage.keys import stem
 
 COLS = 4
+REVIEW_LABELS = {"none": "No result yet", "pending_review": "Waiting for review", "approved": "Approved",
+                 "rejected": "Rejected"}
 SELECTED = "gallery_selected"
 
 st.title("Gallery")
@@ -20,10 +22,11 @@ svc = state.service()
 
 with st.container(border=True):
     f1, f2, f3, f4 = st.columns(4)
-    search = f1.text_input("Search SKU or file name", placeholder="starts with…")
+    search = f1.text_input("Search SKU or file name", placeholder="any part of it…")
     status = f2.selectbox("Status", ["", *[s.value for s in ImageStatus]], format_func=lambda v: v or "All")
-    mode = f3.selectbox("Mode", ["", *[m.value for m in Mode]], format_func=lambda v: v or "All")
-    review = f4.selectbox("Review", ["", *[r.value for r in ReviewStatus]], format_func=lambda v: v or "All")
+    mode = f3.selectbox("Mode", ["", *[m.value for m in Mode]], format_func=lambda v: mode_label(v) if v else "All")
+    review = f4.selectbox("Review", ["", *[r.value for r in ReviewStatus]],
+                          format_func=lambda v: REVIEW_LABELS.get(v, v) if v else "All")
     g1, g2, g3, g4 = st.columns([2, 1, 1, 1])
     dates = g1.date_input("Created between", value=(), format="YYYY-MM-DD")
     sort = g2.selectbox("Sort", list(SORTS), format_func=lambda v: v.replace("_", " ").capitalize())
@@ -56,8 +59,8 @@ for start in range(0, len(rows), COLS):
                 st.caption("No enhanced image" + (" (failed)" if r["status"] == "FAILED" else ""))
             st.markdown(f"**{esc(r['sku_id'])}**  \n{esc(r['filename'])}")
             change = None if r["size_reduction_percent"] is None else -r["size_reduction_percent"]
-            st.caption(f"{r['created_at']} · {esc(r['enhancement_mode'] or '–')} · {r['status']} · "
-                       f"review {r['review_status']}  \nquality {signed(r['quality_improvement'])} · "
+            st.caption(f"{r['created_at']} · {esc(mode_label(r['enhancement_mode']))} · {r['status']} · "
+                       f"image {r['position']} · {esc(r['review'])}  \nquality {signed(r['quality_improvement'])} · "
                        f"size {signed(change, '%')}")
             if r["status"] == "FAILED" and r["error_message"]:
                 st.caption(esc(r["error_message"][:160]))
@@ -78,7 +81,7 @@ chosen = [i for i in selected if i in known and known[i][0]]
 
 def _zip() -> bytes:
     return zip_files((f"{stem(known[i][1])}_enhanced.{EXTENSIONS.get(known[i][2] or '', 'jpg')}",
-                      lambda k=known[i][0]: svc.read(k)) for i in chosen)
+                      lambda k=known[i][0]: svc.storage.get(k)) for i in chosen)
 
 
 e = st.columns([3, 2, 2, 2, 2])

@@ -10,8 +10,9 @@ import math
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import esc, fmt, signed
+from dashboard.components import esc, fmt, mode_label, signed
 from enhancer import EnhancerError
+from enhancer.service import decide
 
 PER_PAGE = 10
 
@@ -26,12 +27,13 @@ page = int(st.columns(4)[0].number_input("Page", min_value=1, value=1, step=1, k
 total, queue = state.review_page(PER_PAGE, (page - 1) * PER_PAGE)
 st.markdown(f"**{total:,}** image(s) waiting for review")
 if not queue:
-    st.info("Nothing to review. New uploads and re-enhancements appear here until a variant is approved "
-            "or rejected.")
+    st.info("Nothing to review. Results wait here when a person must choose: several variants, an AI "
+            "result, or a new result for an image whose file was already approved. A single local result "
+            "is approved automatically.")
 
 for img, variants in queue:
     with st.container(border=True):
-        st.markdown(f"**{esc(img['sku_id'])}** · {esc(img['filename'])} · review {img['review_status']}")
+        st.markdown(f"**{esc(img['sku_id'])}** · {esc(img['filename'])} · {esc(img['review'])}")
         st.page_link("dashboard/pages/detail.py", label="Open detail", icon=":material/open_in_new:",
                      query_params={"id": img["id"]})
         if not variants:
@@ -45,7 +47,7 @@ for img, variants in queue:
                 qm, sm = h["quality_metadata"], h["size_metadata"]
                 cut = sm.get("reduction_percent")
                 change = signed(None if cut is None else -cut, "%")
-                st.caption(f"#{h['enhancement_sequence']} {esc(h['enhancement_mode'])} · "
+                st.caption(f"#{h['enhancement_sequence']} {esc(mode_label(h['enhancement_mode']))} · "
                            f"{esc(h['provider'])}  \nquality {fmt(h['original_quality_score'])} → "
                            f"{fmt(h['enhanced_quality_score'])} · size {change} · "
                            f"{fmt(sm.get('enhanced_kb'), ' KB')}")
@@ -55,7 +57,7 @@ for img, variants in queue:
             if approve or reject:
                 decision = "approved" if approve else "rejected"
                 try:
-                    svc.set_review(h["id"], decision)
+                    decide(svc, h["id"], decision, actor=state.actor())
                 except (EnhancerError, ValueError) as exc:
                     st.error(esc(str(exc)))
                 else:

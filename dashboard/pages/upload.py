@@ -1,18 +1,18 @@
 """Upload & Enhance: many photos at once, one service call per photo, results kept in session state."""
 from __future__ import annotations
 
-import inspect
 import mimetypes
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from dashboard.components import compliance, downscale, esc, fmt, quality_metrics, wipe
+from dashboard.components import compliance, downscale, esc, fmt, mode_label, quality_metrics, wipe
 from enhancer import OUTPUT_FORMATS, PROFILES, EnhancerError, Mode
-from enhancer.service import MAX_TARGET_KB, MIN_TARGET_KB, sku_from_filename
+from enhancer.formats import INPUT_EXTENSIONS
+from enhancer.service import MAX_TARGET_KB, MIN_TARGET_KB, EnhanceOptions, sku_from_filename, upload
+from enhancer.types import PROFILED_MODES
 
-PROFILE_MODES = {Mode.STANDARDIZE.value, Mode.FULL.value}
 RESULTS = "upload_results"
 
 st.title("Upload & Enhance")
@@ -20,8 +20,9 @@ cfg = state.settings()
 svc = state.service()
 
 files = st.file_uploader("Product photos", accept_multiple_files=True,
-                         type=["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff", "gif"],
-                         help=f"Up to {cfg.max_upload_mb} MB each. Drop many at once.")
+                         type=list(INPUT_EXTENSIONS),
+                         help=f"Up to {cfg.max_upload_mb} MB each. Drop many at once. A photo for a SKU that "
+                              "exists is added to that product.")
 
 skus: dict[int, str] = {}
 if files:
@@ -32,12 +33,12 @@ if files:
     skus = {i: str(v).strip() for i, v in enumerate(edited["SKU"]) if v is not None}
 
 c1, c2, c3 = st.columns(3)
-mode = c1.selectbox("Mode", [m.value for m in Mode], format_func=lambda v: v.replace("_", " ").title())
+mode = c1.selectbox("Mode", [m.value for m in Mode], format_func=mode_label)
 target = c2.number_input("Target size (KB)", min_value=MIN_TARGET_KB, max_value=MAX_TARGET_KB, value=500,
                          step=50)
 out_fmt = c3.selectbox("Format", list(OUTPUT_FORMATS))
 c4, c5, c6 = st.columns(3)
-needs_profile = mode in PROFILE_MODES
+needs_profile = Mode(mode) in PROFILED_MODES
 profile = c4.selectbox("Marketplace profile", list(PROFILES), index=list(PROFILES).index("generic"),
                        disabled=not needs_profile,
                        help=None if needs_profile else "Used by the Standardize and Full modes.")
@@ -59,19 +60,17 @@ if too_many:
 go = st.button("Enhance", type="primary", disabled=not files or too_many)
 
 
-def _call(f, sku: str | None) -> dict:
+def _options() -> EnhanceOptions:
+    # the checkbox decides; unticked means local unless Bedrock is the configured default
+    ai = "gemini" if use_ai else (None if cfg.ai_provider == "bedrock" else "local")
+    return EnhanceOptions.parse(mode, int(target), out_fmt, profile if needs_profile else None, ai,
+                                int(variants), default_ai=cfg.ai_provider)
+
+
+def _call(f, sku: str | None, opts: EnhanceOptions) -> dict:
     data = f.getvalue()
-    kw = dict(sku_id=sku or None, mode=mode, target_size_kb=int(target), output_format=out_fmt,
-              profile=profile if needs_profile else None)
-    params = inspect.signature(svc.upload_and_enhance).parameters
-    if "ai" in params:  # the checkbox decides; unticked means local unless Bedrock is the default
-        ai = "gemini" if use_ai else (None if cfg.ai_provider == "bedrock" else "local")
-        if ai:
-            kw["ai"] = ai
-    if variants > 1 and "variants" in params:
-        kw["variants"] = int(variants)
     try:
-        res = svc.upload_and_enhance(data, f.name, **kw)
+        res = upload(svc, data, f.name, opts, sku_id=sku or None, actor=state.actor())
     except (EnhancerError, ValueError) as exc:
         return {"filename": f.name, "error": str(exc)}
     if not res.success:
@@ -82,11 +81,16 @@ def _call(f, sku: str | None) -> dict:
 
 if go and files:
     results = []
+    try:
+        opts = _options()
+    except ValueError as exc:
+        st.error(esc(str(exc)))
+        st.stop()
     with st.sidebar:
         bar = st.progress(0.0, text="Starting…")
         with st.status(f"Enhancing {len(files)} file(s)…", expanded=True) as status:
             for i, f in enumerate(files):
-                item = _call(f, skus.get(i))
+                item = _call(f, skus.get(i), opts)
                 results.append(item)
                 st.write(("✗ " if "error" in item else "✓ ") + esc(f.name))
                 bar.progress((i + 1) / len(files), text=f"{i + 1}/{len(files)} done")
@@ -128,17 +132,22 @@ def _render(n: int, item: dict) -> None:
             + f" · steps: {esc(', '.join(res.steps) or 'none needed')}"
             + f" · encode quality {fmt(res.encode_quality)}"
             + (" · target met" if res.target_met else " · target not met (best effort)")
-            + (f" · {len(res.variants)} more variant(s) on the Review page" if getattr(res, "variants", None)
-               else ""))
+            + (f" · {len(res.variants)} more variant(s) on the Review page" if res.variants else "")
+            + (" · reused the earlier result for the same photo and options" if res.reused else "")
+            + f" · product {esc(res.sku_id)}, image {res.position}"
+            + (" · waiting for review" if res.review_status == "pending_review" else
+               " · approved automatically (nothing to choose)" if res.review_status == "approved" else ""))
+        for note in res.notes:
+            st.info(esc(note))
         for w in res.warnings:
             st.warning(esc(w))
         compliance(res.compliance)
         d1, d2 = st.columns(2)
-        d1.download_button(f"Download enhanced {esc(res.filename)}", data=lambda k=res.enhanced_key: svc.read(k),
+        d1.download_button(f"Download enhanced {esc(res.filename)}", data=lambda k=res.enhanced_key: svc.storage.get(k),
                            file_name=res.download_name, mime=res.mime_type,
                            key=f"dl_enh_{n}_{res.database_id}",
                            on_click="ignore", type="primary", width="stretch")
-        d2.download_button(f"Download original {esc(res.filename)}", data=lambda k=res.original_key: svc.read(k),
+        d2.download_button(f"Download original {esc(res.filename)}", data=lambda k=res.original_key: svc.storage.get(k),
                            file_name=res.filename,
                            mime=mimetypes.guess_type(res.filename)[0] or "application/octet-stream",
                            key=f"dl_orig_{n}_{res.database_id}", on_click="ignore", width="stretch")

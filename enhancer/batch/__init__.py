@@ -1,5 +1,5 @@
 """Bulk processing: read many photos (files, a ZIP, a folder, a CSV/XLSX of URLs), run them through the
-same :class:`~enhancer.service.ImageService` as single uploads on a bounded pool, record every item.
+same service (:func:`enhancer.service.upload`) as single uploads on a bounded pool, record every item.
 
 Public entry points: :func:`create_batches`, :class:`BatchRunner`, :func:`export_batch`.
 """
@@ -7,7 +7,7 @@ from .errors import BatchError, FetchError, IntakeError
 from .export import EXPORT_FORMATS, export_batch
 from .intake import IntakeItem, ZipLimits, detect_kind, iter_items
 from .control import RunSummary, request, summary
-from .runner import BatchRunner, RunOptions, create_batches
+from .runner import BatchRunner, create_batches
 
 __all__ = ["BatchError", "FetchError", "IntakeError", "IntakeItem", "ZipLimits", "detect_kind",
-           "iter_items", "BatchRunner", "RunOptions", "RunSummary", "create_batches", "request", "summary", "export_batch", "EXPORT_FORMATS"]
+           "iter_items", "BatchRunner", "RunSummary", "create_batches", "request", "summary", "export_batch", "EXPORT_FORMATS"]

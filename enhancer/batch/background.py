@@ -10,7 +10,7 @@ import threading
 import uuid
 from pathlib import Path, PurePosixPath
 
-from ..service import ImageService
+from ..service import Backends
 from .fetch import FetchPolicy
 from .runner import BatchRunner
 
@@ -61,7 +61,7 @@ def stage_uploads(files: list[tuple[str, bytes]], root: str | Path) -> Path:
 class BackgroundRuns:
     """Start batches on daemon threads; ``running(batch_id)`` says whether this process runs it."""
 
-    def __init__(self, service: ImageService, *, allow_private_urls: bool = False):
+    def __init__(self, service: Backends, *, allow_private_urls: bool = False):
         self.service = service
         self.allow_private_urls = allow_private_urls
         self._threads: dict[str, threading.Thread] = {}
@@ -85,7 +85,7 @@ class BackgroundRuns:
             return True
 
     def _run(self, batch_ids: list[str], workers: int | None, force: bool) -> None:
-        policy = FetchPolicy(max_bytes=self.service.max_upload_bytes, allow_private=self.allow_private_urls)
+        policy = FetchPolicy(max_bytes=self.service.limits.max_upload_bytes, allow_private=self.allow_private_urls)
         runner = BatchRunner(self.service, workers=workers, fetch_policy=policy, force=force)
         try:
             for bid in batch_ids:

@@ -14,7 +14,7 @@ from db import batch_repo as br
 from db.batch_models import FINISHED_BATCH, Batch, BatchItem, BatchStatus
 from db.models import EnhancementHistory, utcnow
 
-from ..service import ImageService
+from ..service import Backends
 from ..views import usage_totals
 from .errors import BatchError
 
@@ -45,40 +45,85 @@ class RunSummary:
         return asdict(self)
 
 
-def request(service: ImageService, batch_id: str, action: str) -> str:
-    """Pause, cancel or prepare a resume/retry by writing the batch's state; returns the new status."""
+def request(service: Backends, batch_id: str, action: str) -> str:
+    """Pause, cancel, resume or retry a batch and every other part of its split upload.
+
+    Writes the state only (a running runner polls it); returns the named batch's new status.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; valid: {', '.join(ACTIONS)}")
     with service.session() as s, s.begin():
         b = br.get_batch(s, batch_id)
         if b is None:
             raise BatchError(f"No batch with id {batch_id}")
-        if action == "pause":
-            if not br.set_status(s, batch_id, BatchStatus.PAUSED, only_from=(BatchStatus.QUEUED, BatchStatus.RUNNING)):
-                raise BatchError(f"batch {batch_id} is {b.status.value}; only queued or running batches pause")
-        elif action == "cancel":
-            if b.status in FINISHED_BATCH:
-                raise BatchError(f"batch {batch_id} is already {b.status.value}")
-            br.set_status(s, batch_id, BatchStatus.CANCELLED)
-            if not br.runner_alive(b):
-                br.reset_running(s, batch_id)
-                br.cancel_pending(s, batch_id)
-                br.refresh_counts(s, batch_id)
-        elif action == "retry":
-            n = br.retry_failed(s, batch_id)
-            if n:
-                br.set_status(s, batch_id, BatchStatus.QUEUED, only_from=FINISHED_BATCH + (BatchStatus.PAUSED,))
-            br.refresh_counts(s, batch_id)
-        elif action == "resume":
-            if b.status == BatchStatus.CANCELLED:
-                raise BatchError(f"batch {batch_id} was cancelled; start a new batch instead")
-            if b.status == BatchStatus.PAUSED:
-                br.set_status(s, batch_id, BatchStatus.QUEUED)
-        else:
-            raise ValueError(f"unknown action {action!r}; valid: pause, cancel, retry, resume")
+        parts = br.family(s, b)
+        if action == "pause" and not any(p.status in (BatchStatus.QUEUED, BatchStatus.RUNNING) for p in parts):
+            raise BatchError(f"batch {batch_id} is {b.status.value}; only queued or running batches pause")
+        if action == "cancel" and all(p.status in FINISHED_BATCH for p in parts):
+            raise BatchError(f"batch {batch_id} is already {b.status.value}")
+        if action == "resume" and b.status == BatchStatus.CANCELLED:
+            raise BatchError(f"batch {batch_id} was cancelled; start a new batch instead")
+        for p in parts:
+            _apply(s, p, action)
         s.flush()
-        return br.get_batch(s, batch_id).status.value
+        s.refresh(b)
+        return b.status.value
 
 
-def summary(service: ImageService, batch_id: str, *, failures: int = 5) -> RunSummary:
+ACTIONS = ("pause", "cancel", "retry", "resume")
+
+
+def _apply(s: Session, b: Batch, action: str) -> None:
+    if action == "pause":
+        br.set_status(s, b.id, BatchStatus.PAUSED, only_from=(BatchStatus.QUEUED, BatchStatus.RUNNING))
+    elif action == "cancel":
+        if b.status in FINISHED_BATCH:
+            return
+        br.set_status(s, b.id, BatchStatus.CANCELLED)
+        if not br.runner_alive(b):
+            br.reset_running(s, b.id)
+            br.cancel_pending(s, b.id)
+            br.refresh_counts(s, b.id)
+    elif action == "retry":
+        if br.retry_failed(s, b.id):
+            br.set_status(s, b.id, BatchStatus.QUEUED, only_from=FINISHED_BATCH + (BatchStatus.PAUSED,))
+        br.refresh_counts(s, b.id)
+    elif action == "resume" and b.status == BatchStatus.PAUSED:
+        br.set_status(s, b.id, BatchStatus.QUEUED)
+
+
+def family_ids(service: Backends, batch_id: str) -> list[str]:
+    """Every part of the split upload ``batch_id`` belongs to, in order (BatchError if unknown)."""
+    with service.session() as s:
+        b = br.get_batch(s, batch_id)
+        if b is None:
+            raise BatchError(f"No batch with id {batch_id}")
+        return [p.id for p in br.family(s, b)]
+
+
+_PRECEDENCE = ("running", "queued", "paused", "failed", "cancelled", "completed")
+
+
+def family_status(service: Backends, batch_id: str) -> dict:
+    """The aggregated status of a split upload (by any part's id or the parent id) and each part's summary."""
+    with service.session() as s:
+        b = br.get_batch(s, batch_id)
+        if b is None:
+            raise BatchError(f"No batch with id {batch_id}")
+        parts = [summarize(s, p, failures=0) for p in br.family(s, b)]
+    states = {p.status for p in parts}
+    status = next((st for st in _PRECEDENCE if st in states), "completed")
+    total = sum(p.total for p in parts)
+    done = {k: sum(getattr(p, k) for p in parts) for k in ("completed", "failed", "skipped")}
+    rate = sum(p.images_per_minute for p in parts if p.status == "running")
+    left = total - sum(done.values())
+    return {"parent_batch_id": b.parent_batch_id or b.id, "status": status, "total": total, **done,
+            "pending": left, "images_per_minute": round(rate, 1),
+            "eta_s": round(left / (rate / 60), 1) if rate and left > 0 else (0.0 if left <= 0 else None),
+            "batches": [p.to_dict() for p in parts]}
+
+
+def summary(service: Backends, batch_id: str, *, failures: int = 5) -> RunSummary:
     with service.session() as s:
         b = br.get_batch(s, batch_id)
         if b is None:
@@ -100,7 +145,7 @@ def summarize(s: Session, b: Batch, *, failures: int = 5) -> RunSummary:
                       failed=b.failed, skipped=b.skipped, elapsed_s=round(elapsed, 2),
                       images_per_minute=round(rate, 1), eta_s=None if eta is None else round(eta, 1),
                       recent_failures=recent, stalled=b.status == BatchStatus.RUNNING and not br.runner_alive(b),
-                      ai_usage=ai_usage(s, b) if (b.options or {}).get("ai") else {})
+                      ai_usage=ai_usage(s, b) if (b.options or {}).get("ai") not in (None, "local") else {})
 
 
 def ai_usage(s: Session, b: Batch) -> dict:

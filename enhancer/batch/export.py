@@ -11,7 +11,7 @@ from db import batch_repo as br
 from db.batch_models import BatchItem, ItemStatus
 from db.models import ProductImage
 
-from ..service import ImageService
+from ..service import Backends
 from .errors import BatchError
 
 EXPORT_FORMATS = ("csv", "json", "xlsx")
@@ -21,7 +21,7 @@ COLUMNS = ["batch_id", "position", "sku_id", "source", "status", "reused", "atte
            "size_reduction_percent", "quality_before", "quality_after", "enhanced_key", "enhanced_url"]
 
 
-def rows(service: ImageService, batch_id: str) -> list[dict]:
+def rows(service: Backends, batch_id: str) -> list[dict]:
     """One dict per item, in position order (joined to its image's latest figures)."""
     with service.session() as s:
         if br.get_batch(s, batch_id) is None:
@@ -49,7 +49,7 @@ def rows(service: ImageService, batch_id: str) -> list[dict]:
         return out
 
 
-def export_batch(service: ImageService, batch_id: str, fmt: str = "csv") -> bytes:
+def export_batch(service: Backends, batch_id: str, fmt: str = "csv") -> bytes:
     """The batch's items as ``csv``, ``json`` or ``xlsx`` bytes.
 
     Raises
@@ -75,7 +75,7 @@ def export_batch(service: ImageService, batch_id: str, fmt: str = "csv") -> byte
     return buf.getvalue()
 
 
-def enhanced_zip(service: ImageService, batch_id: str) -> bytes:
+def enhanced_zip(service: Backends, batch_id: str) -> bytes:
     """A ZIP of the batch's enhanced files, named ``<sku>_enhanced.<ext>`` (completed and reused items)."""
     buf = io.BytesIO()
     seen: set[str] = set()
@@ -88,5 +88,5 @@ def enhanced_zip(service: ImageService, batch_id: str) -> bytes:
             if name in seen:
                 continue
             seen.add(name)
-            zf.writestr(name, service.read(r["enhanced_key"]))
+            zf.writestr(name, service.storage.get(r["enhanced_key"]))
     return buf.getvalue()

@@ -21,22 +21,13 @@ from urllib.parse import urljoin, urlsplit
 import urllib3
 from urllib3.exceptions import HTTPError, TimeoutError as U3Timeout
 
+from ..formats import ACCEPTED_TEXT, sniff
 from .errors import FetchError
 
 log = logging.getLogger("enhancer.batch.fetch")
 CHUNK = 64 * 1024
-_MAGIC = ((b"\xff\xd8\xff", "JPEG"), (b"\x89PNG\r\n\x1a\n", "PNG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
-          (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"BM", "BMP"))
-
-
-def sniff_image(data: bytes) -> str | None:
-    """The image format named by the leading bytes, or None (extensions and Content-Type are ignored)."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    for magic, fmt in _MAGIC:
-        if data.startswith(magic):
-            return fmt
-    return None
+# One sniffer for every way a photo enters (HEIC and AVIF included).
+sniff_image = sniff
 
 
 @dataclass(frozen=True)
@@ -165,6 +156,6 @@ class Fetcher:
         if not data:
             raise FetchError(f"{url}: the response was empty")
         if sniff_image(data) is None:
-            raise FetchError(f"{url}: the response is not an image (content-type "
+            raise FetchError(f"{url}: the response is not an image ({ACCEPTED_TEXT} expected; content-type "
                              f"{resp.headers.get('Content-Type', 'unknown')}); check the URL points at the photo")
         return data

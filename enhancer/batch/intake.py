@@ -16,13 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from ..formats import OUTPUT_FORMATS, normalize
+from ..options import MAX_TARGET_KB, MIN_TARGET_KB, clean_sku
 from ..profiles import PROFILES
-from ..service import MAX_TARGET_KB, MIN_TARGET_KB, sku_from_filename
-from ..types import OUTPUT_FORMATS, Mode
+from ..service import sku_from_filename
+from ..types import Mode
 from .errors import IntakeError
 
 KINDS = ("csv", "xlsx", "zip", "folder")
-IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"}
+MAX_FIELD = 4096  # a manifest cell longer than this is refused, not read into every error message
 REQUIRED = ("sku_id", "image_url")
 OPTIONAL = ("mode", "target_size_kb", "output_format", "profile")
 
@@ -151,12 +153,16 @@ def _row_item(pos: int, row: dict[str, str]) -> IntakeItem:
     src = url[:1024] or f"row {pos + 2}"
     base = dict(position=pos, source=src, sku_id=sku[:128] or None)
     problems = []
-    if not sku:
-        problems.append("sku_id is empty")
-    elif len(sku) > 128:
-        problems.append("sku_id is longer than 128 characters")
-    if not url.lower().startswith(("http://", "https://")):
-        problems.append(f"image_url {url!r} is not an http(s) URL")
+    long = [k for k, v in row.items() if len(v) > MAX_FIELD]
+    if long:
+        return IntakeItem(**base, error=f"row {pos + 2}: {', '.join(long)} longer than {MAX_FIELD} characters")
+    try:
+        if not clean_sku(sku):
+            problems.append("sku_id is empty")
+    except ValueError as exc:
+        problems.append(str(exc))
+    if not url.lower().startswith(("http://", "https://")) or len(url) > 1024:
+        problems.append(f"image_url {url[:100]!r} is not an http(s) URL of at most 1024 characters")
     mode = row.get("mode") or None
     if mode:
         try:
@@ -173,7 +179,7 @@ def _row_item(pos: int, row: dict[str, str]) -> IntakeItem:
             problems.append(f"target_size_kb {row['target_size_kb']!r} must be a whole number "
                             f"between {MIN_TARGET_KB} and {MAX_TARGET_KB}")
             target = None
-    fmt = (row.get("output_format") or "").upper().replace("JPG", "JPEG") or None
+    fmt = normalize(row.get("output_format")) or None
     if fmt and fmt not in OUTPUT_FORMATS:
         problems.append(f"output_format {row['output_format']!r} is not one of {', '.join(OUTPUT_FORMATS)}")
     profile = (row.get("profile") or "").lower() or None

@@ -21,49 +21,29 @@ import time
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-
-from sqlalchemy.orm import Session
 
 from db import batch_repo as br
 from db.batch_models import Batch, BatchItem, BatchStatus, ItemStatus
 from db.models import utcnow
 
-from ..errors import DatabaseError, DuplicateSkuError, EnhancerError, InvalidImageError, StorageError
-from ..service import ImageService
-from ..types import Mode
+from ..errors import EnhancerError, InvalidImageError
+from ..formats import ACCEPTED_TEXT, EXTENSIONS, sniff
+from ..options import EnhanceOptions
+from ..service import Backends, upload
 from .control import RunSummary, summarize
 from .errors import BatchError, FetchError, IntakeError
-from .fetch import FetchPolicy, Fetcher, sniff_image
+from .fetch import FetchPolicy, Fetcher
 from .intake import ZipLimits, detect_kind, fingerprint, iter_items, read_folder_member, read_zip_member
 
 log = logging.getLogger("enhancer.batch")
 PAGE = 200
-_EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif", "TIFF": "tif", "BMP": "bmp"}
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """Batch defaults; a manifest row may override mode/target/format/profile."""
-
-    mode: str = "AUTO"
-    target_size_kb: int | None = None
-    output_format: str = "JPEG"
-    profile: str | None = None
-    force: bool = False
-    ai: str | None = None        # AI provider for every item (None: the configured default)
-    variants: int = 1            # results per item; more than one goes to review
-
-    def __post_init__(self):
-        object.__setattr__(self, "mode", Mode.parse(self.mode).value)
-        fmt = str(self.output_format).upper().replace("JPG", "JPEG")
-        object.__setattr__(self, "output_format", fmt)
 
 
 # -- creation ------------------------------------------------------------------------------
 
-def create_batches(service: ImageService, source: str | Path, *, options: RunOptions = RunOptions(),
+def create_batches(b: Backends, source: str | Path, *, options: EnhanceOptions = EnhanceOptions(),
                    name: str | None = None, kind: str | None = None, max_batch_size: int = 5000,
                    zip_limits: ZipLimits | None = None) -> list[str]:
     """Record the batch(es) for a source and return their ids, in order.
@@ -80,11 +60,11 @@ def create_batches(service: ImageService, source: str | Path, *, options: RunOpt
     """
     path = Path(source).resolve()
     kind = kind or detect_kind(path)
-    limits = zip_limits or ZipLimits(max_entry_bytes=service.max_upload_bytes)
+    limits = zip_limits or ZipLimits(max_entry_bytes=b.limits.max_upload_bytes)
     name = (name or path.stem or "batch").strip()[:200]
-    opts = {k: v for k, v in asdict(options).items() if k != "force"}
+    opts = options.to_dict()
     fp = hashlib.sha256(json.dumps([name, kind, fingerprint(kind, path), opts], sort_keys=True).encode()).hexdigest()
-    with service.session() as s:
+    with b.session() as s:
         existing = br.find_by_fingerprint(s, fp)
         if existing:
             log.info("[BATCH] %s: same source and options as batch %s; resuming it", name, existing[0].id)
@@ -93,16 +73,16 @@ def create_batches(service: ImageService, source: str | Path, *, options: RunOpt
     if count == 0:
         raise IntakeError(f"{path.name}: no items found; add photos or manifest rows")
     parts = math.ceil(count / max_batch_size)
-    with service.session() as s, s.begin():
+    with b.session() as s, s.begin():
         ids: list[str] = []
         for i in range(parts):
-            b = Batch(name=f"{name}_Part{i + 1}of{parts}" if parts > 1 else name, batch_sequence=i + 1,
+            batch = Batch(name=f"{name}_Part{i + 1}of{parts}" if parts > 1 else name, batch_sequence=i + 1,
                       total_split_batches=parts, status=BatchStatus.QUEUED, options=opts, source_kind=kind,
                       source_path=str(path)[:1024], fingerprint=fp,
                       total=min(max_batch_size, count - i * max_batch_size))
-            s.add(b)
+            s.add(batch)
             s.flush()
-            ids.append(b.id)
+            ids.append(batch.id)
         if parts > 1:
             for bid in ids:
                 s.get(Batch, bid).parent_batch_id = ids[0]
@@ -122,9 +102,9 @@ def create_batches(service: ImageService, source: str | Path, *, options: RunOpt
     return ids
 
 
-def _item_row(it, pos: int, o: RunOptions) -> dict:
+def _item_row(it, pos: int, o: EnhanceOptions) -> dict:
     failed = it.error is not None
-    return dict(position=pos, source=it.source, sku_id=it.sku_id, mode=it.mode or o.mode,
+    return dict(position=pos, source=it.source, sku_id=it.sku_id, mode=it.mode or o.mode.value,
                 target_size_kb=it.target_size_kb if it.target_size_kb is not None else o.target_size_kb,
                 output_format=it.output_format or o.output_format, profile=it.profile or o.profile,
                 status=ItemStatus.FAILED if failed else ItemStatus.PENDING, error=it.error,
@@ -133,17 +113,17 @@ def _item_row(it, pos: int, o: RunOptions) -> dict:
 
 # -- execution -----------------------------------------------------------------------------
 
-_PROC_SERVICE: ImageService | None = None
+_PROC_BACKENDS: Backends | None = None
 _PROC_BUSY = threading.Lock()  # held while a photo is enhanced and recorded
 
 
 def _proc_init(settings, setup, parent: int) -> None:
-    global _PROC_SERVICE
+    global _PROC_BACKENDS
     import cv2
 
     from db import make_engine
 
-    from ..app import build_service
+    from ..app import build_backends
 
     # the processes are the parallelism: OpenCV's own thread pool on top would
     # only oversubscribe the cores (about 15 % more CPU per resize or filter)
@@ -151,7 +131,7 @@ def _proc_init(settings, setup, parent: int) -> None:
     if setup is not None:
         setup()
     # the runner migrated the database before starting its pool: no migration check (alembic) per process
-    _PROC_SERVICE = build_service(settings, engine=make_engine(settings.database_url, migrate=False))
+    _PROC_BACKENDS = build_backends(settings, engine=make_engine(settings.database_url, migrate=False))
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
 
 
@@ -165,9 +145,9 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def _proc_upload(data: bytes, filename: str, kw: dict):
+def _proc_upload(data: bytes, filename: str, opts: EnhanceOptions, kw: dict):
     with _PROC_BUSY:
-        return _PROC_SERVICE.upload_and_enhance(data, filename, **kw)
+        return upload(_PROC_BACKENDS, data, filename, opts, **kw)
 
 
 @dataclass(frozen=True)
@@ -187,14 +167,14 @@ class BatchRunner:
 
     Parameters
     ----------
-    service : ImageService
+    service : Backends
     workers : int, optional
         Photos in flight at once (default ``os.cpu_count()``).
     fetcher : Fetcher, optional
         For URL items; by default one built from ``fetch_policy``.
     processes : int, optional
         Run enhancement in this many worker processes (each with its own
-        service built from ``settings``; ``process_setup`` runs first in each);
+        backends built from ``settings``; ``process_setup`` runs first in each);
         threads still fetch, hash and record. Threads alone share one
         interpreter lock: on 2 cores they keep about 1.3 cores busy, processes
         about 2 (see benchmarks/bulk.py).
@@ -202,15 +182,15 @@ class BatchRunner:
         Called with a :class:`RunSummary` about every ``poll_s`` seconds.
     """
 
-    def __init__(self, service: ImageService, *, workers: int | None = None, fetcher: Fetcher | None = None,
+    def __init__(self, service: Backends, *, workers: int | None = None, fetcher: Fetcher | None = None,
                  fetch_policy: FetchPolicy | None = None, zip_limits: ZipLimits | None = None,
                  force: bool = False, processes: int = 0, settings=None, process_setup=None,
                  on_progress: Callable[[RunSummary], None] | None = None, poll_s: float = 0.5):
         self.service = service
         self.workers = max(1, workers or os.cpu_count() or 2)
-        self.fetcher = fetcher or Fetcher(fetch_policy or FetchPolicy(max_bytes=service.max_upload_bytes),
+        self.fetcher = fetcher or Fetcher(fetch_policy or FetchPolicy(max_bytes=service.limits.max_upload_bytes),
                                           pool_size=self.workers)
-        self.zip_limits = zip_limits or ZipLimits(max_entry_bytes=service.max_upload_bytes)
+        self.zip_limits = zip_limits or ZipLimits(max_entry_bytes=service.limits.max_upload_bytes)
         self.force = force
         self.on_progress = on_progress
         self.poll_s = poll_s
@@ -251,7 +231,7 @@ class BatchRunner:
             b.finished_at = None
             br.refresh_counts(s, batch_id)
             opts = b.options or {}
-            self._ai = {"ai": opts.get("ai"), "variants": int(opts.get("variants") or 1)}
+            self._batch_opts = EnhanceOptions.from_dict(opts, default_ai=self.service.default_ai)
         q: queue.Queue = queue.Queue(maxsize=self.workers * 2)
         stop = threading.Event()
         producer = threading.Thread(target=self._produce, args=(batch_id, q, stop), daemon=True,
@@ -373,32 +353,23 @@ class BatchRunner:
         sha = None
         try:
             data = self._load(kind, root, w)
-            fmt = sniff_image(data)
+            fmt = sniff(data)
             if fmt is None:
-                raise InvalidImageError(f"{w.source}: not an image (JPEG, PNG, WEBP, TIFF, BMP or GIF expected)")
+                raise InvalidImageError(f"{w.source}: not an image ({ACCEPTED_TEXT} expected)")
             sha = hashlib.sha256(data).hexdigest()
-            filename = PurePosixPath(w.source).name if kind != "csv" and kind != "xlsx" \
-                else f"{w.sku_id}.{_EXT.get(fmt, 'jpg')}"
+            filename = PurePosixPath(w.source).name if kind not in ("csv", "xlsx") \
+                else f"{w.sku_id}.{EXTENSIONS.get(fmt, 'jpg')}"
+            # The service's one reuse rule decides "already done" (same bytes + same options key);
+            # two items with the same bytes in flight at once: the second waits, then reuses.
             with self._sha_lock(sha):
-                if not self.force:
-                    hit = self._reusable(w, sha)
-                    if hit:
-                        return self._record(w, t0, ItemStatus.SKIPPED, sha=sha, image_id=hit[0], hid=hit[1],
-                                            reused=True)
-                try:
-                    res = self._upload(data, filename, w)
-                except (StorageError, DatabaseError) as exc:
-                    hit = self._recorded(w, sha)  # a racing or killed run may have committed it
-                    if not hit:
-                        raise
-                    log.info("[BATCH] %s: already recorded (%s)", w.sku_id, exc)
-                    return self._record(w, t0, ItemStatus.SKIPPED, sha=sha, image_id=hit[0], hid=hit[1],
-                                        reused=True)
-                if res.success:
-                    return self._record(w, t0, ItemStatus.COMPLETED, sha=sha, image_id=res.image_id,
-                                        hid=res.database_id, reused=res.reused)
+                res = self._upload(data, filename, w)
+            if not res.success:
                 return self._record(w, t0, ItemStatus.FAILED, sha=sha, image_id=res.image_id, error=res.error)
-        except (FetchError, IntakeError, InvalidImageError, DuplicateSkuError, ValueError, OSError) as exc:
+            if res.reused and not res.copied_from:  # this SKU already had it: nothing new was made
+                return self._record(w, t0, ItemStatus.SKIPPED, sha=sha, image_id=res.image_id,
+                                    hid=res.database_id, reused=True)
+            return self._record(w, t0, ItemStatus.COMPLETED, sha=sha, image_id=res.image_id, hid=res.database_id)
+        except (FetchError, IntakeError, InvalidImageError, ValueError, OSError) as exc:
             self._record(w, t0, ItemStatus.FAILED, sha=sha, error=str(exc))
         except EnhancerError as exc:
             self._record(w, t0, ItemStatus.FAILED, sha=sha, error=f"{exc.__class__.__name__}: {exc}")
@@ -412,7 +383,7 @@ class BatchRunner:
         if kind == "zip":
             return read_zip_member(self._archive(root), w.source, limits=self.zip_limits)
         if kind == "folder":
-            return read_folder_member(root, w.source, max_bytes=self.service.max_upload_bytes)
+            return read_folder_member(root, w.source, max_bytes=self.service.limits.max_upload_bytes)
         raise BatchError(f"unknown source kind {kind!r}")
 
     def _archive(self, path: str) -> zipfile.ZipFile:
@@ -424,29 +395,12 @@ class BatchRunner:
         return held
 
     def _upload(self, data: bytes, filename: str, w: _Work):
-        # reuse_existing: the service returns this SKU's earlier result for the same bytes and options
-        # (this also links an item whose commit landed just before a killed run stopped).
-        kw = dict(sku_id=w.sku_id, mode=w.mode, target_size_kb=w.target_size_kb, output_format=w.output_format,
-                  profile=w.profile, reuse_existing=not self.force, **getattr(self, "_ai", {}))
+        opts = self._batch_opts.merged(mode=w.mode, target_size_kb=w.target_size_kb,
+                                       output_format=w.output_format, profile=w.profile)
+        kw = dict(sku_id=w.sku_id, force=self.force, actor=f"batch:{w.id[:8]}")
         if self._procs:
-            return self._procs.submit(_proc_upload, data, filename, kw).result()
-        return self.service.upload_and_enhance(data, filename, **kw)
-
-    def _reusable(self, w: _Work, sha: str):
-        # Same bytes under another SKU in an earlier batch item (same SKU is the service's reuse_existing).
-        with self.service.session() as s:
-            return br.find_reusable(s, sha, mode=w.mode, target_size_kb=w.target_size_kb,
-                                    output_format=w.output_format, profile=w.profile)
-
-    def _recorded(self, w: _Work, sha: str):
-        with self.service.session() as s:
-            return self._recorded_in(s, w, sha)
-
-    @staticmethod
-    def _recorded_in(s: Session, w: _Work, sha: str):
-        if not w.sku_id:
-            return None
-        return br.find_recorded(s, w.sku_id, sha, mode=w.mode, output_format=w.output_format)
+            return self._procs.submit(_proc_upload, data, filename, opts, kw).result()
+        return upload(self.service, data, filename, opts, **kw)
 
     def _sha_lock(self, sha: str) -> threading.Lock:
         # Two items with the same bytes in flight at once would both enhance; the second waits and reuses.

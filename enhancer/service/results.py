@@ -82,7 +82,7 @@ def from_rows(img: ProductImage, rows: list[EnhancementHistory], *, reused: bool
     """The result of one attempt, from its recorded rows."""
     h = rows[0]
     qm, sm = h.quality_metadata or {}, h.size_metadata or {}
-    before, after = qm.get("before") or {}, qm.get("after") or {}
+    before = qm.get("before") or {}
     pm = h.provider_metadata or {}
     return UploadResult(
         success=True, image_id=img.id, database_id=h.id, sku_id=img.sku_id, filename=img.original_filename,

@@ -63,9 +63,9 @@ class Decision:
 def decide(b: Backends, history_id: str, decision: str, *, actor: str = "unknown") -> Decision:
     """Approve or reject one enhancement.
 
-    Approving makes it the image's current file and rejects the image's other
-    results still waiting; rejecting the current file falls back to the last
-    approved one.
+    Approving makes it the image's current file, the one approved result, and
+    rejects the others (waiting or approved before); rejecting the current
+    file falls back to the last approved one.
 
     Raises
     ------
@@ -92,7 +92,7 @@ def decide(b: Backends, history_id: str, decision: str, *, actor: str = "unknown
         siblings = [h for h in repo.history(s, img.id) if h.id != row.id]
         if status is ReviewStatus.APPROVED:
             for other in siblings:
-                if other.review_status == ReviewStatus.PENDING_REVIEW:
+                if other.review_status in (ReviewStatus.PENDING_REVIEW, ReviewStatus.APPROVED):
                     other.review_status, other.reviewed_by, other.reviewed_at = ReviewStatus.REJECTED, actor, now
             make_current(img, row)
             img.review_status, img.reviewed_by, img.reviewed_at = ReviewStatus.APPROVED, actor, now

@@ -19,7 +19,7 @@ from db import repo
 from db.models import EnhancementHistory, ImageStatus, Product, ProductImage, new_id, utcnow
 
 from ..errors import InvalidImageError, NotFoundError, StorageError
-from ..formats import ACCEPTED_TEXT, EXTENSIONS, MIME_TYPES, sniff
+from ..formats import EXTENSIONS, MIME_TYPES, sniff
 from ..imageio import make_thumbnail, probe
 from ..options import EnhanceOptions, clean_filename, clean_sku
 from ..storage.keys import safe_name, stem
@@ -100,7 +100,12 @@ def upload(b: Backends, data: bytes, filename: str, opts: EnhanceOptions, *, sku
     first = produced[0].result
     log.info("[UPLOAD] %s: enhanced %s in %.0f ms (%s)", sku, opts.mode, first.processing_time_ms,
              ", ".join(first.steps) or "no steps needed")
-    return record_attempt(b, image_id, produced, opts, actor=actor, t0=t0, sha=sha)
+    try:
+        return record_attempt(b, image_id, produced, opts, actor=actor, t0=t0, sha=sha)
+    except Exception as exc:
+        if created:  # the upload itself is kept, FAILED with the reason: re-enhance retries it
+            _mark_failed(b, image_id, f"Could not store or record the result: {exc}")
+        raise
 
 
 def reenhance(b: Backends, image_id: str, opts: EnhanceOptions, *, actor: str = "system") -> UploadResult:
@@ -212,6 +217,20 @@ def abandon(b: Backends, image_id: str) -> None:
     key = write_rows(b, write, [])
     if key:
         remove(b.storage, [key])
+
+
+def _mark_failed(b: Backends, image_id: str, message: str) -> None:
+    """Best effort (the database may be the thing that failed): the reconciler finishes the job."""
+    def write(s: Session) -> None:
+        img = repo.get_image(s, image_id)
+        if img is not None and img.status == ImageStatus.PROCESSING:
+            img.status, img.error_message, img.processed_at = ImageStatus.FAILED, message[:2000], utcnow()
+            repo.refresh_product_status(s, img.product_id)
+
+    try:
+        write_rows(b, write, [])
+    except Exception as exc:
+        log.warning("[UPLOAD] could not mark image %s failed (%s); it stays PROCESSING until `gc`", image_id, exc)
 
 
 def _failed(b: Backends, image_id: str, exc: Exception, t0: float, *, mark: bool) -> UploadResult:
