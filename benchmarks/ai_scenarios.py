@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from db import make_engine, repo
-from enhancer.service import ImageService
+from enhancer.service import Backends, EnhanceOptions, decide, upload
 from enhancer.storage import LocalStorage
 from enhancer.providers import AIConfig, GeminiProvider, BedrockProvider
 from tests.stubs import gemini as g, bedrock as b
@@ -29,8 +29,14 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 url = sys.argv[1] if len(sys.argv) > 1 else None
 tmp = Path(tempfile.mkdtemp())
 eng = make_engine(url or f"sqlite:///{tmp/'x.db'}")
-svc = ImageService(eng, LocalStorage(tmp / "s"))
+svc = Backends(eng, LocalStorage(tmp / "s"))
 edited = make_photo("PNG", background=(255, 255, 255))
+
+
+def up(b, data, filename, *, sku_id=None, **opts):
+    return upload(b, data, filename, EnhanceOptions.parse(**opts), sku_id=sku_id, actor="benchmark")
+
+
 def show(label, res):
     with svc.session() as s:
         for h in repo.history(s, res.image_id):
@@ -45,21 +51,25 @@ with GeminiStub(api_key=API_KEY, image=edited) as gs, BedrockStub() as bs:
     svc.providers["gemini"] = GeminiProvider(cfg); svc.providers["bedrock"] = BedrockProvider(cfg)
     n = iter(range(100))
     def photo(): return make_photo(product=(next(n) * 20 % 255, 30, 30))
-    show("gemini success", svc.upload_and_enhance(photo(), "a.jpg", ai="gemini"))
+    show("gemini success", up(svc, photo(), "a.jpg", ai="gemini"))
     gs.push(g.json_response('{"problems": []}'), g.error(429, "RESOURCE_EXHAUSTED", "Quota exceeded."))
-    show("gemini 429 then success", svc.upload_and_enhance(photo(), "b.jpg", ai="gemini"))
+    show("gemini 429 then success", up(svc, photo(), "b.jpg", ai="gemini"))
     gs.push(g.json_response('{"problems": []}'), *[g.error(500, "INTERNAL", "An internal error has occurred.")] * 5)
-    show("gemini persistent 500 -> local fallback", svc.upload_and_enhance(photo(), "c.jpg", ai="gemini"))
+    show("gemini persistent 500 -> local fallback", up(svc, photo(), "c.jpg", ai="gemini"))
     gs.push(g.json_response('{"problems": []}'), g.blocked("SAFETY"))
-    show("gemini blocked prompt -> fallback", svc.upload_and_enhance(photo(), "d.jpg", ai="gemini"))
+    show("gemini blocked prompt -> fallback", up(svc, photo(), "d.jpg", ai="gemini"))
     gs.push(g.json_response('{"problems": []}'), g.response([{"text": "no image"}]))
-    show("gemini malformed/no image -> fallback", svc.upload_and_enhance(photo(), "e.jpg", ai="gemini"))
-    r = svc.upload_and_enhance(photo(), "f.jpg", ai="gemini", variants=3)
+    show("gemini malformed/no image -> fallback", up(svc, photo(), "e.jpg", ai="gemini"))
+    r = up(svc, photo(), "f.jpg", ai="gemini", variants=3)
     with svc.session() as s:
         second = repo.history(s, r.image_id)[1].id
-    svc.set_review(second, "approved")
+    decide(svc, second, "approved")
     show("gemini 3 variants, #2 approved", r)
     bs.push(b.images(edited))
-    show("bedrock success", svc.upload_and_enhance(photo(), "g.jpg", ai="bedrock"))
+    show("bedrock success", up(svc, photo(), "g.jpg", ai="bedrock"))
     bs.push(*[b.throttled()] * 10)
-    show("bedrock throttled -> fallback", svc.upload_and_enhance(photo(), "h.jpg", ai="bedrock"))
+    show("bedrock throttled -> fallback", up(svc, photo(), "h.jpg", ai="bedrock"))
+
+
+def up(b, data, filename, *, sku_id=None, **opts):
+    return upload(b, data, filename, EnhanceOptions.parse(**opts), sku_id=sku_id, actor="benchmark")

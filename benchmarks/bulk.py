@@ -35,11 +35,11 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from enhancer.app import build_service  # noqa: E402
+from enhancer.app import build_backends  # noqa: E402
 from enhancer.batch import BatchRunner, create_batches  # noqa: E402
 from enhancer.batch.fetch import FetchPolicy, Fetcher  # noqa: E402
 from enhancer.batch.intake import manifest_bytes  # noqa: E402
-from enhancer.batch.runner import RunOptions  # noqa: E402
+from enhancer.options import EnhanceOptions  # noqa: E402
 from enhancer.config import settings_from_mapping  # noqa: E402
 
 SIZE = (1732, 1155)  # 2.0 MP
@@ -147,7 +147,7 @@ def run_once(backend: Backend, manifest: Path, *, workers: int, processes: int, 
              setup=None) -> dict:
     env = backend.env()
     settings = settings_from_mapping({**env, "PIXEL_LAB_ALLOW_PRIVATE_URLS": "1"})
-    svc = build_service(settings)
+    svc = build_backends(settings)
     if settings.storage_kind == "s3":
         svc.storage.create_bucket()
     runner = BatchRunner(svc, workers=workers, processes=processes, settings=settings, poll_s=0.5,
@@ -168,7 +168,7 @@ def run_once(backend: Backend, manifest: Path, *, workers: int, processes: int, 
 
         runner._one = profiled
     t0, cpu0, kids0 = time.perf_counter(), time.process_time(), _children_cpu()
-    ids = create_batches(svc, manifest, options=RunOptions(mode="OPTIMIZE", target_size_kb=200), name="bench")
+    ids = create_batches(svc, manifest, options=EnhanceOptions.parse(mode="OPTIMIZE", target_size_kb=200), name="bench")
     sms = [runner.run(i) for i in ids]
     elapsed = time.perf_counter() - t0
     runner.close()  # waits for worker processes, so their CPU time is counted below

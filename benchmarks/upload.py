@@ -21,7 +21,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from db import make_engine  # noqa: E402
-from enhancer.service import ImageService  # noqa: E402
+from enhancer.service import Backends, EnhanceOptions, upload  # noqa: E402
 from enhancer.storage import LocalStorage, S3Storage  # noqa: E402
 
 RUNS = 5
@@ -68,12 +68,12 @@ def main() -> None:
     print(f"{'backend':<22}{'mode':<12}{'target':>8}{'median ms':>11}{'min ms':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for name, engine, storage in backends(Path(tmp)):
-            svc = ImageService(engine, storage)
+            svc = Backends(engine, storage)
             for mode, target in (("OPTIMIZE", 500), ("AUTO", 500)):
                 times = []
                 for i, data in enumerate(photos):
                     t0 = time.perf_counter()
-                    svc.upload_and_enhance(data, f"p{i}.jpg", sku_id=f"{mode}-{i}-{uuid.uuid4().hex[:6]}",
+                    up(svc, data, f"p{i}.jpg", sku_id=f"{mode}-{i}-{uuid.uuid4().hex[:6]}",
                                            mode=mode, target_size_kb=target)
                     times.append((time.perf_counter() - t0) * 1000)
                 print(f"{name:<22}{mode:<12}{target:>6}KB{statistics.median(times):>11.0f}{min(times):>9.0f}")
@@ -82,3 +82,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def up(b, data, filename, *, sku_id=None, **opts):
+    return upload(b, data, filename, EnhanceOptions.parse(**opts), sku_id=sku_id, actor="benchmark")

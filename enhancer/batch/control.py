@@ -16,7 +16,7 @@ from db.models import EnhancementHistory, utcnow
 
 from ..service import Backends
 from ..views import usage_totals
-from .errors import BatchError
+from .errors import BatchError, UnknownBatchError
 
 
 @dataclass
@@ -55,7 +55,7 @@ def request(service: Backends, batch_id: str, action: str) -> str:
     with service.session() as s, s.begin():
         b = br.get_batch(s, batch_id)
         if b is None:
-            raise BatchError(f"No batch with id {batch_id}")
+            raise UnknownBatchError(f"No batch with id {batch_id}")
         parts = br.family(s, b)
         if action == "pause" and not any(p.status in (BatchStatus.QUEUED, BatchStatus.RUNNING) for p in parts):
             raise BatchError(f"batch {batch_id} is {b.status.value}; only queued or running batches pause")
@@ -97,7 +97,7 @@ def family_ids(service: Backends, batch_id: str) -> list[str]:
     with service.session() as s:
         b = br.get_batch(s, batch_id)
         if b is None:
-            raise BatchError(f"No batch with id {batch_id}")
+            raise UnknownBatchError(f"No batch with id {batch_id}")
         return [p.id for p in br.family(s, b)]
 
 
@@ -109,7 +109,7 @@ def family_status(service: Backends, batch_id: str) -> dict:
     with service.session() as s:
         b = br.get_batch(s, batch_id)
         if b is None:
-            raise BatchError(f"No batch with id {batch_id}")
+            raise UnknownBatchError(f"No batch with id {batch_id}")
         parts = [summarize(s, p, failures=0) for p in br.family(s, b)]
     states = {p.status for p in parts}
     status = next((st for st in _PRECEDENCE if st in states), "completed")
@@ -127,7 +127,7 @@ def summary(service: Backends, batch_id: str, *, failures: int = 5) -> RunSummar
     with service.session() as s:
         b = br.get_batch(s, batch_id)
         if b is None:
-            raise BatchError(f"No batch with id {batch_id}")
+            raise UnknownBatchError(f"No batch with id {batch_id}")
         return summarize(s, b, failures=failures)
 
 

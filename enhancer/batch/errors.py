@@ -1,11 +1,15 @@
 """Errors of bulk processing (all under :class:`enhancer.errors.EnhancerError`)."""
 from __future__ import annotations
 
-from ..errors import EnhancerError
+from ..errors import EnhancerError, NotFoundError
 
 
 class BatchError(EnhancerError):
     """A batch cannot be created, found or run in the requested way."""
+
+
+class UnknownBatchError(BatchError, NotFoundError):
+    """No batch has that id."""
 
 
 class IntakeError(BatchError, ValueError):

@@ -67,10 +67,18 @@ def add_enhance_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variants", type=int, default=1, help="results per image, 1-10 (go to review)")
 
 
+_FLAGS = (("target size", "--target-kb"), ("output format", "--format"), ("profile", "--profile"),
+          ("AI provider", "--ai"), ("variants", "--variants"), ("mode", "--mode"))
+
+
 def options(args, settings) -> EnhanceOptions:
-    """The one request type, from the flags (ValueError, exit 2, when a value is wrong)."""
-    return EnhanceOptions.parse(args.mode, args.target_kb, args.output_format, args.profile, args.ai,
-                                args.variants, default_ai=settings.ai_provider)
+    """The one request type, from the flags (ValueError naming the flag, exit 2, when a value is wrong)."""
+    try:
+        return EnhanceOptions.parse(args.mode, args.target_kb, args.output_format, args.profile, args.ai,
+                                    args.variants, default_ai=settings.ai_provider)
+    except ValueError as exc:
+        flag = next((f for word, f in _FLAGS if word in str(exc)), None)
+        raise ValueError(f"{flag}: {exc}" if flag else str(exc)) from None
 
 
 def backends(settings):

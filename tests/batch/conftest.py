@@ -20,9 +20,9 @@ def photo_server():
 @pytest.fixture
 def sqlite_service(tmp_path):
     from db import make_engine
-    from enhancer.service import ImageService
+    from enhancer.service import Backends
     from enhancer.storage import LocalStorage
 
     engine = make_engine(f"sqlite:///{tmp_path / 'pixel_lab.db'}")
-    yield ImageService(engine, LocalStorage(tmp_path / "storage"))
+    yield Backends(engine, LocalStorage(tmp_path / "storage"))
     engine.dispose()

@@ -14,7 +14,7 @@ from db import make_engine
 from enhancer.batch import export_batch
 from enhancer.batch.intake import manifest_bytes
 from enhancer.batch.control import summary
-from enhancer.service import ImageService
+from enhancer.service import Backends
 from enhancer.storage import LocalStorage
 
 PAGE = str(Path(__file__).resolve().parents[2] / "dashboard" / "pages" / "bulk.py")
@@ -44,7 +44,7 @@ def test_bulk_page_runs_a_csv_and_exports(page_env, photo_server):
     at.run()
     assert not at.exception and at.success, [e.value for e in at.error]
 
-    svc = ImageService(make_engine(f"sqlite:///{page_env / 'pl.db'}"), LocalStorage(page_env / "storage"))
+    svc = Backends(make_engine(f"sqlite:///{page_env / 'pl.db'}"), LocalStorage(page_env / "storage"))
     with svc.session() as s:
         from db import batch_repo as br
 
@@ -68,12 +68,12 @@ def test_bulk_page_runs_a_csv_and_exports(page_env, photo_server):
 def test_bulk_page_controls_write_batch_state(page_env, photo_server):
     """Cancel from the page: the state lands in the database (where a runner would see it)."""
     from enhancer.batch import create_batches
-    from enhancer.batch.runner import RunOptions
+    from enhancer.options import EnhanceOptions
 
-    svc = ImageService(make_engine(f"sqlite:///{page_env / 'pl.db'}"), LocalStorage(page_env / "storage"))
+    svc = Backends(make_engine(f"sqlite:///{page_env / 'pl.db'}"), LocalStorage(page_env / "storage"))
     manifest = page_env / "m.csv"
     manifest.write_bytes(manifest_bytes([{"sku_id": "C-1", "image_url": photo_server.url("/img/600.jpg")}]))
-    (bid,) = create_batches(svc, manifest, options=RunOptions(mode="OPTIMIZE"), name="Queued one")
+    (bid,) = create_batches(svc, manifest, options=EnhanceOptions.parse(mode="OPTIMIZE"), name="Queued one")
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.run()
     assert not at.exception

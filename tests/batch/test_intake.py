@@ -9,11 +9,11 @@ from openpyxl import Workbook
 from db import batch_repo as br
 from db.batch_models import ItemStatus
 from enhancer.batch import BatchRunner, IntakeError, ZipLimits, create_batches, iter_items
-from enhancer.batch.runner import RunOptions
+from enhancer.options import EnhanceOptions
 
 from batch.photoserver import image
 
-OPTS = RunOptions(mode="OPTIMIZE", target_size_kb=60)
+OPTS = EnhanceOptions.parse(mode="OPTIMIZE", target_size_kb=60)
 
 
 def make_zip(path, entries: dict[str, bytes], *, compression=zipfile.ZIP_STORED) -> str:

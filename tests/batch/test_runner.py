@@ -14,11 +14,11 @@ from db.models import ProductImage
 from enhancer.batch import BatchRunner, create_batches
 from enhancer.batch.fetch import FetchPolicy, Fetcher
 from enhancer.batch.control import request, summary
-from enhancer.batch.runner import RunOptions
+from enhancer.options import EnhanceOptions
 
 from batch.photoserver import write_manifest
 
-OPTS = RunOptions(mode="OPTIMIZE", target_size_kb=60)
+OPTS = EnhanceOptions.parse(mode="OPTIMIZE", target_size_kb=60)
 
 
 def runner(service, **kw):
@@ -185,12 +185,12 @@ def test_only_workers_photos_in_memory_at_once(sqlite_service, photo_server, tmp
 
 def test_worker_processes(photo_server, tmp_path):
     """``processes``: enhancement in spawned worker processes, each with a service built from settings."""
-    from enhancer.app import build_service
+    from enhancer.app import build_backends
     from enhancer.config import settings_from_mapping
 
     settings = settings_from_mapping({"DATABASE_URL": f"sqlite:///{tmp_path / 'pl.db'}",
                                       "STORAGE_DIR": str(tmp_path / "st"), "PIXEL_LAB_DATA_DIR": str(tmp_path)})
-    svc = build_service(settings)
+    svc = build_backends(settings)
     (bid,) = create_batches(svc, write_manifest(tmp_path / "m.csv", rows_for(photo_server, 4, start=120)),
                             options=OPTS)
     r = runner(svc, workers=2, processes=2, settings=settings)
@@ -219,7 +219,7 @@ def test_worker_processes_reuse_freed_photo_memory(tmp_path):
     import numpy as np
     from PIL import Image
 
-    from enhancer.app import build_service
+    from enhancer.app import build_backends
     from enhancer.batch.runner import _proc_init, _proc_upload
     from enhancer.config import settings_from_mapping
 
@@ -233,14 +233,14 @@ def test_worker_processes_reuse_freed_photo_memory(tmp_path):
             buf, "JPEG", quality=92)
         photos.append(buf.getvalue())
     settings = settings_from_mapping({"PIXEL_LAB_DATA_DIR": str(tmp_path)})
-    build_service(settings).engine.dispose()  # migrates, as the runner does before starting its pool
+    build_backends(settings).engine.dispose()  # migrates, as the runner does before starting its pool
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_proc_init,
                              initargs=(settings, None, os.getpid())) as pool:
-        kw = {"mode": "OPTIMIZE", "target_size_kb": 200}
+        opts = EnhanceOptions.parse("OPTIMIZE", 200)
         for i in range(2):  # the first photos' arrays are new pages either way
-            pool.submit(_proc_upload, photos[i], f"w{i}.jpg", {**kw, "sku_id": f"W{i}"}).result()
+            pool.submit(_proc_upload, photos[i], f"w{i}.jpg", opts, {"sku_id": f"W{i}"}).result()
         before = pool.submit(resource.getrusage, resource.RUSAGE_SELF).result().ru_minflt
         for i in range(2, 6):
-            pool.submit(_proc_upload, photos[i], f"p{i}.jpg", {**kw, "sku_id": f"P{i}"}).result()
+            pool.submit(_proc_upload, photos[i], f"p{i}.jpg", opts, {"sku_id": f"P{i}"}).result()
         faults = (pool.submit(resource.getrusage, resource.RUSAGE_SELF).result().ru_minflt - before) / 4
     assert faults < 300, faults

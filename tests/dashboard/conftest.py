@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from support import up
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
@@ -39,10 +40,10 @@ def app_env(monkeypatch, tmp_path):
 @pytest.fixture
 def app_service(app_env):
     """The same service the app will build (for seeding)."""
-    from enhancer.app import build_service
+    from enhancer.app import build_backends
     from enhancer.config import load_settings
 
-    svc = build_service(load_settings(dotenv_path=None))
+    svc = build_backends(load_settings(dotenv_path=None))
     yield svc
     svc.engine.dispose()
 
@@ -90,11 +91,11 @@ def any_backend_env(request, app_env, tmp_path):
 
 def seed(svc, monkeypatch) -> dict:
     """Two completed images (one with two variants) and one FAILED image."""
-    import enhancer.service as svc_mod
+    import enhancer.service.produce as svc_mod
     from support import photo_bytes
 
-    out = {"good": svc.upload_and_enhance(photo_bytes(seed=1), "Red Shoe.jpg", mode="AUTO", target_size_kb=80)}
-    out["variants"] = svc.upload_and_enhance(photo_bytes("chelsea", seed=2), "cat_[1].png", mode="OPTIMIZE",
+    out = {"good": up(svc, photo_bytes(seed=1), "Red Shoe.jpg", mode="AUTO", target_size_kb=80)}
+    out["variants"] = up(svc, photo_bytes("chelsea", seed=2), "cat_[1].png", mode="OPTIMIZE",
                                              variants=2)
 
     def crash(*a, **k):
@@ -102,7 +103,7 @@ def seed(svc, monkeypatch) -> dict:
 
     with monkeypatch.context() as m:
         m.setattr(svc_mod, "enhance", crash)
-        out["failed"] = svc.upload_and_enhance(photo_bytes("coffee", seed=3), "broken_mug.jpg")
+        out["failed"] = up(svc, photo_bytes("coffee", seed=3), "broken_mug.jpg")
     assert out["good"].success and out["variants"].success and not out["failed"].success
     return out
 
@@ -115,9 +116,9 @@ def seeded(app_service, monkeypatch):
 @pytest.fixture
 def backend_seeded(any_backend_env, monkeypatch):
     """``(backend name, service, seeded results)`` on each backend, built from the app's env."""
-    from enhancer.app import build_service
+    from enhancer.app import build_backends
     from enhancer.config import load_settings
 
-    svc = build_service(load_settings(dotenv_path=None))
+    svc = build_backends(load_settings(dotenv_path=None))
     yield any_backend_env, svc, seed(svc, monkeypatch)
     svc.engine.dispose()

@@ -147,12 +147,12 @@ def test_detail_failed_image_and_unknown_id(open_page, seeded):
 def test_review_queue_approve_in_place(open_page, seeded, app_service):
     at = open_page("review")
     _ok(at)
-    assert "**2** image(s) waiting for review" in [m.value for m in at.markdown]
-    # first queued image is the oldest ("Red Shoe", one variant); approve it
+    # "Red Shoe" had one local result: approved automatically, so only the variants wait
+    assert "**1** image(s) waiting for review" in [m.value for m in at.markdown]
     next(b for b in at.button if b.label == "Approve").click().run()
     _ok(at)
     assert at.success and "approved" in at.success[0].value
-    assert "**1** image(s) waiting for review" in [m.value for m in at.markdown]
+    assert "**0** image(s) waiting for review" in [m.value for m in at.markdown]
 
 
 def test_status_shows_checks_and_masks_secrets(open_page, app_env, seeded):
@@ -250,7 +250,7 @@ def test_markdown_in_file_names_is_shown_literally(open_page):
 
 
 def test_enhancement_crash_shows_error_and_keeps_a_failed_row(open_page, monkeypatch):
-    import enhancer.service as svc_mod
+    import enhancer.service.produce as svc_mod
 
     def crash(*a, **k):
         raise RuntimeError("out of cheese")

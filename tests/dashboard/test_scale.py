@@ -11,18 +11,22 @@ import pytest
 def hundred_thousand(app_service):
     from sqlalchemy import insert
 
-    from db.models import ImageStatus, ProductImage, ReviewStatus
+    from db.models import ImageStatus, Product, ProductImage, ReviewStatus
 
     t0 = datetime(2026, 1, 1)
     modes = ["AUTO", "SHARPEN", "OPTIMIZE", "FULL"]
-    rows = [{"id": f"{i:08d}-0000-0000-0000-000000000000", "sku_id": f"SKU{i:06d}",
+    rows = [{"id": f"{i:08d}-0000-0000-0000-000000000000", "product_id": f"{i:08d}-0000-0000-0000-000000000000",
+             "sku_id": f"SKU{i:06d}", "position": 1, "is_main": True,
              "original_filename": f"photo_{i:06d}.jpg", "status": ImageStatus.COMPLETED if i % 50 else ImageStatus.FAILED,
-             "review_status": ReviewStatus.PENDING, "enhancement_mode": modes[i % 4],
+             "review_status": ReviewStatus.PENDING_REVIEW, "enhancement_mode": modes[i % 4],
              "created_at": t0 + timedelta(minutes=i), "updated_at": t0, "quality_before": 50.0,
              "quality_after": 50.0 + i % 20, "size_reduction_percent": float(i % 90)}
             for i in range(100_000)]
+    products = [{"id": r["id"], "sku_id": r["sku_id"], "created_at": r["created_at"], "updated_at": t0}
+                for r in rows]
     with app_service.session() as s, s.begin():
         for start in range(0, len(rows), 10_000):
+            s.execute(insert(Product), products[start:start + 10_000])
             s.execute(insert(ProductImage), rows[start:start + 10_000])
     return len(rows)
 

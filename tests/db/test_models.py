@@ -8,7 +8,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db import EnhancementHistory, ImageStatus, ProductImage, ReviewStatus, make_engine, repo
+from db import EnhancementHistory, ImageStatus, Product, ProductImage, ProductStatus, ReviewStatus, make_engine, repo
 from db.session import current_revision
 
 
@@ -31,14 +31,14 @@ def engine(request):
 def _image(**kw) -> ProductImage:
     base = dict(sku_id="SKU-1", original_filename="a.jpg", status=ImageStatus.COMPLETED)
     base.update(kw)
-    return ProductImage(**base)
+    return ProductImage(product=Product(sku_id=base["sku_id"]), **base)
 
 
 def test_migrations_create_schema_and_are_idempotent(engine):
     assert current_revision(engine) == _head()
     make_engine(engine.url.render_as_string(hide_password=False)).dispose()  # second start: no-op
     tables = set(inspect(engine).get_table_names())
-    assert {"product_images", "enhancement_history", "alembic_version"} <= tables
+    assert {"products", "product_images", "enhancement_history", "alembic_version"} <= tables
 
 
 def test_ids_timestamps_json_and_enums_roundtrip(engine):
@@ -73,12 +73,25 @@ def test_json_mutation_is_tracked(engine):
         assert s.scalars(select(EnhancementHistory)).one().quality_metadata == {"note": "changed in place"}
 
 
-def test_sku_unique_and_foreign_keys_enforced(engine):
+def test_sku_unique_per_product_many_images_and_foreign_keys_enforced(engine):
     with Session(engine) as s, s.begin():
-        s.add(_image())
-    with pytest.raises(IntegrityError):
+        img = _image(content_sha256="1" * 64)
+        s.add(img)
+        s.flush()
+        s.add(ProductImage(product_id=img.product_id, sku_id="SKU-1", position=2, original_filename="b.jpg",
+                           content_sha256="2" * 64))
+        pid = img.product_id
+    with Session(engine) as s:
+        product = s.get(Product, pid)
+        assert [i.original_filename for i in product.images] == ["a.jpg", "b.jpg"]
+        assert product.status is ProductStatus.PENDING
+    with pytest.raises(IntegrityError):  # one product per SKU
         with Session(engine) as s, s.begin():
-            s.add(_image(original_filename="b.jpg"))
+            s.add(Product(sku_id="SKU-1"))
+    with pytest.raises(IntegrityError):  # the same bytes twice under one product
+        with Session(engine) as s, s.begin():
+            s.add(ProductImage(product_id=pid, sku_id="SKU-1", position=3, original_filename="c.jpg",
+                               content_sha256="1" * 64))
     with pytest.raises(IntegrityError):
         with Session(engine) as s, s.begin():
             s.add(EnhancementHistory(product_image_id="no-such-image", enhancement_sequence=1,
@@ -98,6 +111,10 @@ def test_list_images_filters_search_sort_and_pages(engine):
         assert total == 5
         total, rows = repo.list_images(s, repo.ImageFilter(search="SKU-01"), sort="sku")
         assert total == 10 and rows[0].sku_id == "SKU-010"
+        total, rows = repo.list_images(s, repo.ImageFilter(search="u-01"), sort="sku")  # anywhere in the SKU
+        assert total == 10
+        total, rows = repo.list_images(s, repo.ImageFilter(sku_id="SKU-007"))
+        assert total == 1 and rows[0].original_filename == "f7.jpg"
         _, rows = repo.list_images(s, repo.ImageFilter(mode="auto"), sort="quality_gain", limit=1)
         assert rows[0].sku_id == "SKU-023"
         total, _ = repo.list_images(s, repo.ImageFilter(search="50%_"))  # wildcards are literal

@@ -12,6 +12,9 @@ from db.models import ProductImage, ReviewStatus
 from enhancer.providers import BedrockProvider, GeminiProvider
 from tests.stubs import bedrock as b
 from tests.stubs import gemini as g
+from support import up
+from enhancer.options import EnhanceOptions
+from enhancer.service import decide
 
 
 def _history(service, image_id):
@@ -30,7 +33,7 @@ def test_success_records_provenance_usage_and_analysis(gemini_service, gemini_st
     gemini_stub.push(g.json_response('{"problems": ["dim light"], "suggested_mode": "LIGHT_CORRECTION", '
                                      '"product_category": "toy", "alt_text": "A red block."}'),
                      g.image_response(edited_png, response_id="resp-abc", model="gemini-img-001"))
-    res = gemini_service.upload_and_enhance(photo, "toy.jpg", ai="gemini", target_size_kb=50)
+    res = up(gemini_service, photo, "toy.jpg", ai="gemini", target_size_kb=50)
     assert res.success and res.provider == "gemini" and not res.fell_back
     _, (h,) = _history(gemini_service, res.image_id)
     assert (h.provider, h.response_id, h.model_version) == ("gemini", "resp-abc", "gemini-img-001")
@@ -43,7 +46,7 @@ def test_success_records_provenance_usage_and_analysis(gemini_service, gemini_st
 def test_rate_limited_then_success(gemini_service, gemini_stub, photo, edited_png):
     gemini_stub.push(g.json_response('{"problems": []}'),
                      g.error(429, "RESOURCE_EXHAUSTED", "Quota exceeded."), g.image_response(edited_png))
-    res = gemini_service.upload_and_enhance(photo, "p.jpg", ai="gemini")
+    res = up(gemini_service, photo, "p.jpg", ai="gemini")
     assert res.provider == "gemini" and not res.fell_back
     assert len(gemini_stub.calls()) == 3  # analysis, 429, retry
 
@@ -55,7 +58,7 @@ def test_rate_limited_then_success(gemini_service, gemini_stub, photo, edited_pn
 ])
 def test_provider_failure_falls_back_to_local(gemini_service, gemini_stub, photo, failure, code):
     gemini_stub.push(g.json_response('{"problems": []}'), *failure)
-    res = gemini_service.upload_and_enhance(photo, "p.jpg", ai="gemini", mode="AUTO")
+    res = up(gemini_service, photo, "p.jpg", ai="gemini", mode="AUTO")
     assert res.success and res.fell_back and res.provider == "local"
     _, (h,) = _history(gemini_service, res.image_id)
     assert h.provider == "local" and h.processing_status == "fallback"
@@ -64,13 +67,13 @@ def test_provider_failure_falls_back_to_local(gemini_service, gemini_stub, photo
 
 
 def test_variants_pending_review_then_approve_one(gemini_service, gemini_stub, photo):
-    res = gemini_service.upload_and_enhance(photo, "v.jpg", ai="gemini", variants=3)
+    res = up(gemini_service, photo, "v.jpg", ai="gemini", variants=3)
     img, rows = _history(gemini_service, res.image_id)
     assert img.review_status is ReviewStatus.PENDING_REVIEW and len(rows) == 3
-    assert {h.review_status for h in rows} == {ReviewStatus.PENDING} and {h.provider for h in rows} == {"gemini"}
+    assert {h.review_status for h in rows} == {ReviewStatus.PENDING_REVIEW} and {h.provider for h in rows} == {"gemini"}
     prompts = {h.provider_metadata["prompt"] for h in rows}
     assert len(prompts) == 3  # each variant asked for something different
-    gemini_service.set_review(rows[2].id, "approved")
+    decide(gemini_service, rows[2].id, "approved")
     img, rows = _history(gemini_service, res.image_id)
     assert img.review_status is ReviewStatus.APPROVED and img.enhanced_key == rows[2].enhanced_key
     assert [h.review_status for h in rows] == [ReviewStatus.REJECTED, ReviewStatus.REJECTED, ReviewStatus.APPROVED]
@@ -80,11 +83,11 @@ def test_bedrock_success_and_throttle_fallback(service, bedrock_config, bedrock_
                                                fast_botocore_backoff):
     service.providers["bedrock"] = BedrockProvider(bedrock_config)
     bedrock_stub.push(b.images(edited_png))
-    ok = service.upload_and_enhance(photo, "b1.jpg", ai="bedrock")
+    ok = up(service, photo, "b1.jpg", ai="bedrock")
     _, (h,) = _history(service, ok.image_id)
     assert h.provider == "bedrock" and h.model_version == bedrock_config.bedrock_model_id and h.response_id
     bedrock_stub.push(*[b.throttled()] * 10)
-    fb = service.upload_and_enhance(photo, "b2.jpg", sku_id="b2", ai="bedrock")
+    fb = up(service, photo, "b2.jpg", sku_id="b2", ai="bedrock", force=True)  # not the reuse of b1
     _, (h,) = _history(service, fb.image_id)
     assert fb.fell_back and h.processing_status == "fallback" and h.provider_metadata["status_code"] == 429
 
@@ -123,7 +126,7 @@ def test_usage_is_added_up_per_image(gemini_service, gemini_stub, photo):
     from db import repo
     from enhancer.views import usage_totals
 
-    res = gemini_service.upload_and_enhance(photo, "u.jpg", ai="gemini", variants=2)
+    res = up(gemini_service, photo, "u.jpg", ai="gemini", variants=2)
     with gemini_service.session() as s:
         totals = usage_totals(repo.history(s, res.image_id))
     # stub: every call reports 1290 prompt + 1300 output tokens; 2 edits + 1 analysis recorded per row
@@ -133,7 +136,7 @@ def test_usage_is_added_up_per_image(gemini_service, gemini_stub, photo):
 
 def test_batch_with_ai_counts_usage(service, gemini_config, gemini_stub, tmp_path):
     """A folder batch with --ai gemini: every item edited by Gemini, usage added up per batch."""
-    from enhancer.batch import BatchRunner, RunOptions, create_batches
+    from enhancer.batch import BatchRunner, create_batches
     from enhancer.batch.control import summarize
     from db import batch_repo as br
     from tests.providers.conftest import make_photo
@@ -143,7 +146,7 @@ def test_batch_with_ai_counts_usage(service, gemini_config, gemini_stub, tmp_pat
     folder.mkdir()
     for i in range(3):
         (folder / f"sku{i}.jpg").write_bytes(make_photo(product=(40 * i + 60, 30, 30)))
-    (bid,) = create_batches(service, folder, options=RunOptions(mode="AUTO", ai="gemini"), name="ai-batch")
+    (bid,) = create_batches(service, folder, options=EnhanceOptions.parse(mode="AUTO", ai="gemini"), name="ai-batch")
     BatchRunner(service, workers=2).run(bid)
     with service.session() as s:
         summary = summarize(s, br.get_batch(s, bid))
