@@ -3,7 +3,7 @@
 Routes: /img/<n>.jpg (distinct photos), /lag/<n>.jpg (the same, 150 ms late), /404, /notimage, /slow (sleeps past
 the read timeout), /big (streams past the cap, no Content-Length),
 /bigdeclared (Content-Length over the cap), /flaky/<n>.jpg (HTTP 503 on odd
-hits), /gone/<n>.jpg (404 until ``server.revive()``), /redir?to=URL.
+hits), /gone/<n>.jpg (404 until ``server.revive()``), /redir?to=URL, /heic/<n>.heic (an iPhone photo).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from support import photo_bytes
+from support import heic_bytes, photo_bytes
 
 SLOW_S = 1.5
 
@@ -43,6 +43,8 @@ class _Handler(BaseHTTPRequestHandler):
         num = int(path.rsplit("/", 1)[-1].split(".")[0]) if path[-4:] == ".jpg" else 0
         if path.startswith("/img/"):
             return self._send(200, image(num))
+        if path.startswith("/heic/"):
+            return self._send(200, heic_bytes(size=(320, 240)), ctype="image/heic")
         if path.startswith("/lag/"):
             time.sleep(0.15)
             return self._send(200, image(num))

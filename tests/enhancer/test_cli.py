@@ -120,3 +120,59 @@ def test_create_bucket(moto_endpoint, tmp_path):
     assert rc == 0, err and json.loads(out) == {"bucket": "fresh-bucket-cli", "created": True}
     rc, out, _ = run(["create-bucket"], env, tmp_path)
     assert json.loads(out)["created"] is False
+
+
+def test_catalog_commands(cli, tmp_path):
+    """enhance --sku adds photos to one product; product, products, images --sku, review, delete."""
+    files = []
+    for i, name in enumerate(("front.jpg", "back.jpg", "side.png")):
+        f = tmp_path / name
+        f.write_bytes(photo_bytes(("astronaut", "chelsea", "coffee")[i], seed=i, fmt="PNG" if i == 2 else "JPEG"))
+        files.append(str(f))
+    out_dir = tmp_path / "out"
+    rc, out, err = cli("enhance", *files, "--sku", "SHOE 42", "--mode", "OPTIMIZE", "--output", str(out_dir))
+    assert rc == 0, err
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["position"] for r in results] == [1, 2, 3] and len({r["product_id"] for r in results}) == 1
+    assert all((out_dir / Path(r["output_path"]).name).is_file() for r in results)
+
+    rc, out, _ = cli("product", "SHOE 42")
+    product = json.loads(out)
+    assert rc == 0 and product["sku_id"] == "SHOE 42" and product["status"] == "approved"
+    assert [i["position"] for i in product["images"]] == [1, 2, 3] and product["images"][0]["is_main"]
+    assert {"id", "status", "review_status", "image_url", "enhanced_image_url"} <= product["images"][0].keys()
+    rc, out, _ = cli("products", "--search", "shoe", "--status", "approved")
+    page = json.loads(out)
+    assert page["total"] == 1 and page["products"][0]["id"] == product["id"]
+    rc, out, _ = cli("images", "--sku", "SHOE 42")
+    assert json.loads(out)["total"] == 3
+
+    rc, out, err = cli("reenhance", results[0]["image_id"], "--mode", "AUTO", "--variants", "2")
+    variants = json.loads(out)
+    assert rc == 0, err and variants["review_status"] == "pending_review"
+    rc, out, _ = cli("review", variants["variants"][0]["database_id"], "--approve", "--actor", "ann")
+    assert rc == 0 and json.loads(out)["decision"] == "approved" and json.loads(out)["actor"] == "ann"
+    rc, out, _ = cli("history", results[0]["image_id"])
+    hist = json.loads(out)
+    assert hist["reviewed_by"] == "ann" and [e["review_status"] for e in hist["enhancements"]] == \
+        ["rejected", "rejected", "approved"]
+
+    rc, _, err = cli("delete", "image", results[1]["image_id"])  # no terminal to ask: refused
+    assert rc == 2 and "--yes" in err
+    rc, out, _ = cli("delete", "image", results[1]["image_id"], "--yes")
+    assert rc == 0 and json.loads(out)["images"] == 1
+    rc, out, _ = cli("delete", "product", "SHOE 42", "--yes")
+    assert rc == 0 and json.loads(out)["images"] == 2
+    rc, out, _ = cli("products")
+    assert json.loads(out)["total"] == 0
+
+
+def test_bad_limits_and_skus_exit_2(cli, tmp_path):
+    rc, _, err = cli("images", "--limit", "-5")
+    assert rc == 2 and "between 1 and 1000" in err
+    f = tmp_path / "a.jpg"
+    f.write_bytes(photo_bytes())
+    rc, out, err = cli("enhance", str(f), "--sku", "x" * 300)
+    assert rc == 2 and "at most 128" in err and out == ""
+    rc, _, err = cli("review", "no-such-id", "--approve")
+    assert rc == 2 and "No enhancement" in err
