@@ -35,7 +35,7 @@ _REPORTS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pixel-lab-repor
 def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | None = None,
             output_format: str = "JPEG", profile: str | None = None,
             upscale_target: int = 2000, max_pixels: int = DEFAULT_MAX_PIXELS,
-            thumbnail_px: int | None = None) -> EnhancementResult:
+            thumbnail_px: int | None = None, decoded: Decoded | None = None) -> EnhancementResult:
     """Enhance a photo in the given mode and encode it within ``target_size_kb``.
 
     Parameters
@@ -59,6 +59,9 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     thumbnail_px : int, optional
         Also return a JPEG thumbnail of the result with this longest side,
         made from the pixels in hand (cheaper than decoding the result).
+    decoded : Decoded, optional
+        ``data`` already decoded by :func:`enhancer.imageio.decode` (several
+        modes of one photo decode it once); its arrays are only read.
 
     Returns
     -------
@@ -95,7 +98,7 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     if prof is None and mode in PROFILED_MODES:
         prof = get_profile(DEFAULT_PROFILE)
 
-    dec = decode(data, max_pixels=max_pixels)
+    dec = decoded if decoded is not None else decode(data, max_pixels=max_pixels)
     small = analysis_copy(dec.rgb)  # shared by the report and, when no step changes the pixels, the thumbnail
     before = assess_decoded(dec, size_bytes=len(data), small=small)
     ctx = Context(report=before, alpha=dec.alpha,

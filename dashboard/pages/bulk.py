@@ -16,12 +16,7 @@ from enhancer.batch.background import BackgroundRuns, stage_uploads
 from enhancer.batch.errors import BatchError
 from enhancer.batch.export import enhanced_zip, rows as export_rows
 from enhancer.batch.control import request, summary
-from enhancer.errors import EnhancerError
-from enhancer.formats import INPUT_EXTENSIONS
-from enhancer.options import EnhanceOptions
-from enhancer.profiles import PROFILES
-from enhancer.service import delete_batch
-from enhancer.types import OUTPUT_FORMATS, Mode
+from enhancer import INPUT_EXTENSIONS, OUTPUT_FORMATS, PROFILES, EnhanceOptions, EnhancerError, Mode, delete_batch
 
 try:  # the dashboard's shared accessors (dashboard/state.py), when present
     from dashboard.state import service as get_service, settings as get_settings

@@ -6,10 +6,9 @@ import streamlit as st
 from dashboard import state
 from dashboard.components import compliance, esc, fmt, mode_label, quality_metrics
 from db.repo import ImageFilter
-from enhancer import EXTENSIONS, MIME_TYPES, OUTPUT_FORMATS, PROFILES, EnhancerError, Mode
-from enhancer.service import MAX_TARGET_KB, MIN_TARGET_KB, EnhanceOptions, decide, delete_image, reenhance
-from enhancer.storage.keys import stem
-from enhancer.types import PROFILED_MODES
+from enhancer import (EXTENSIONS, MAX_TARGET_KB, MIME_TYPES, MIN_TARGET_KB, OUTPUT_FORMATS, PROFILED_MODES,
+                      PROFILES, EnhanceOptions, EnhancerError, Mode, decide, delete_image, reenhance,
+                      sku_from_filename)
 
 st.title("Image detail")
 svc = state.service()
@@ -157,7 +156,7 @@ for h in history:
             fmt_ = h["enhanced_format"] or ""
             b3.download_button(f"Download #{h['enhancement_sequence']}",
                                data=lambda k=h["enhanced_key"]: svc.storage.get(k),
-                               file_name=f"{stem(img['filename'])}_enhanced_{h['enhancement_sequence']}."
+                               file_name=f"{sku_from_filename(img['filename'])}_enhanced_{h['enhancement_sequence']}."
                                          f"{EXTENSIONS.get(fmt_, 'jpg')}",
                                mime=MIME_TYPES.get(fmt_, "application/octet-stream"), on_click="ignore",
                                key=f"dl_{h['id']}", disabled=not h["enhanced_key"], width="stretch")

@@ -9,8 +9,7 @@ from dashboard import state
 from dashboard.components import esc, mode_label, signed, to_csv, to_excel, to_json, zip_files
 from db.models import ImageStatus, ReviewStatus
 from db.repo import SORTS, ImageFilter
-from enhancer import EXTENSIONS, Mode
-from enhancer.storage.keys import stem
+from enhancer import EXTENSIONS, Mode, sku_from_filename
 
 COLS = 4
 REVIEW_LABELS = {"none": "No result yet", "pending_review": "Waiting for review", "approved": "Approved",
@@ -80,7 +79,7 @@ chosen = [i for i in selected if i in known and known[i][0]]
 
 
 def _zip() -> bytes:
-    return zip_files((f"{stem(known[i][1])}_enhanced.{EXTENSIONS.get(known[i][2] or '', 'jpg')}",
+    return zip_files((f"{sku_from_filename(known[i][1])}_enhanced.{EXTENSIONS.get(known[i][2] or '', 'jpg')}",
                       lambda k=known[i][0]: svc.storage.get(k)) for i in chosen)
 
 

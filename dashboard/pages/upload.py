@@ -8,10 +8,8 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.components import compliance, downscale, esc, fmt, mode_label, quality_metrics, wipe
-from enhancer import OUTPUT_FORMATS, PROFILES, EnhancerError, Mode
-from enhancer.formats import INPUT_EXTENSIONS
-from enhancer.service import MAX_TARGET_KB, MIN_TARGET_KB, EnhanceOptions, sku_from_filename, upload
-from enhancer.types import PROFILED_MODES
+from enhancer import (INPUT_EXTENSIONS, MAX_TARGET_KB, MIN_TARGET_KB, OUTPUT_FORMATS, PROFILED_MODES, PROFILES,
+                      EnhanceOptions, EnhancerError, Mode, sku_from_filename, upload)
 
 RESULTS = "upload_results"
 

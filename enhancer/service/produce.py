@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from ..errors import InvalidImageError, ProviderError
+from ..imageio import decode
 from ..options import EnhanceOptions
 from ..pipeline import enhance
 from ..quality import assess
@@ -51,7 +52,9 @@ def produce(b: Backends, data: bytes, filename: str, opts: EnhanceOptions) -> li
         The AI provider asked for is not configured.
     """
     if opts.ai is None:
-        return [Variant(_local(b, data, filename, opts, m)) for m in variant_modes(opts)]
+        modes = variant_modes(opts)
+        dec = _decode_once(data, filename, b) if len(modes) > 1 else None
+        return [Variant(_local(b, data, filename, opts, m, decoded=dec)) for m in modes]
     provider = _provider(b, opts.ai)
     findings, usage = _analyze(provider, data)
     local_modes = variant_modes(opts)
@@ -82,10 +85,24 @@ def produce(b: Backends, data: bytes, filename: str, opts: EnhanceOptions) -> li
     return out
 
 
-def _local(b: Backends, data: bytes, filename: str, opts: EnhanceOptions, mode: Mode) -> EnhancementResult:
+def _decode_once(data: bytes, filename: str, b: Backends):
+    """One decode for every variant; read-only, so no mode can change what the next one sees."""
+    try:
+        dec = decode(data, max_pixels=b.limits.max_pixels)
+    except InvalidImageError as exc:
+        raise InvalidImageError(f"{filename}: {exc}") from None
+    for arr in (dec.rgb, dec.alpha):
+        if arr is not None:
+            arr.setflags(write=False)
+    return dec
+
+
+def _local(b: Backends, data: bytes, filename: str, opts: EnhanceOptions, mode: Mode,
+           decoded=None) -> EnhancementResult:
     try:
         return enhance(data, mode, target_size_kb=opts.target_size_kb, output_format=opts.output_format,
-                       profile=opts.profile, max_pixels=b.limits.max_pixels, thumbnail_px=THUMBNAIL_PX)
+                       profile=opts.profile, max_pixels=b.limits.max_pixels, thumbnail_px=THUMBNAIL_PX,
+                       decoded=decoded)
     except InvalidImageError as exc:
         raise InvalidImageError(f"{filename}: {exc}") from None
 
