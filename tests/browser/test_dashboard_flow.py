@@ -35,6 +35,13 @@ def test_upload_enhance_download_gallery_detail_approve_export(app_url, page, tm
     target.press("Tab")
     idle(page)
     expect(target).to_have_value("100")
+    variants = page.get_by_label("Variants")  # two results each: a person chooses (Review)
+    variants.click()
+    variants.press("Control+a")
+    variants.press_sequentially("2")
+    variants.press("Tab")
+    idle(page)
+    expect(variants).to_have_value("2")
     enhance = page.get_by_role("button", name="Enhance", exact=True)
     expect(enhance).to_be_enabled()  # the SKU table and the button follow the upload
     idle(page)
@@ -101,13 +108,13 @@ def test_upload_enhance_download_gallery_detail_approve_export(app_url, page, tm
     # Detail page from the gallery; approve the variant
     page.get_by_role("link", name="Open").first.click()
     page.get_by_role("heading", name="Image detail").wait_for()
-    page.get_by_text("Enhancements (1)").wait_for()
+    page.get_by_text("Enhancements (2)").wait_for()
     assert "id=" in page.url
     idle(page)
     page.get_by_role("button", name="Approve").first.click()
     page.get_by_text("#1 approved").wait_for()
     idle(page)
-    assert page.get_by_text("review approved").first.is_visible()
+    assert page.get_by_text("approved by dashboard:local").first.is_visible()
     shots(page, "03_detail")
 
     # Review: the other image waits; approve it in place (form buttons)
