@@ -7,11 +7,14 @@ from dashboard import state
 from dashboard.components import compliance, esc, fmt, mode_label, quality_metrics
 from db.repo import ImageFilter
 from enhancer import (EXTENSIONS, MAX_TARGET_KB, MIME_TYPES, MIN_TARGET_KB, OUTPUT_FORMATS, PROFILED_MODES,
-                      PROFILES, EnhanceOptions, EnhancerError, Mode, decide, delete_image, reenhance,
+                      PROFILES, EnhanceOptions, EnhancerError, Mode, decide, delete_image, delete_product, reenhance,
                       sku_from_filename)
 
 st.title("Image detail")
 svc = state.service()
+flash = st.session_state.pop("detail_flash", None)
+if flash:
+    st.success(flash)
 
 image_id = st.query_params.get("id") or ""
 if not image_id:
@@ -41,9 +44,6 @@ if img["status"] == "FAILED":
     st.error(f"Enhancement failed: {esc(img['error_message'] or 'unknown error')}. "
              "Re-enhance below to retry.")
 
-flash = st.session_state.pop("detail_flash", None)
-if flash:
-    st.success(flash)
 
 left, right = st.columns([1, 2])
 with left:
@@ -103,6 +103,21 @@ with left.popover("Delete image", icon=":material/delete:"):
                 state.clear_data()
                 st.query_params.clear()
                 st.session_state["detail_flash"] = f"Deleted image {img['filename']} of {img['sku_id']}."
+                st.rerun()
+
+with left.popover("Delete product", icon=":material/delete_forever:"):
+    st.write(f"Deletes product {esc(img['sku_id'])} with all its images, their enhancements and files. "
+             "This cannot be undone.")
+    if st.checkbox("Yes, delete the whole product", key="confirm_delete_product"):
+        if st.button("Delete product for good", type="primary", key="delete_product"):
+            try:
+                gone = delete_product(svc, img["product_id"], actor=state.actor())
+            except (EnhancerError, ValueError) as exc:
+                st.error(esc(str(exc)))
+            else:
+                state.clear_data()
+                st.query_params.clear()
+                st.session_state["detail_flash"] = f"Deleted product {img['sku_id']} ({gone.images} image(s))."
                 st.rerun()
 
 

@@ -35,7 +35,7 @@ def test_upload_enhance_download_gallery_detail_approve_export(app_url, page, tm
     target.press("Tab")
     idle(page)
     expect(target).to_have_value("100")
-    variants = page.get_by_label("Variants")  # two results each: a person chooses (Review)
+    variants = page.get_by_role("spinbutton", name="Variants")  # two results each: a person chooses
     variants.click()
     variants.press("Control+a")
     variants.press_sequentially("2")

@@ -265,3 +265,26 @@ def test_enhancement_crash_shows_error_and_keeps_a_failed_row(open_page, monkeyp
     at.switch_page("dashboard/pages/gallery.py").run()
     assert "**1** image(s) match" in "\n".join(m.value for m in at.markdown)
     assert any("FAILED" in c.value for c in at.caption)
+
+
+def test_detail_deletes_an_image_only_after_confirmation(open_page, seeded, app_service):
+    from support import referenced_keys, stored_keys
+
+    image_id = seeded["variants"].image_id
+    at = open_page("detail", query={"id": image_id})
+    assert not [b for b in at.button if b.label == "Delete for good"]  # nothing to press before confirming
+    next(c for c in at.checkbox if c.label == "Yes, delete it").check().run()
+    next(b for b in at.button if b.label == "Delete for good").click().run()
+    _ok(at)
+    assert any("Deleted image" in s.value for s in at.success)
+    from db import repo
+    with app_service.session() as s:
+        assert repo.get_image(s, image_id) is None
+    assert stored_keys(app_service.storage) == referenced_keys(app_service.engine)
+
+
+def test_detail_shows_who_approved_and_the_product(open_page, seeded):
+    at = open_page("detail", query={"id": seeded["good"].image_id})
+    _ok(at)
+    caption = "\n".join(c.value for c in at.caption)
+    assert "Product Red\\_Shoe, image 1 (main)" in caption and "approved automatically" in caption
