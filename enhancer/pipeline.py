@@ -18,15 +18,15 @@ from .compliance import evaluate
 from .context import Context, Options
 from .fit import fit_to_size, keep_stream
 from .imageio import DEFAULT_MAX_PIXELS, Decoded, decode, jpeg_without_metadata, thumbnail_from_array
+from .formats import normalize_output
 from .modes import MODES
 from .profiles import get_profile
 from .quality import analysis_copy, assess_decoded
-from .types import OUTPUT_FORMATS, EnhancementResult, Mode
+from .types import DEFAULT_PROFILE, PROFILED_MODES, EnhancementResult, Mode
 
+# The library's own bounds (what one encode can sensibly aim at); a request's budget is narrower,
+# enhancer.options.MIN_TARGET_KB..MAX_TARGET_KB.
 MIN_TARGET_KB, MAX_TARGET_KB = 1, 50_000
-# Modes that place the product on a marketplace canvas use a profile even when none is given.
-PROFILED_MODES = (Mode.STANDARDIZE, Mode.FULL)
-DEFAULT_PROFILE = "generic"
 # The "after" report is measured while the encoder runs: both release the GIL,
 # so on two cores the report costs no wall time.
 _REPORTS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pixel-lab-report")
@@ -85,10 +85,7 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     keep_freed_memory()
     t0 = time.perf_counter()
     mode = Mode.parse(mode)
-    fmt = str(output_format).strip().upper()
-    fmt = "JPEG" if fmt == "JPG" else fmt
-    if fmt not in OUTPUT_FORMATS:
-        raise ValueError(f"unknown output format {output_format!r}; use one of {', '.join(OUTPUT_FORMATS)}")
+    fmt = normalize_output(output_format)
     if target_size_kb is not None and not (MIN_TARGET_KB <= int(target_size_kb) <= MAX_TARGET_KB):
         raise ValueError(f"target_size_kb must be between {MIN_TARGET_KB} and {MAX_TARGET_KB} "
                          f"(KB = 1024 bytes), got {target_size_kb}; pass None for no size limit")

@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..formats import OUTPUT_FORMATS, normalize
-from ..options import MAX_TARGET_KB, MIN_TARGET_KB, clean_sku
-from ..profiles import PROFILES
+from ..formats import normalize
+from ..options import EnhanceOptions, clean_sku
 from ..service import sku_from_filename
 from ..types import Mode
 from .errors import IntakeError
@@ -163,31 +162,22 @@ def _row_item(pos: int, row: dict[str, str]) -> IntakeItem:
         problems.append(str(exc))
     if not url.lower().startswith(("http://", "https://")) or len(url) > 1024:
         problems.append(f"image_url {url[:100]!r} is not an http(s) URL of at most 1024 characters")
-    mode = row.get("mode") or None
-    if mode:
-        try:
-            mode = Mode.parse(mode).value
-        except ValueError:
-            problems.append(f"mode {mode!r} is unknown (valid: {', '.join(m.value for m in Mode)})")
-    target = row.get("target_size_kb") or None
-    if target:
-        try:
-            target = int(float(target))
-            if not MIN_TARGET_KB <= target <= MAX_TARGET_KB:
-                raise ValueError
-        except ValueError:
-            problems.append(f"target_size_kb {row['target_size_kb']!r} must be a whole number "
-                            f"between {MIN_TARGET_KB} and {MAX_TARGET_KB}")
-            target = None
-    fmt = normalize(row.get("output_format")) or None
-    if fmt and fmt not in OUTPUT_FORMATS:
-        problems.append(f"output_format {row['output_format']!r} is not one of {', '.join(OUTPUT_FORMATS)}")
-    profile = (row.get("profile") or "").lower() or None
-    if profile and profile not in PROFILES:
-        problems.append(f"profile {row['profile']!r} is unknown (valid: {', '.join(PROFILES)})")
+    # the row's overrides are checked by the one request type's rules (one field at a time, so every
+    # bad field is named)
+    mode, target, fmt, profile = (row.get(k) or None for k in OPTIONAL)
+    for field, value, check in (("mode", mode, lambda v: EnhanceOptions.parse(mode=v)),
+                                ("target_size_kb", target, lambda v: EnhanceOptions.parse(target_size_kb=v)),
+                                ("output_format", fmt, lambda v: EnhanceOptions.parse(output_format=v)),
+                                ("profile", profile, lambda v: EnhanceOptions.parse(profile=v))):
+        if value:
+            try:
+                check(value)
+            except ValueError as exc:
+                problems.append(f"{field} {value!r}: {exc}")
     if problems:
         return IntakeItem(**base, error=f"row {pos + 2}: " + "; ".join(problems))
-    return IntakeItem(**base, mode=mode, target_size_kb=target, output_format=fmt, profile=profile)
+    return IntakeItem(**base, mode=mode and Mode.parse(mode).value, target_size_kb=target and int(float(target)),
+                      output_format=fmt and normalize(fmt), profile=profile and profile.strip().lower())
 
 
 # -- archives and folders ------------------------------------------------------------------
