@@ -74,6 +74,7 @@ def clear_data() -> None:
     gallery_page.clear()
     image_detail.clear()
     review_page.clear()
+    review_batches.clear()
     insights_data.clear()
     export_rows.clear()
 
@@ -112,15 +113,39 @@ def image_detail(image_id: str) -> tuple[dict, list[dict]] | None:
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
-def review_page(limit: int, offset: int) -> tuple[int, list[tuple[dict, list[dict]]]]:
+def review_page(limit: int, offset: int, sku_id: str | None = None, provider: str | None = None,
+                batch_id: str | None = None) -> tuple[int, list[tuple[dict, list[dict]]]]:
+    """One page of the review queue: (image, its results waiting for a decision), oldest first."""
+    from sqlalchemy import select
+
+    from db import batch_repo as br
+    from db.batch_models import BatchItem
+
     with service().session() as s:
-        total, imgs = repo.review_queue(s, limit=limit, offset=offset)
+        image_ids = None
+        if batch_id:
+            batch = br.get_batch(s, batch_id)
+            parts = [b.id for b in br.family(s, batch)] if batch else [batch_id]
+            image_ids = select(BatchItem.product_image_id).where(BatchItem.batch_id.in_(parts))
+        total, imgs = repo.review_queue(s, limit=limit, offset=offset, sku_id=sku_id or None,
+                                        provider=provider or None, image_ids=image_ids)
         out = []
         for img in imgs:
-            open_rows = [history_entry(h) | {"thumbnail_key": h.thumbnail_key}
+            open_rows = [history_entry(h) | {"thumbnail_key": h.thumbnail_key, "enhanced_key": h.enhanced_key,
+                                             "suggested": h.enhanced_key == img.enhanced_key}
                          for h in repo.history(s, img.id) if h.review_status in repo.REVIEW_OPEN]
-            out.append((image_summary(img), open_rows))
+            out.append((image_summary(img) | {"original_key": img.original_key}, open_rows))
         return total, out
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def review_batches() -> list[tuple[str, str]]:
+    """(id, name) of recent batches, for the review filter."""
+    from db import batch_repo as br
+
+    with service().session() as s:
+        return [(b.id, b.name) for b in br.list_batches(s, limit=100) if not b.parent_batch_id
+                or b.parent_batch_id == b.id]
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)

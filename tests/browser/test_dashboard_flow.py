@@ -123,8 +123,8 @@ def test_upload_enhance_download_gallery_detail_approve_export(app_url, page, tm
     page.get_by_text("1 image(s) waiting for review").wait_for()
     idle(page)
     shots(page, "04_review")
-    page.get_by_role("button", name="Approve").first.click()
-    page.get_by_text("variant #1 approved").wait_for()
+    page.get_by_role("button", name="Approve #1").first.click()
+    page.get_by_text("#1 approved.").wait_for()
     page.get_by_text("0 image(s) waiting for review").wait_for()
 
     for name, heading in [("Insights", "Insights"), ("System status", "System status")]:

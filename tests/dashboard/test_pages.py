@@ -148,11 +148,38 @@ def test_review_queue_approve_in_place(open_page, seeded, app_service):
     at = open_page("review")
     _ok(at)
     # "Red Shoe" had one local result: approved automatically, so only the variants wait
-    assert "**1** image(s) waiting for review" in [m.value for m in at.markdown]
-    next(b for b in at.button if b.label == "Approve").click().run()
+    assert "**1** image(s) waiting for review · page 1 of 1" in [m.value for m in at.markdown]
+    labels = [b.label for b in at.button]
+    assert {"Approve #1", "Approve #2", "Reject #1", "Reject #2", "Approve suggested #1", "Reject all"} <= set(labels)
+    next(b for b in at.button if b.label == "Approve #2").click().run()
     _ok(at)
-    assert at.success and "approved" in at.success[0].value
+    assert at.success and "#2 approved" in at.success[0].value
     assert "**0** image(s) waiting for review" in [m.value for m in at.markdown]
+    with app_service.session() as s:
+        from db import repo
+        img = repo.get_image(s, seeded["variants"].image_id)
+        assert img.review_status.value == "approved" and img.reviewed_by == "dashboard:local"
+        assert [h.review_status.value for h in img.history] == ["rejected", "approved"]
+
+
+def test_review_page_approves_all_suggested_and_filters(open_page, app_service):
+    from support import photo_bytes, up
+
+    for i in range(3):
+        up(app_service, photo_bytes(seed=40 + i, size=(320, 240)), f"r{i}.jpg", sku_id=f"REV-{i}", mode="AUTO",
+           variants=2)
+    at = open_page("review")
+    assert "**3** image(s) waiting for review · page 1 of 1" in [m.value for m in at.markdown]
+    at.text_input[0].set_value("REV-1").run()
+    assert "**1** image(s) waiting for review · page 1 of 1" in [m.value for m in at.markdown]
+    at.text_input[0].set_value("").run()
+    next(b for b in at.button if b.label.startswith("Approve all suggested")).click().run()
+    _ok(at)
+    assert "**0** image(s) waiting for review" in [m.value for m in at.markdown]
+    with app_service.session() as s:
+        from db import repo
+        total, imgs = repo.list_images(s, repo.ImageFilter(review_status="approved"))
+        assert total == 3 and all(i.enhancement_mode == "AUTO" for i in imgs)  # the suggested one: first result
 
 
 def test_status_shows_checks_and_masks_secrets(open_page, app_env, seeded):
@@ -190,8 +217,8 @@ def test_upload_with_variants_feeds_the_review_queue(open_page):
     assert any("1 more variant(s) on the Review page" in c.value for c in at.caption)
     at.switch_page("dashboard/pages/review.py").run()
     _ok(at)
-    assert "**1** image(s) waiting for review" in [m.value for m in at.markdown]
-    assert len([b for b in at.button if b.label == "Approve"]) == 2
+    assert "**1** image(s) waiting for review · page 1 of 1" in [m.value for m in at.markdown]
+    assert len([b for b in at.button if b.label.startswith("Approve #")]) == 2
 
 
 def test_upload_with_gemini_against_the_stub(open_page, app_env):
