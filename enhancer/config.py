@@ -6,6 +6,7 @@ Library code never reads ``os.environ``; the CLI and the dashboard build a
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -66,8 +67,8 @@ class Settings:
         out = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name == "database_url":
-                out[f.name] = _mask_url(v)
+            if f.name.endswith("_url") and v:
+                out[f.name] = mask_url(v)
             elif f.name in SECRET_FIELDS:
                 out[f.name] = "not set" if not v else "set (****)"
             else:
@@ -75,14 +76,32 @@ class Settings:
         return out
 
 
-def _mask_url(url: str) -> str:
-    # user:password@host -> user:****@host
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    cred, host = rest.rsplit("@", 1)
-    user = cred.split(":", 1)[0]
-    return f"{scheme}://{user}:****@{host}"
+# Query parameters whose value is a secret: pymysql takes ?password=..., drivers take ssl keys and tokens.
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key|credential|auth|signature", re.IGNORECASE)
+# scheme ":" then any slashes, then "user:password@" exactly as SQLAlchemy's URL parser reads it
+# (the password runs to the first "@", so it may hold "/" or "?").
+_CREDENTIALS = re.compile(r"^(?P<head>[A-Za-z][\w+.-]*:/*)(?P<user>[^:/@?]*):(?P<password>[^@]*)@")
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password and secret-like query parameters replaced by ``****``.
+
+    Works whatever the shape: ``scheme://user:pw@host``, ``scheme:user:pw@host``
+    (no ``//``, which SQLAlchemy cannot even parse), ``?password=...`` or
+    ``?ssl_key=...``; a URL without secrets comes back unchanged.
+
+    >>> mask_url("mysql+pymysql://app:s3cret@db/x?charset=utf8mb4&password=s3cret")
+    'mysql+pymysql://app:****@db/x?charset=utf8mb4&password=****'
+    """
+    url = _CREDENTIALS.sub(lambda m: f"{m['head']}{m['user']}:****@", str(url), count=1)
+    base, q, query = url.partition("?")
+    if not q:
+        return base
+    parts = []
+    for part in query.split("&"):
+        name, eq, _value = part.partition("=")
+        parts.append(f"{name}=****" if eq and _SECRET_PARAM.search(name) else part)
+    return f"{base}?{'&'.join(parts)}"
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
