@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from db import make_engine, ping, repo
+from db.session import describe_error
 
 from .config import Settings
 from .providers import AIConfig, Provider, get_provider
@@ -59,7 +60,7 @@ def run_checks(settings: Settings, service: ImageService | None = None) -> list[
     try:
         svc = service or build_service(settings)
     except Exception as exc:
-        return checks + [Check("database", False, _reason(exc))]
+        return checks + [Check("database", False, _reason(exc, settings.database_url))]
     try:
         ping(svc.engine)
         with svc.session() as s:
@@ -67,7 +68,7 @@ def run_checks(settings: Settings, service: ImageService | None = None) -> list[
         checks.append(Check("database", True, f"{svc.engine.url.get_backend_name()} reachable, "
                                               f"{n['total']} images, {n['enhancements']} enhancements"))
     except Exception as exc:
-        checks.append(Check("database", False, _reason(exc)))
+        checks.append(Check("database", False, _reason(exc, svc.engine)))
     try:
         checks.append(Check("storage", True, svc.storage.check()))
     except Exception as exc:
@@ -86,6 +87,10 @@ def run_checks(settings: Settings, service: ImageService | None = None) -> list[
     return checks
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: Exception, database=None) -> str:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if database is not None and isinstance(exc, SQLAlchemyError):  # host:port and the timeout, no password
+        return describe_error(exc, database)[:300]
     msg = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else exc.__class__.__name__
     return msg[:300]

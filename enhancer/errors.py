@@ -2,6 +2,8 @@
 
 Messages are for operators: they say what was wrong and what to do.
 """
+from __future__ import annotations
+
 
 
 class EnhancerError(Exception):
@@ -35,6 +37,17 @@ class ProviderError(EnhancerError):
 
 class DatabaseError(EnhancerError):
     """The database could not be reached or refused a write; nothing was half-written."""
+
+    @classmethod
+    def from_exc(cls, exc: BaseException, where=None) -> DatabaseError:
+        """A one-line error for a driver/SQLAlchemy failure, naming host:port and never the password.
+
+        ``where`` is the engine (its timeouts appear in the message) or the URL.
+        Use ``raise DatabaseError.from_exc(exc, engine) from exc``.
+        """
+        from db.session import describe_error
+
+        return cls(describe_error(exc, where))
 
 
 class DuplicateSkuError(EnhancerError, ValueError):
