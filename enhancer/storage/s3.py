@@ -1,6 +1,7 @@
 """S3 storage (AWS, MinIO, R2, moto): private objects, SSE-S3, SigV4 presigned reads."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import boto3
@@ -9,7 +10,7 @@ from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedErr
                                  EndpointConnectionError, ReadTimeoutError)
 
 from ..errors import NotFoundError, StorageError
-from .base import validate_key
+from .base import StoredObject, validate_key
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 
@@ -120,6 +121,15 @@ class S3Storage:
             safe = download_name.replace('"', "")
             params["ResponseContentDisposition"] = f'attachment; filename="{safe}"'
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
+
+    def list(self, prefix: str = "") -> Iterator[StoredObject]:
+        """Objects whose key starts with ``prefix``, in key order, a page (1000) at a time."""
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                for o in page.get("Contents", ()):
+                    yield StoredObject(o["Key"], int(o["Size"]), o["LastModified"])
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail("list", prefix, exc) from exc
 
     def check(self) -> str:
         try:

@@ -6,6 +6,7 @@
     proxy.refuse()            # new connections are reset as soon as they are accepted
     proxy.cut()               # reset every open connection now
     proxy.after(b"COMMIT", "blackhole")  # forward the next chunk holding COMMIT, then drop its replies
+    proxy.after(b"INSERT", fn) # ... or call fn(link) right after forwarding it (e.g. take S3 down too)
     proxy.heal()              # back to a plain pipe
     proxy.stop()
 
@@ -70,7 +71,7 @@ class FaultProxy:
         self._delay = 0.0
         self._blackhole = False
         self._refuse = False
-        self._trigger: tuple[bytes, str] | None = None
+        self._trigger: tuple[bytes, object] | None = None
         self.accepted = 0
         self.dropped = 0
 
@@ -114,14 +115,15 @@ class FaultProxy:
             link.reset()
         return len(links)
 
-    def after(self, trigger: bytes, action: str = "blackhole") -> None:
+    def after(self, trigger: bytes, action="blackhole") -> None:
         """One shot: forward the next client chunk containing ``trigger``, then fault that connection.
 
         ``action`` is ``"blackhole"`` (its replies are dropped: the server did the
-        work, the client never hears) or ``"cut"`` (reset right after forwarding).
+        work, the client never hears), ``"cut"`` (reset right after forwarding), or
+        a callable run with the connection's ``_Link`` right after forwarding.
         """
-        if action not in ("blackhole", "cut"):
-            raise ValueError(f"unknown action {action!r}; valid: blackhole, cut")
+        if action not in ("blackhole", "cut") and not callable(action):
+            raise ValueError(f"unknown action {action!r}; valid: blackhole, cut, or a callable")
         self._trigger = (bytes(trigger), action)
 
     def heal(self) -> None:
@@ -195,7 +197,9 @@ class FaultProxy:
         if armed is None or armed[0] not in data:
             return
         self._trigger = None
-        if armed[1] == "blackhole":
+        if callable(armed[1]):
+            armed[1](link)
+        elif armed[1] == "blackhole":
             link.blackholed = True
         else:
             time.sleep(0.05)  # let the server read what was forwarded before the reset
