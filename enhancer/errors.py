@@ -19,7 +19,12 @@ class ConfigError(EnhancerError, ValueError):
 
 
 class StorageError(EnhancerError):
-    """The object store could not read, write or delete an object."""
+    """The object store could not read, write or delete an object.
+
+    ``transient`` is True when trying again later may work (network, timeouts, S3 busy).
+    """
+
+    transient: bool = False
 
 
 class NotFoundError(EnhancerError, LookupError):
@@ -36,7 +41,12 @@ class ProviderError(EnhancerError):
 
 
 class DatabaseError(EnhancerError):
-    """The database could not be reached or refused a write; nothing was half-written."""
+    """The database could not be reached or refused a write; nothing was half-written.
+
+    ``transient`` is True when trying again later may work (lost connection, timeout, lock wait).
+    """
+
+    transient: bool = False
 
     @classmethod
     def from_exc(cls, exc: BaseException, where=None) -> DatabaseError:
@@ -45,9 +55,11 @@ class DatabaseError(EnhancerError):
         ``where`` is the engine (its timeouts appear in the message) or the URL.
         Use ``raise DatabaseError.from_exc(exc, engine) from exc``.
         """
-        from db.session import describe_error
+        from db.session import describe_error, is_transient
 
-        return cls(describe_error(exc, where))
+        err = cls(describe_error(exc, where))
+        err.transient = is_transient(exc)
+        return err
 
 
 class DuplicateSkuError(EnhancerError, ValueError):

@@ -7,12 +7,14 @@ from urllib.parse import quote
 import boto3
 from botocore.config import Config
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectTimeoutError,
-                                 EndpointConnectionError, ReadTimeoutError)
+                                 EndpointConnectionError, HTTPClientError, ReadTimeoutError)
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from ..errors import NotFoundError, StorageError
 from .base import StoredObject, validate_key
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+_BUSY = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "RequestTimeTooSkewed", "503", "500"}
 
 
 class S3Storage:
@@ -51,7 +53,11 @@ class S3Storage:
                 "AccessDenied": "access denied: check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy",
                 "InvalidAccessKeyId": "the AWS access key was rejected",
                 "SignatureDoesNotMatch": "the AWS secret key was rejected"}.get(code) or self._network(exc) or str(exc)
-        return StorageError(f"Could not {action} s3://{self.bucket}/{key}: {hint}")
+        err = StorageError(f"Could not {action} s3://{self.bucket}/{key}: {hint}")
+        # worth another try later: the network, or S3 saying it is busy (botocore already retried)
+        err.transient = (self._network(exc) is not None or code in _BUSY or str(getattr(exc, "response", {}).get("ResponseMetadata", {})
+                                                 .get("HTTPStatusCode", "")).startswith("5"))
+        return err
 
     def _network(self, exc: Exception) -> str | None:
         connect_s, read_s, attempts = self.timeouts
@@ -61,7 +67,7 @@ class S3Storage:
             return f"S3 unreachable at {where}: connect timed out after {connect_s:g} s{tries}"
         if isinstance(exc, ReadTimeoutError):
             return f"S3 at {where} stopped answering: timed out after {read_s:g} s{tries}"
-        if isinstance(exc, (EndpointConnectionError, ConnectionClosedError)):
+        if isinstance(exc, (EndpointConnectionError, ConnectionClosedError, BotoConnectionError, HTTPClientError)):
             return f"S3 unreachable at {where}: {exc.__class__.__name__}{tries}"
         return None
 
