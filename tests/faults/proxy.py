@@ -4,6 +4,7 @@
     proxy.delay(0.5)          # every forwarded chunk waits 0.5 s
     proxy.blackhole()         # connections stay open, but no reply reaches a client
     proxy.refuse()            # new connections are reset as soon as they are accepted
+    proxy.refuse(count=1)     # ... only the next one
     proxy.cut()               # reset every open connection now
     proxy.after(b"COMMIT", "blackhole")  # forward the next chunk holding COMMIT, then drop its replies
     proxy.after(b"INSERT", fn) # ... or call fn(link) right after forwarding it (e.g. take S3 down too)
@@ -70,7 +71,7 @@ class FaultProxy:
         self._stopped = threading.Event()
         self._delay = 0.0
         self._blackhole = False
-        self._refuse = False
+        self._refuse: bool | int = False
         self._trigger: tuple[bytes, object] | None = None
         self.accepted = 0
         self.dropped = 0
@@ -103,9 +104,12 @@ class FaultProxy:
         """Accept and forward requests, but throw every reply away (open and new connections)."""
         self._blackhole = on
 
-    def refuse(self, on: bool = True) -> None:
-        """Reset new connections as soon as they are accepted (open ones are left alone)."""
-        self._refuse = on
+    def refuse(self, on: bool = True, *, count: int | None = None) -> None:
+        """Reset new connections as soon as they are accepted (open ones are left alone).
+
+        With ``count``, only the next ``count`` connections are refused, then the proxy accepts again.
+        """
+        self._refuse = count if (on and count) else bool(on)
 
     def cut(self) -> int:
         """Reset every open connection now; returns how many were cut."""
@@ -148,6 +152,8 @@ class FaultProxy:
                 return
             self.accepted += 1
             if self._refuse:
+                if self._refuse is not True:  # a countdown
+                    self._refuse = self._refuse - 1 or False
                 _Link(client, client).reset()
                 continue
             try:

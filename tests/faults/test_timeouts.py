@@ -134,9 +134,10 @@ def test_s3_blip_is_retried(proxied_s3, s3_proxy):
     """One reset connection is absorbed by botocore's retries: the call succeeds."""
     proxied_s3.put("uploads/original/a.jpg", b"x", content_type="image/jpeg")
     s3_proxy.cut()
-    s3_proxy.refuse()
-    threading.Timer(0.3, s3_proxy.heal).start()
+    s3_proxy.refuse(count=1)  # the pooled connection is dead and the first new one is reset
+    accepted = s3_proxy.accepted
     assert proxied_s3.get("uploads/original/a.jpg") == b"x"
+    assert s3_proxy.accepted - accepted == 2  # the refused try, then the one that worked
 
 
 def test_unreachable_s3_is_one_line(s3_proxy, s3_storage):
