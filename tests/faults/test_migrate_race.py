@@ -71,3 +71,38 @@ def test_parallel_first_start_on_mariadb(mysql_url, tmp_path):
     failures = _race(mysql_url, tmp_path)
     assert failures == [], f"{len(failures)}/{N} processes failed: {failures}"
     _check(mysql_url)
+
+
+HOLD = """
+import sys, time
+from sqlalchemy import create_engine
+from db.session import _migration_lock
+eng = create_engine(sys.argv[1])
+with _migration_lock(eng, 5):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+
+
+def _killed_holder_does_not_block(url: str) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, url], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    from db.session import make_engine
+
+    with pytest.raises(TimeoutError, match="another process"):  # held: a second migrator waits, then says why
+        make_engine(url, migrate_timeout_s=1).dispose()
+    holder.kill()  # SIGKILL: no chance to release
+    holder.wait(10)
+    t0 = time.monotonic()
+    make_engine(url, migrate_timeout_s=30).dispose()
+    assert time.monotonic() - t0 < 15
+    _check(url)
+
+
+def test_a_killed_migrator_does_not_block_the_next_start_sqlite(tmp_path):
+    _killed_holder_does_not_block(f"sqlite:///{tmp_path / 'pixel_lab.db'}")
+
+
+def test_a_killed_migrator_does_not_block_the_next_start_mariadb(mysql_url):
+    _killed_holder_does_not_block(mysql_url)
