@@ -35,12 +35,18 @@ def configured_providers(settings: Settings) -> dict[str, Provider]:
     return {n: get_provider(n, cfg) for n in names}
 
 
+def engine_from_settings(settings: Settings, *, migrate: bool = True) -> Engine:
+    """The configured database engine, with the configured timeouts (migrated unless ``migrate=False``)."""
+    return make_engine(settings.database_url, migrate=migrate, connect_timeout_s=settings.db_connect_timeout_s,
+                       read_timeout_s=settings.db_timeout_s, write_timeout_s=settings.db_timeout_s)
+
+
 def build_service(settings: Settings, *, engine: Engine | None = None,
                   storage: Storage | None = None) -> ImageService:
     """An :class:`ImageService` on the configured database (migrated), storage and providers."""
     if settings.storage_kind == "local":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return ImageService(engine or make_engine(settings.database_url),
+    return ImageService(engine or engine_from_settings(settings),
                         storage or storage_from_settings(settings),
                         max_upload_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels,
                         providers=configured_providers(settings), default_ai=settings.ai_provider)

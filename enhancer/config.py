@@ -44,6 +44,9 @@ class Settings:
     max_batch_size: int = 5000
     max_megapixels: int = 60
     allow_private_urls: bool = False
+    db_connect_timeout_s: int = 10
+    db_timeout_s: int = 30
+    s3_timeout_s: int = 20
     mysql_password: str | None = None  # kept only so it can be masked in displays
 
     @property
@@ -188,6 +191,9 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
         max_batch_size=_int(env, "MAX_BATCH_SIZE", 5000, 1, 1_000_000),
         max_megapixels=_int(env, "MAX_MEGAPIXELS", 60, 1, 500),
         allow_private_urls=_bool(env, "PIXEL_LAB_ALLOW_PRIVATE_URLS"),
+        db_connect_timeout_s=_int(env, "DB_CONNECT_TIMEOUT_S", 10, 1, 300),
+        db_timeout_s=_int(env, "DB_TIMEOUT_S", 30, 1, 3600),
+        s3_timeout_s=_int(env, "S3_TIMEOUT_S", 20, 1, 600),
         mysql_password=_opt(env, "MYSQL_PASSWORD"),
     )
 

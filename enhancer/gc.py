@@ -23,6 +23,7 @@ gone, and only if it still names that key.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -129,6 +130,26 @@ def reconcile(engine: Engine, storage: Storage, *, grace_s: float = 3600, dry_ru
     for line in report.lines():
         log.info("[GC] %s", line.strip())
     return report
+
+
+def start_periodic(engine: Engine, storage: Storage, *, stop: threading.Event, every_s: float = 3600.0,
+                   grace_s: float = 3600.0) -> threading.Thread:
+    """Run :func:`reconcile` now and then every ``every_s`` seconds in a daemon thread, until ``stop`` is set.
+
+    For long-lived workers (the dashboard, a batch worker). A pass that fails
+    (database or store down) is logged in one line and tried again next time.
+    """
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                reconcile(engine, storage, grace_s=grace_s)
+            except Exception as exc:  # an outage: the next pass will do it
+                log.warning("[GC] pass failed: %s: %s", exc.__class__.__name__, str(exc).splitlines()[0][:300])
+            stop.wait(every_s)
+
+    t = threading.Thread(target=loop, daemon=True, name="pixel-lab-gc")
+    t.start()
+    return t
 
 
 # -- references ------------------------------------------------------------------------------

@@ -79,3 +79,10 @@ def test_other_urls_are_masked_too():
                                "GEMINI_BASE_URL": "https://gw.local/v1?key=hunter22"})
     assert "hunter22" not in str(s.masked())
     assert s.masked()["s3_endpoint_url"] == "https://minio:****@s3.local:9000"
+
+
+def test_network_timeouts_are_settings():
+    s = settings_from_mapping({"DB_CONNECT_TIMEOUT_S": "3", "DB_TIMEOUT_S": "45", "S3_TIMEOUT_S": "7"})
+    assert (s.db_connect_timeout_s, s.db_timeout_s, s.s3_timeout_s) == (3, 45, 7)
+    with pytest.raises(ConfigError, match="DB_TIMEOUT_S"):
+        settings_from_mapping({"DB_TIMEOUT_S": "0"})

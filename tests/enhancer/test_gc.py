@@ -128,3 +128,21 @@ def test_bad_grace_is_refused(world):
     engine, storage, _ = world
     with pytest.raises(ValueError, match="grace_s"):
         reconcile(engine, storage, grace_s=-1)
+
+
+def test_periodic_passes_run_until_stopped(world):
+    import threading
+    import time
+
+    from enhancer.gc import start_periodic
+
+    engine, storage, _ = world
+    stop = threading.Event()
+    storage.put("uploads/original/0ddba11_x.jpg", b"x", content_type="image/jpeg")
+    t = start_periodic(engine, storage, stop=stop, every_s=0.05, grace_s=0)
+    deadline = time.monotonic() + 20
+    while storage.exists("uploads/original/0ddba11_x.jpg") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    t.join(10)
+    assert not storage.exists("uploads/original/0ddba11_x.jpg") and not t.is_alive()
