@@ -93,3 +93,37 @@ def test_four_simultaneous_resumers_attempt_each_item_once(backend, tmp_path):
     stderr = "".join(e for _o, e in outs)
     assert "Traceback" not in stderr, stderr[-2000:]
     engine.dispose()
+
+
+def test_four_resumer_threads_in_one_process(tmp_path):
+    """Same host:pid for all four: the per-run token in the runner tag still tells them apart."""
+    import threading
+
+    from enhancer.batch import BatchRunner
+    from enhancer.batch.errors import BatchError
+    from enhancer.storage import LocalStorage
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'pl.db'}")
+    svc = ImageService(engine, LocalStorage(tmp_path / "storage"))
+    (bid,) = create_batches(svc, photo_folder(tmp_path), options=RunOptions(mode="OPTIMIZE"), name="Threads")
+    gate, outcomes = threading.Barrier(RESUMERS), []
+
+    def resume():
+        runner = BatchRunner(svc, workers=2, poll_s=0.1)
+        gate.wait()
+        try:
+            outcomes.append(("ran", runner.run(bid).completed))
+        except BatchError as exc:
+            outcomes.append(("refused", str(exc)))
+
+    threads = [threading.Thread(target=resume) for _ in range(RESUMERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert len(outcomes) == RESUMERS and any(o[0] == "ran" for o in outcomes), outcomes
+    assert all("is being run by " in o[1] for o in outcomes if o[0] == "refused")
+    with svc.session() as s:
+        items = br.items(s, bid)
+    assert [(i.status, i.attempts) for i in items] == [(ItemStatus.COMPLETED, 1)] * N_ITEMS
+    engine.dispose()
