@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 import streamlit as st
 from PIL import Image, ImageDraw, ImageOps
 
+from enhancer.export_safe import csv_bytes, xlsx_bytes
+
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|>~<$])")
 
 
@@ -118,20 +120,8 @@ def zip_files(items: Iterable[tuple[str, Callable[[], bytes]]]) -> bytes:
     return buf.getvalue()
 
 
-def _frame(rows: list[dict]):
-    """A DataFrame whose text cells cannot start a spreadsheet formula (CSV/Excel injection)."""
-    import pandas as pd
-
-    df = pd.DataFrame(rows)
-    for col in df.columns:
-        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
-            df[col] = df[col].map(lambda v: f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@")
-                                  else v)
-    return df
-
-
 def to_csv(rows: list[dict]) -> bytes:
-    return _frame(rows).to_csv(index=False).encode("utf-8")
+    return csv_bytes(rows)
 
 
 def to_json(rows: list[dict]) -> bytes:
@@ -139,9 +129,7 @@ def to_json(rows: list[dict]) -> bytes:
 
 
 def to_excel(rows: list[dict]) -> bytes:
-    buf = io.BytesIO()
-    _frame(rows).to_excel(buf, index=False, sheet_name="images", engine="openpyxl")
-    return buf.getvalue()
+    return xlsx_bytes(rows, sheet="images")
 
 
 def mode_label(mode: str | None) -> str:

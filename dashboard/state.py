@@ -6,6 +6,7 @@ results, cleared by :func:`clear_data` after every write.
 """
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -39,7 +40,12 @@ def _settings() -> Settings:
 
 @st.cache_resource(show_spinner="Connecting to the database and storage…")
 def _service() -> Backends:
-    return build_backends(_settings())
+    from enhancer.gc import start_periodic
+
+    b = build_backends(_settings())
+    # the reconciler runs now and hourly in this long-lived process (orphans left by crashes elsewhere)
+    start_periodic(b.engine, b.storage, stop=threading.Event())
+    return b
 
 
 def settings() -> Settings:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import func, insert, select, update
@@ -125,15 +126,51 @@ def cancel_pending(s: Session, batch_id: str) -> int:
     return s.execute(q).rowcount
 
 
-def runner_tag() -> str:
-    return f"{socket.gethostname()[:100]}:{os.getpid()}"
+def claim_batch(s: Session, batch_id: str, runner: str, *, seen: Batch) -> bool:
+    """Take the batch for ``runner`` if it is still as ``seen`` (compare-and-set); True when this call won.
+
+    The caller reads the batch, decides its last runner is gone (:func:`runner_alive`),
+    then claims it with the values it read: of several resumers racing, the first
+    UPDATE changes ``heartbeat_at`` and every later one matches no row.
+    """
+    now = utcnow()
+    q = (update(Batch)
+         .where(Batch.id == batch_id, Batch.status == seen.status, _eq(Batch.runner, seen.runner),
+                _eq(Batch.heartbeat_at, seen.heartbeat_at))
+         .values(status=BatchStatus.RUNNING, runner=runner, heartbeat_at=now, error=None, finished_at=None,
+                 started_at=func.coalesce(Batch.started_at, now), updated_at=now))
+    return s.execute(q, execution_options={"synchronize_session": False}).rowcount == 1
+
+
+def heartbeat(s: Session, batch_id: str, runner: str) -> bool:
+    """Refresh the batch's heartbeat if ``runner`` still owns it; False when another runner took it over."""
+    q = update(Batch).where(Batch.id == batch_id, Batch.runner == runner).values(heartbeat_at=utcnow())
+    return s.execute(q, execution_options={"synchronize_session": False}).rowcount == 1
+
+
+def claim_item(s: Session, item_id: str) -> bool:
+    """pending -> running for one item (counting the attempt); False when someone else has it or it is done."""
+    q = (update(BatchItem).where(BatchItem.id == item_id, BatchItem.status == ItemStatus.PENDING)
+         .values(status=ItemStatus.RUNNING, started_at=utcnow(), attempts=BatchItem.attempts + 1))
+    return s.execute(q, execution_options={"synchronize_session": False}).rowcount == 1
+
+
+def runner_tag(*, unique: bool = False) -> str:
+    """``host:pid`` of this process; ``unique`` adds ``/token`` so two runs in one process differ."""
+    tag = f"{socket.gethostname()[:100]}:{os.getpid()}"
+    return f"{tag}/{uuid.uuid4().hex[:8]}" if unique else tag
+
+
+def runner_name(tag: str | None) -> str:
+    """The ``host:pid`` part of a runner tag (what messages show)."""
+    return (tag or "").split("/", 1)[0]
 
 
 def runner_alive(batch: Batch, *, within_s: float = 15.0) -> bool:
     """Is a live process running this batch? A fresh heartbeat, unless its pid on this host is gone."""
     if batch.status != BatchStatus.RUNNING or batch.heartbeat_at is None:
         return False
-    host, _, pid = (batch.runner or "").rpartition(":")
+    host, _, pid = runner_name(batch.runner).rpartition(":")
     if host == socket.gethostname()[:100] and pid.isdigit():
         try:
             os.kill(int(pid), 0)
@@ -142,3 +179,7 @@ def runner_alive(batch: Batch, *, within_s: float = 15.0) -> bool:
         except PermissionError:
             pass
     return utcnow() - batch.heartbeat_at < timedelta(seconds=within_s)
+
+
+def _eq(col, value):
+    return col.is_(None) if value is None else col == value

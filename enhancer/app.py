@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from db import make_engine, ping, repo
+from db.session import describe_error
 
 from .config import Settings
 from .providers import AIConfig, Provider, get_provider
@@ -34,12 +35,18 @@ def configured_providers(settings: Settings) -> dict[str, Provider]:
     return {n: get_provider(n, cfg) for n in names}
 
 
+def engine_from_settings(settings: Settings, *, migrate: bool = True) -> Engine:
+    """The configured database engine, with the configured timeouts (migrated unless ``migrate=False``)."""
+    return make_engine(settings.database_url, migrate=migrate, connect_timeout_s=settings.db_connect_timeout_s,
+                       read_timeout_s=settings.db_timeout_s, write_timeout_s=settings.db_timeout_s)
+
+
 def build_backends(settings: Settings, *, engine: Engine | None = None,
                    storage: Storage | None = None) -> Backends:
     """The service's :class:`Backends` on the configured database (migrated), storage and providers."""
     if settings.storage_kind == "local":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return Backends(engine or make_engine(settings.database_url), storage or storage_from_settings(settings),
+    return Backends(engine or engine_from_settings(settings), storage or storage_from_settings(settings),
                     providers=configured_providers(settings),
                     limits=Limits(max_upload_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels),
                     default_ai=settings.ai_provider, review_all=settings.review_all)
@@ -59,7 +66,7 @@ def run_checks(settings: Settings, backends: Backends | None = None) -> list[Che
     try:
         svc = backends or build_backends(settings)
     except Exception as exc:
-        return checks + [Check("database", False, _reason(exc))]
+        return checks + [Check("database", False, _reason(exc, settings.database_url))]
     try:
         ping(svc.engine)
         with svc.session() as s:
@@ -67,7 +74,7 @@ def run_checks(settings: Settings, backends: Backends | None = None) -> list[Che
         checks.append(Check("database", True, f"{svc.engine.url.get_backend_name()} reachable, "
                                               f"{n['total']} images, {n['enhancements']} enhancements"))
     except Exception as exc:
-        checks.append(Check("database", False, _reason(exc)))
+        checks.append(Check("database", False, _reason(exc, svc.engine)))
     try:
         checks.append(Check("storage", True, svc.storage.check()))
     except Exception as exc:
@@ -86,6 +93,10 @@ def run_checks(settings: Settings, backends: Backends | None = None) -> list[Che
     return checks
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: Exception, database=None) -> str:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if database is not None and isinstance(exc, SQLAlchemyError):  # host:port and the timeout, no password
+        return describe_error(exc, database)[:300]
     msg = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else exc.__class__.__name__
     return msg[:300]

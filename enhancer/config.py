@@ -6,6 +6,7 @@ Library code never reads ``os.environ``; the CLI and the dashboard build a
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -44,6 +45,9 @@ class Settings:
     max_megapixels: int = 60
     allow_private_urls: bool = False
     review_all: bool = False
+    db_connect_timeout_s: int = 10
+    db_timeout_s: int = 30
+    s3_timeout_s: int = 20
     mysql_password: str | None = None  # kept only so it can be masked in displays
 
     @property
@@ -67,8 +71,8 @@ class Settings:
         out = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name == "database_url":
-                out[f.name] = _mask_url(v)
+            if f.name.endswith("_url") and v:
+                out[f.name] = mask_url(v)
             elif f.name in SECRET_FIELDS:
                 out[f.name] = "not set" if not v else "set (****)"
             else:
@@ -76,14 +80,32 @@ class Settings:
         return out
 
 
-def _mask_url(url: str) -> str:
-    # user:password@host -> user:****@host
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    cred, host = rest.rsplit("@", 1)
-    user = cred.split(":", 1)[0]
-    return f"{scheme}://{user}:****@{host}"
+# Query parameters whose value is a secret: pymysql takes ?password=..., drivers take ssl keys and tokens.
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key|credential|auth|signature", re.IGNORECASE)
+# scheme ":" then any slashes, then "user:password@" exactly as SQLAlchemy's URL parser reads it
+# (the password runs to the first "@", so it may hold "/" or "?").
+_CREDENTIALS = re.compile(r"^(?P<head>[A-Za-z][\w+.-]*:/*)(?P<user>[^:/@?]*):(?P<password>[^@]*)@")
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password and secret-like query parameters replaced by ``****``.
+
+    Works whatever the shape: ``scheme://user:pw@host``, ``scheme:user:pw@host``
+    (no ``//``, which SQLAlchemy cannot even parse), ``?password=...`` or
+    ``?ssl_key=...``; a URL without secrets comes back unchanged.
+
+    >>> mask_url("mysql+pymysql://app:s3cret@db/x?charset=utf8mb4&password=s3cret")
+    'mysql+pymysql://app:****@db/x?charset=utf8mb4&password=****'
+    """
+    url = _CREDENTIALS.sub(lambda m: f"{m['head']}{m['user']}:****@", str(url), count=1)
+    base, q, query = url.partition("?")
+    if not q:
+        return base
+    parts = []
+    for part in query.split("&"):
+        name, eq, _value = part.partition("=")
+        parts.append(f"{name}=****" if eq and _SECRET_PARAM.search(name) else part)
+    return f"{base}?{'&'.join(parts)}"
 
 
 def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -171,6 +193,9 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
         max_megapixels=_int(env, "MAX_MEGAPIXELS", 60, 1, 500),
         allow_private_urls=_bool(env, "PIXEL_LAB_ALLOW_PRIVATE_URLS"),
         review_all=_bool(env, "REVIEW_ALL"),
+        db_connect_timeout_s=_int(env, "DB_CONNECT_TIMEOUT_S", 10, 1, 300),
+        db_timeout_s=_int(env, "DB_TIMEOUT_S", 30, 1, 3600),
+        s3_timeout_s=_int(env, "S3_TIMEOUT_S", 20, 1, 600),
         mysql_password=_opt(env, "MYSQL_PASSWORD"),
     )
 

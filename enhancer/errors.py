@@ -2,6 +2,8 @@
 
 Messages are for operators: they say what was wrong and what to do.
 """
+from __future__ import annotations
+
 
 
 class EnhancerError(Exception):
@@ -17,7 +19,12 @@ class ConfigError(EnhancerError, ValueError):
 
 
 class StorageError(EnhancerError):
-    """The object store could not read, write or delete an object."""
+    """The object store could not read, write or delete an object.
+
+    ``transient`` is True when trying again later may work (network, timeouts, S3 busy).
+    """
+
+    transient: bool = False
 
 
 class NotFoundError(EnhancerError, LookupError):
@@ -34,11 +41,26 @@ class ProviderError(EnhancerError):
 
 
 class DatabaseError(EnhancerError):
-    """The database could not be reached or refused a write; nothing was half-written."""
+    """The database could not be reached or refused a write; nothing was half-written.
 
+    ``transient`` is True when trying again later may work (lost connection, timeout, lock wait).
+    """
 
-class DuplicateSkuError(EnhancerError, ValueError):
-    """The SKU already belongs to a different photo."""
+    transient: bool = False
+
+    @classmethod
+    def from_exc(cls, exc: BaseException, where=None) -> DatabaseError:
+        """A one-line error for a driver/SQLAlchemy failure, naming host:port and never the password.
+
+        ``where`` is the engine (its timeouts appear in the message) or the URL.
+        Use ``raise DatabaseError.from_exc(exc, engine) from exc``.
+        """
+        from db.session import describe_error, is_transient
+
+        err = cls(describe_error(exc, where))
+        err.transient = is_transient(exc)
+        return err
+
 
 
 class ConflictError(DatabaseError, ValueError):

@@ -11,7 +11,9 @@ from db import batch_repo as br
 from db.batch_models import BatchItem, ItemStatus
 from db.models import ProductImage
 
+from ..export_safe import csv_bytes, xlsx_bytes
 from ..service import Backends
+from ..storage.keys import safe_name
 from .errors import BatchError
 
 EXPORT_FORMATS = ("csv", "json", "xlsx")
@@ -65,28 +67,42 @@ def export_batch(service: Backends, batch_id: str, fmt: str = "csv") -> bytes:
     data = rows(service, batch_id)
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=1).encode()
-    import pandas as pd
-
-    df = pd.DataFrame(data, columns=COLUMNS)
+    # SKUs, sources and errors come from manifests: neutralised so they cannot run as formulas
     if fmt == "csv":
-        return df.to_csv(index=False).encode()
-    buf = io.BytesIO()
-    df.to_excel(buf, index=False, sheet_name="items", engine="openpyxl")
-    return buf.getvalue()
+        return csv_bytes(data, COLUMNS)
+    return xlsx_bytes(data, COLUMNS, sheet="items")
 
 
 def enhanced_zip(service: Backends, batch_id: str) -> bytes:
-    """A ZIP of the batch's enhanced files, named ``<sku>_enhanced.<ext>`` (completed and reused items)."""
+    """A ZIP of the batch's enhanced files, named ``<sku>_enhanced.<ext>`` (completed and reused items).
+
+    Entry names are built from :func:`~enhancer.storage.keys.safe_name` only: a
+    manifest SKU such as ``../../evil`` or ``..\\evil`` becomes ``evil_enhanced.jpg``,
+    never a path that leaves the folder it is unpacked into. Two SKUs that clean
+    to the same name get ``_2``, ``_3``... rather than one replacing the other.
+    """
     buf = io.BytesIO()
-    seen: set[str] = set()
+    written: set[str] = set()
+    names: set[str] = set()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:  # JPEG/WEBP do not compress further
         for r in rows(service, batch_id):
-            if r["status"] not in (ItemStatus.COMPLETED.value, ItemStatus.SKIPPED.value) or not r["enhanced_key"]:
+            key = r["enhanced_key"]
+            if r["status"] not in (ItemStatus.COMPLETED.value, ItemStatus.SKIPPED.value) or not key:
                 continue
-            ext = r["enhanced_key"].rsplit(".", 1)[-1]
-            name = f"{r['sku_id'] or r['position']}_enhanced.{ext}"
-            if name in seen:
+            if key in written:  # the same result reused by several items of one SKU
                 continue
-            seen.add(name)
-            zf.writestr(name, service.storage.get(r["enhanced_key"]))
+            written.add(key)
+            name = _entry_name(str(r["sku_id"] or r["position"]), key.rsplit(".", 1)[-1], names)
+            zf.writestr(name, service.storage.get(key))
     return buf.getvalue()
+
+
+def _entry_name(sku: str, ext: str, taken: set[str]) -> str:
+    name = safe_name(f"{sku}_enhanced.{ext}", default="item_enhanced")
+    stem, dot, ext = name.rpartition(".")
+    n = 1
+    while name in taken:
+        n += 1
+        name = f"{stem}_{n}{dot}{ext}"
+    taken.add(name)
+    return name

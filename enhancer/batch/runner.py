@@ -16,6 +16,7 @@ import math
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 import time
 import zipfile
@@ -32,9 +33,10 @@ from ..errors import EnhancerError, InvalidImageError
 from ..formats import ACCEPTED_TEXT, EXTENSIONS, sniff
 from ..options import EnhanceOptions
 from ..service import Backends, upload
-from .control import RunSummary, summarize
+from .control import RunSummary, summarize, summary
 from .errors import BatchError, FetchError, IntakeError
 from .fetch import FetchPolicy, Fetcher
+from .retry import DELAYS_S, MAX_ITEM_ATTEMPTS, reason, transient, with_retry
 from .intake import ZipLimits, detect_kind, fingerprint, iter_items, read_folder_member, read_zip_member
 
 log = logging.getLogger("enhancer.batch")
@@ -121,9 +123,7 @@ def _proc_init(settings, setup, parent: int) -> None:
     global _PROC_BACKENDS
     import cv2
 
-    from db import make_engine
-
-    from ..app import build_backends
+    from ..app import build_backends, engine_from_settings
 
     # the processes are the parallelism: OpenCV's own thread pool on top would
     # only oversubscribe the cores (about 15 % more CPU per resize or filter)
@@ -131,7 +131,7 @@ def _proc_init(settings, setup, parent: int) -> None:
     if setup is not None:
         setup()
     # the runner migrated the database before starting its pool: no migration check (alembic) per process
-    _PROC_BACKENDS = build_backends(settings, engine=make_engine(settings.database_url, migrate=False))
+    _PROC_BACKENDS = build_backends(settings, engine=engine_from_settings(settings, migrate=False))
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
 
 
@@ -209,29 +209,26 @@ class BatchRunner:
     def run(self, batch_id: str) -> RunSummary:
         """Process every pending item of the batch; returns when done, paused or cancelled.
 
+        The batch is claimed atomically (compare-and-set on its runner and
+        heartbeat), so of several resumers started at once exactly one runs it;
+        each item is claimed pending -> running the same way before it is worked.
+        Database blips are retried with backoff (see :mod:`.retry`) and never
+        end the batch.
+
         Raises
         ------
         BatchError
-            Unknown id, a cancelled batch, or another live runner holds it.
+            Unknown id, or another live runner holds it ("batch <id> is being run by host:pid").
         """
-        with self.service.session() as s, s.begin():
-            b = br.get_batch(s, batch_id)
-            if b is None:
-                raise BatchError(f"No batch with id {batch_id}")
-            if b.status == BatchStatus.CANCELLED:
-                return summarize(s, b)
-            if br.runner_alive(b):
-                raise BatchError(f"batch {batch_id} is being run by another process (heartbeat "
-                                 f"{b.heartbeat_at:%H:%M:%S} UTC); pause or cancel it there, or wait")
-            n = br.reset_running(s, batch_id)
-            if n:
-                log.info("[BATCH] %s: %d item(s) left running by a stopped process are pending again", b.name, n)
-            b.status, b.heartbeat_at, b.error, b.runner = BatchStatus.RUNNING, utcnow(), None, br.runner_tag()
-            b.started_at = b.started_at or utcnow()
-            b.finished_at = None
-            br.refresh_counts(s, batch_id)
-            opts = b.options or {}
-            self._batch_opts = EnhanceOptions.from_dict(opts, default_ai=self.service.default_ai)
+        self._tag = br.runner_tag(unique=True)
+        self._lost = False
+        claimed = with_retry(f"claiming batch {batch_id[:8]}", lambda: self._claim(batch_id),
+                             engine=self.service.engine)
+        if isinstance(claimed, RunSummary):  # cancelled: nothing to run
+            return claimed
+        self._inflight = 0
+        self._requeued = 0
+        self._count_lock = threading.Lock()
         q: queue.Queue = queue.Queue(maxsize=self.workers * 2)
         stop = threading.Event()
         producer = threading.Thread(target=self._produce, args=(batch_id, q, stop), daemon=True,
@@ -248,27 +245,62 @@ class BatchRunner:
                     t.join(self.poll_s / max(1, len(threads)))
                 try:
                     status = self._tick(batch_id)
-                except Exception:  # a database hiccup: keep working, report on the next tick
-                    log.warning("[BATCH] %s: progress update failed", batch_id[:8], exc_info=True)
+                except Exception as exc:  # a database blip: keep working, the next tick tries again
+                    if not transient(exc):
+                        raise
+                    log.warning("[BATCH] %s: progress update failed (%s)", batch_id[:8],
+                                reason(exc, self.service.engine))
                     continue
-                if status != BatchStatus.RUNNING:
+                if status != BatchStatus.RUNNING or self._lost:
                     stop.set()
         except BaseException as exc:
             stop.set()
             # Interrupted (Ctrl-C): paused, resumable. A runner bug: failed, with the reason recorded.
             status = BatchStatus.PAUSED if isinstance(exc, KeyboardInterrupt) else BatchStatus.FAILED
-            with self.service.session() as s, s.begin():
-                br.set_status(s, batch_id, status, only_from=(BatchStatus.RUNNING,))
-                if status is BatchStatus.FAILED:
-                    br.get_batch(s, batch_id).error = f"{exc.__class__.__name__}: {exc}"[:2000]
+            try:
+                with self.service.session() as s, s.begin():
+                    br.set_status(s, batch_id, status, only_from=(BatchStatus.RUNNING,))
+                    if status is BatchStatus.FAILED:
+                        br.get_batch(s, batch_id).error = f"{exc.__class__.__name__}: {exc}"[:2000]
+            except Exception as inner:  # the database is down too: a resume finds the batch stalled
+                log.warning("[BATCH] %s: could not record the stop (%s)", batch_id[:8],
+                            reason(inner, self.service.engine))
             raise
         finally:
             producer.join(5)
-        return self._finish(batch_id)
+        if self._lost:  # another runner took the batch over (ours looked dead): leave its state alone
+            log.warning("[BATCH] %s: taken over by another runner; stopping here", batch_id[:8])
+            return summary(self.service, batch_id)
+        return with_retry(f"finishing batch {batch_id[:8]}", lambda: self._finish(batch_id),
+                          engine=self.service.engine)
+
+    def _claim(self, batch_id: str) -> RunSummary | None:
+        with self.service.session() as s, s.begin():
+            b = br.get_batch(s, batch_id)
+            if b is None:
+                raise BatchError(f"No batch with id {batch_id}")
+            if b.status == BatchStatus.CANCELLED:
+                return summarize(s, b)
+            # Ours already when the claim committed but its reply was lost (this is a retry).
+            mine = b.runner == self._tag and b.status == BatchStatus.RUNNING
+            if not mine and br.runner_alive(b):
+                raise BatchError(_busy(batch_id, b))
+            if mine or br.claim_batch(s, batch_id, self._tag, seen=b):
+                n = br.reset_running(s, batch_id)
+                if n:
+                    log.info("[BATCH] %s: %d item(s) left running by a stopped process are pending again",
+                             b.name, n)
+                br.refresh_counts(s, batch_id)
+                self._batch_opts = EnhanceOptions.from_dict(b.options or {}, default_ai=self.service.default_ai)
+                return None
+        with self.service.session() as s:  # lost the race: name the winner
+            raise BatchError(_busy(batch_id, br.get_batch(s, batch_id)))
 
     def _tick(self, batch_id: str) -> BatchStatus:
         with self.service.session() as s, s.begin():
-            br.refresh_counts(s, batch_id, heartbeat=True)
+            br.refresh_counts(s, batch_id)
+            if not br.heartbeat(s, batch_id, self._tag):
+                self._lost = True
             b = br.get_batch(s, batch_id)
             status = b.status
             progress = summarize(s, b) if self.on_progress else None
@@ -302,33 +334,54 @@ class BatchRunner:
             log.exception("[BATCH] progress callback failed")
 
     def _produce(self, batch_id: str, q: queue.Queue, stop: threading.Event) -> None:
-        after = -1
+        # Sweeps the pending items in position order. Items that went back to pending on a blip
+        # (see _record) are picked up by another sweep once the in-flight ones are done; each
+        # requeue counts an attempt, so the sweeps end.
+        after, requeued_before, sweeps = -1, 0, 0
         try:
             while not stop.is_set():
-                with self.service.session() as s:
-                    page = br.pending_items(s, batch_id, after=after, limit=PAGE)
-                    work = [_Work(i.id, i.position, i.source, i.sku_id, i.mode or "AUTO", i.target_size_kb,
-                                  i.output_format or "JPEG", i.profile) for i in page]
-                if not work:
-                    break
-                for w in work:
-                    while not stop.is_set():
-                        try:
-                            q.put(w, timeout=0.2)
+                page = with_retry("reading pending items", lambda: self._page(batch_id, after),
+                                  engine=self.service.engine, stop=stop)
+                if page:
+                    for w in page:
+                        while not stop.is_set():
+                            try:
+                                q.put(w, timeout=0.2)
+                                with self._count_lock:
+                                    self._inflight += 1
+                                break
+                            except queue.Full:
+                                continue
+                        if stop.is_set():
                             break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
-                        break
-                after = work[-1].position
+                    after = page[-1].position
+                    continue
+                while self._inflight and not stop.is_set():  # the sweep's last items are still in flight
+                    time.sleep(0.05)
+                if self._requeued == requeued_before:
+                    break
+                requeued_before, after, sweeps = self._requeued, -1, sweeps + 1
+                stop.wait(DELAYS_S[min(sweeps, len(DELAYS_S) - 1)])
+        except Exception as exc:  # the database stayed down past the retries: stop feeding, resume later
+            log.warning("[BATCH] %s: stopped reading items (%s); resume the batch to finish it", batch_id[:8],
+                        reason(exc, self.service.engine))
         finally:
             for _ in range(self.workers):
                 q.put(None)
 
-    def _work(self, batch_id: str, q: queue.Queue, stop: threading.Event) -> None:
+    def _page(self, batch_id: str, after: int) -> list[_Work]:
         with self.service.session() as s:
-            b = br.get_batch(s, batch_id)
-            kind, root = b.source_kind, b.source_path
+            return [_Work(i.id, i.position, i.source, i.sku_id, i.mode or "AUTO", i.target_size_kb,
+                          i.output_format or "JPEG", i.profile)
+                    for i in br.pending_items(s, batch_id, after=after, limit=PAGE)]
+
+    def _work(self, batch_id: str, q: queue.Queue, stop: threading.Event) -> None:
+        def source():
+            with self.service.session() as s:
+                b = br.get_batch(s, batch_id)
+                return b.source_kind, b.source_path
+
+        kind, root = with_retry("reading the batch", source, engine=self.service.engine)
         while True:
             w = q.get()
             if w is None:
@@ -336,20 +389,27 @@ class BatchRunner:
                     self._local.zip.close()
                     self._local.zip = None
                 return
-            if stop.is_set():  # paused or cancelled: leave queued items pending
-                continue
             try:
+                if stop.is_set():  # paused or cancelled: leave queued items pending
+                    continue
+                if not with_retry(f"claiming item {w.position}", lambda: self._claim_item(w),
+                                  engine=self.service.engine, stop=stop):
+                    continue  # done or taken by another runner meanwhile
                 self._one(kind, root, w)
-            except Exception:  # recording itself failed; the item stays running and a resume retries it
-                log.exception("[BATCH] item %d: could not record the outcome", w.position)
+            except Exception as exc:  # the outcome could not be recorded: the item stays running; a resume retries it
+                log.warning("[BATCH] item %d: could not record the outcome (%s)", w.position,
+                            reason(exc, self.service.engine))
+            finally:
+                with self._count_lock:
+                    self._inflight -= 1
+
+    def _claim_item(self, w: _Work) -> bool:
+        with self.service.session() as s, s.begin():
+            return br.claim_item(s, w.id)
 
     # -- one item ----------------------------------------------------------------------------
     def _one(self, kind: str, root: str | None, w: _Work) -> None:
-        t0 = time.perf_counter()
-        with self.service.session() as s, s.begin():
-            s.query(BatchItem).filter(BatchItem.id == w.id).update(
-                {BatchItem.status: ItemStatus.RUNNING, BatchItem.started_at: utcnow(),
-                 BatchItem.attempts: BatchItem.attempts + 1}, synchronize_session=False)
+        t0 = time.perf_counter()  # the item was claimed (pending -> running) by _work
         sha = None
         try:
             data = self._load(kind, root, w)
@@ -411,17 +471,33 @@ class BatchRunner:
 
     def _record(self, w: _Work, t0: float, status: ItemStatus, *, sha=None, image_id=None, hid=None,
                 reused=False, error=None) -> None:
+        # Called from _one's handlers: a failure caused by a database or storage blip sends the
+        # item back to pending for a later sweep (bounded by MAX_ITEM_ATTEMPTS) instead of failing it.
+        cause = sys.exception() if status is ItemStatus.FAILED else None
         vals = {BatchItem.status: status, BatchItem.finished_at: utcnow(),
                 BatchItem.duration_ms: round((time.perf_counter() - t0) * 1000, 1),
                 BatchItem.content_sha256: sha, BatchItem.product_image_id: image_id,
                 BatchItem.enhancement_id: hid, BatchItem.reused: reused,
                 BatchItem.error: (error or None) and str(error)[:2000]}
-        for attempt in range(3):
-            try:
-                with self.service.session() as s, s.begin():
-                    s.query(BatchItem).filter(BatchItem.id == w.id).update(vals, synchronize_session=False)
-                return
-            except Exception:
-                if attempt == 2:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
+        again = {BatchItem.status: ItemStatus.PENDING, BatchItem.started_at: None,
+                 BatchItem.error: f"will retry: {error}"[:2000]}
+
+        def write() -> None:
+            with self.service.session() as s, s.begin():
+                mine = s.query(BatchItem).filter(BatchItem.id == w.id, BatchItem.status == ItemStatus.RUNNING)
+                if transient(cause) and mine.filter(BatchItem.attempts < MAX_ITEM_ATTEMPTS).update(
+                        again, synchronize_session=False):
+                    with self._count_lock:
+                        self._requeued += 1
+                    log.warning("[BATCH] item %d: %s; back to pending for another try", w.position,
+                                reason(cause, self.service.engine))
+                    return
+                mine.update(vals, synchronize_session=False)
+
+        with_retry(f"recording item {w.position}", write, engine=self.service.engine)
+
+
+def _busy(batch_id: str, b: Batch | None) -> str:
+    who = br.runner_name(b.runner) if b is not None and b.runner else "another process"
+    beat = f", heartbeat {b.heartbeat_at:%H:%M:%S} UTC" if b is not None and b.heartbeat_at else ""
+    return f"batch {batch_id} is being run by {who}{beat}; pause or cancel it there, or wait"

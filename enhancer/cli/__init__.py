@@ -40,6 +40,7 @@ COMMANDS = {
     "check": (_none, system.cmd_check, "configuration, database and storage reachable"),
     "init-db": (_none, system.cmd_init_db, "create or migrate the database schema"),
     "create-bucket": (_none, system.cmd_create_bucket, "create the S3 bucket (private, encrypted)"),
+    "gc": (system.args_gc, system.cmd_gc, "remove orphan objects; mark rows whose files are gone FAILED"),
 }
 
 

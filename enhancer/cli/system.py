@@ -15,11 +15,33 @@ def cmd_check(args, settings) -> int:
 
 
 def cmd_init_db(args, settings) -> int:
-    from db.session import current_revision, make_engine
+    from db.session import current_revision
 
-    engine = make_engine(settings.database_url)
-    emit({"database": engine.url.render_as_string(hide_password=True), "revision": current_revision(engine)})
+    from ..app import engine_from_settings
+    from ..config import mask_url
+
+    engine = engine_from_settings(settings)
+    emit({"database": mask_url(settings.database_url), "revision": current_revision(engine)})
     return EXIT_OK
+
+
+def args_gc(p) -> None:
+    p.add_argument("--dry-run", action="store_true", help="say what would be done, change nothing")
+    p.add_argument("--grace-s", type=int, default=3600,
+                   help="leave unreferenced objects younger than this alone (uploads in flight); default 3600")
+
+
+def cmd_gc(args, settings) -> int:
+    """Reconcile store and database: orphan objects removed, rows whose files are gone marked FAILED."""
+    from ..app import build_backends
+    from ..gc import reconcile
+
+    b = build_backends(settings)
+    report = reconcile(b.engine, b.storage, grace_s=args.grace_s, dry_run=args.dry_run)
+    for line in report.lines():
+        say(line)
+    emit(report.to_dict())
+    return EXIT_OK if not report.delete_errors else EXIT_FAIL
 
 
 def cmd_create_bucket(args, settings) -> int:

@@ -86,7 +86,7 @@ def commit(s: Session, write: Callable[[Session], T], *,
                 log.warning("[UPLOAD] the commit's reply was lost, but the rows are there: done")
                 return out
             unknown = verdict is None
-        err = DatabaseError(_describe(exc))
+        err = DatabaseError.from_exc(exc, engine or s.get_bind())
         err.outcome_unknown = unknown
         raise err from exc
 
@@ -127,12 +127,6 @@ def write_rows(b: Backends, write: Callable[[Session], T], keys: list[str], *,
 
 def _orig(exc: DBAPIError) -> str:
     return str(getattr(exc, "orig", exc)).splitlines()[0][:200]
-
-
-def _describe(exc: SQLAlchemyError) -> str:
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated or "connect" in str(exc).lower():
-        return f"The database is unreachable ({_orig(exc)}); nothing was recorded. Try again when it is back."
-    return f"The database write failed: {exc.__class__.__name__}: {_orig(exc)}"
 
 
 # -- rows -------------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ def storage_from_settings(settings) -> Storage:
                          endpoint_url=settings.s3_endpoint_url,
                          access_key_id=settings.aws_access_key_id,
                          secret_access_key=settings.aws_secret_access_key,
-                         cloudfront_domain=settings.cloudfront_domain)
+                         cloudfront_domain=settings.cloudfront_domain,
+                         read_timeout_s=settings.s3_timeout_s)
     return LocalStorage(settings.storage_dir)
 
 

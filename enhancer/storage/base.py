@@ -1,7 +1,17 @@
 """The storage contract every backend follows."""
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterator
+from datetime import datetime
+from typing import NamedTuple, Protocol, runtime_checkable
+
+
+class StoredObject(NamedTuple):
+    """One object as a listing sees it; ``last_modified`` is timezone-aware UTC."""
+
+    key: str
+    size: int
+    last_modified: datetime
 
 
 @runtime_checkable
@@ -11,6 +21,8 @@ class Storage(Protocol):
     ``put`` returns the object's URI (``s3://bucket/key`` or ``file://...``);
     ``public_url`` is the stored https form (CDN or bucket URL);
     ``url`` is a link a browser can open now (presigned for S3).
+    ``list`` yields every object whose key starts with ``prefix``, in key order,
+    streaming (a bucket of millions never sits in memory).
     """
 
     kind: str
@@ -23,6 +35,7 @@ class Storage(Protocol):
     def uri(self, key: str) -> str: ...
     def public_url(self, key: str) -> str: ...
     def check(self) -> str: ...
+    def list(self, prefix: str = "") -> Iterator[StoredObject]: ...
 
 
 def validate_key(key: str) -> str:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import NotFoundError, StorageError
-from .base import validate_key
+from .base import StoredObject, validate_key
 
 
 class LocalStorage:
@@ -60,6 +62,32 @@ class LocalStorage:
 
     def url(self, key: str, *, expires_s: int = 3600, download_name: str | None = None) -> str:
         return self.uri(key)
+
+    def list(self, prefix: str = "") -> Iterator[StoredObject]:
+        """Files under the root whose key starts with ``prefix``, in key order.
+
+        A put killed between its temp file and the rename leaves ``.tmp-*`` files:
+        they are listed too, so the reconciler reclaims them once they are old.
+        """
+        start = self.root / prefix.rpartition("/")[0] if "/" in prefix else self.root
+        yield from self._walk(start, prefix)
+
+    def _walk(self, folder: Path, prefix: str) -> Iterator[StoredObject]:
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StorageError(f"Could not list {folder}: {exc.strerror or exc}") from exc
+        # key order: "a/x" sorts as "a" + "/" + "x", so walk names as keys, folders with their slash
+        for name, entry in sorted(((e.name + ("/" if e.is_dir(follow_symlinks=False) else ""), e) for e in entries)):
+            key = Path(entry.path).relative_to(self.root).as_posix()
+            if entry.is_dir(follow_symlinks=False):
+                if (key + "/").startswith(prefix) or prefix.startswith(key + "/"):
+                    yield from self._walk(Path(entry.path), prefix)
+            elif entry.is_file(follow_symlinks=False) and key.startswith(prefix):
+                st = entry.stat(follow_symlinks=False)
+                yield StoredObject(key, st.st_size, datetime.fromtimestamp(st.st_mtime, timezone.utc))
 
     def check(self) -> str:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -50,3 +50,39 @@ def test_settings_are_frozen():
     s = settings_from_mapping({})
     with pytest.raises(Exception):
         s.s3_bucket = "x"
+
+
+@pytest.mark.parametrize("url,kept", [
+    ("mysql+pymysql://app:hunter22@db:3306/x?charset=utf8mb4", "mysql+pymysql://app:****@db:3306/x?charset=utf8mb4"),
+    ("mysql+pymysql:app:hunter22@db/x", "mysql+pymysql:app:****@db/x"),                # no "//"
+    ("mysql:/app:hunter22@db/x", "mysql:/app:****@db/x"),                              # one "/"
+    ("mysql+pymysql://app@db/x?password=hunter22&charset=utf8mb4",
+     "mysql+pymysql://app@db/x?password=****&charset=utf8mb4"),
+    ("mysql+pymysql://app@db/x?charset=utf8mb4&passwd=hunter22", "mysql+pymysql://app@db/x?charset=utf8mb4&passwd=****"),
+    ("mysql+pymysql://app@db/x?ssl_key=/k/hunter22.pem&api_token=hunter22",
+     "mysql+pymysql://app@db/x?ssl_key=****&api_token=****"),
+    ("mysql+pymysql://app:p?ss/hunter22@db/x?charset=utf8mb4", "mysql+pymysql://app:****@db/x?charset=utf8mb4"),
+    ("mysql+pymysql://app:hunter22@db/x?charset=utf8mb4&Password=hunter22",
+     "mysql+pymysql://app:****@db/x?charset=utf8mb4&Password=****"),
+    ("sqlite:////srv/data/a@b/pixel_lab.db", "sqlite:////srv/data/a@b/pixel_lab.db"),  # no secrets: unchanged
+    ("sqlite:///data/pixel_lab.db", "sqlite:///data/pixel_lab.db"),
+])
+def test_database_url_is_masked_whatever_its_shape(url, kept):
+    s = settings_from_mapping({"DATABASE_URL": url})
+    shown = s.masked()["database_url"]
+    assert "hunter22" not in shown
+    assert shown == kept or shown == kept + "&charset=utf8mb4" or shown == kept + "?charset=utf8mb4"
+
+
+def test_other_urls_are_masked_too():
+    s = settings_from_mapping({"S3_ENDPOINT_URL": "https://minio:hunter22@s3.local:9000",
+                               "GEMINI_BASE_URL": "https://gw.local/v1?key=hunter22"})
+    assert "hunter22" not in str(s.masked())
+    assert s.masked()["s3_endpoint_url"] == "https://minio:****@s3.local:9000"
+
+
+def test_network_timeouts_are_settings():
+    s = settings_from_mapping({"DB_CONNECT_TIMEOUT_S": "3", "DB_TIMEOUT_S": "45", "S3_TIMEOUT_S": "7"})
+    assert (s.db_connect_timeout_s, s.db_timeout_s, s.s3_timeout_s) == (3, 45, 7)
+    with pytest.raises(ConfigError, match="DB_TIMEOUT_S"):
+        settings_from_mapping({"DB_TIMEOUT_S": "0"})

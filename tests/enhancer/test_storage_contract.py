@@ -47,6 +47,29 @@ def test_url_serves_the_object(storage):
         assert resp.read() == b"thumb"
 
 
+def test_list_yields_keys_sizes_and_times_in_key_order(storage):
+    from datetime import datetime, timedelta, timezone
+
+    keys = ["uploads/thumbs/b_1.jpg", "uploads/original/a-b.jpg", "uploads/original/a/x.jpg",
+            "uploads/original/a0.jpg", "uploads/enhanced/z.webp", "other/keep.txt"]
+    for i, k in enumerate(keys):
+        storage.put(k, b"x" * (i + 1), content_type="application/octet-stream")
+    listed = list(storage.list())
+    assert [o.key for o in listed] == sorted(keys)  # byte order, as S3 lists
+    sizes = {o.key: o.size for o in listed}
+    assert sizes == {k: i + 1 for i, k in enumerate(keys)}
+    now = datetime.now(timezone.utc)
+    assert all(o.last_modified.tzinfo is not None and abs(now - o.last_modified) < timedelta(minutes=5)
+               for o in listed)
+    assert [o.key for o in storage.list("uploads/original/")] == sorted(k for k in keys if "original/" in k)
+    assert [o.key for o in storage.list("uploads/original/a")] == \
+        ["uploads/original/a-b.jpg", "uploads/original/a/x.jpg", "uploads/original/a0.jpg"]
+    assert [k for k, _size, _when in storage.list("uploads/thumbs")] == ["uploads/thumbs/b_1.jpg"]  # plain tuples
+    assert list(storage.list("nothing/here/")) == []
+    storage.delete("other/keep.txt")
+    assert "other/keep.txt" not in [o.key for o in storage.list()]
+
+
 def test_check_reports_the_backend(storage):
     assert storage.check()
 
