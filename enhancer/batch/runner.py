@@ -3,7 +3,7 @@
 Memory stays flat whatever the batch size: items are inserted in chunks while
 the source is streamed, then read back a page at a time into a bounded queue;
 only the photos in flight are in memory. Each worker thread does fetch → hash
-→ reuse check → ``ImageService.upload_and_enhance`` → record. The batch's
+→ :func:`enhancer.service.upload` (which applies the one reuse rule) → record. The batch's
 status is polled between items, so pause/cancel from another process (CLI or
 dashboard) takes effect after the photos in flight finish.
 """
@@ -163,7 +163,7 @@ class _Work:
 
 
 class BatchRunner:
-    """Run batches with ``workers`` threads sharing one :class:`ImageService`.
+    """Run batches with ``workers`` threads sharing one :class:`~enhancer.service.Backends`.
 
     Parameters
     ----------

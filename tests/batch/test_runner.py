@@ -88,11 +88,11 @@ def test_per_row_options_and_validation(sqlite_service, photo_server, tmp_path):
     (bid,) = create_batches(sqlite_service, write_manifest(tmp_path / "m.csv", rows), options=OPTS)
     runner(sqlite_service).run(bid)
     its = {i.sku_id: i for i in items_of(sqlite_service, bid)}
-    assert its["A"].status is ItemStatus.COMPLETED and its["A"].output_format == "WEBP"
+    assert its["A"].status is ItemStatus.COMPLETED and its["A"].output_format == "WEBP", its["A"].error
     assert its["A"].target_size_kb == 80
-    for sku, words in {"B": "mode 'sparkle' is unknown", "C": "between 50 and 2000", "D": "not an http(s) URL",
+    for sku, words in {"B": "unknown mode 'sparkle'", "C": "between 50 and 2000", "D": "not an http(s) URL",
                        "E": "output_format 'gif'", "F": "profile 'nowhere'"}.items():
-        assert its[sku].status is ItemStatus.FAILED and words in its[sku].error and not its[sku].retryable
+        assert its[sku].status is ItemStatus.FAILED and words in its[sku].error and not its[sku].retryable, its[sku].error
 
 
 def test_pause_then_resume_finishes_without_duplicates(sqlite_service, photo_server, tmp_path):

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from db import make_engine
 from enhancer.gc import reconcile
 from enhancer.service import Backends
-from support import photo_bytes
+from support import photo_bytes, up
 
 LATER = timedelta(hours=2)  # "now" for a pass run two hours after the uploads: everything is past a 1 h grace
 
@@ -19,8 +19,8 @@ def world(backend):
     url, storage = backend
     engine = make_engine(url)
     svc = Backends(engine, storage)
-    ids = [svc.upload_and_enhance(photo_bytes(size=(320, 240), seed=i), f"p{i}.jpg", sku_id=f"GC-{i}",
-                                  mode="OPTIMIZE").image_id for i in range(2)]
+    ids = [up(svc, photo_bytes(size=(320, 240), seed=i), f"p{i}.jpg", sku_id=f"GC-{i}",
+              mode="OPTIMIZE").image_id for i in range(2)]
     yield engine, storage, ids
     engine.dispose()
 

@@ -70,17 +70,17 @@ def test_database_that_stops_answering_at_the_insert(engine, db_proxy, mysql_url
 def test_enhance_is_not_hung_by_a_silent_database(proxied_mysql_url, db_proxy, local_storage):
     """The issue's case: a database that stops answering at the INSERT used to hang `enhance` for ever."""
     from enhancer.service import Backends
-    from support import photo_bytes
+    from support import photo_bytes, up
 
     eng = make_engine(proxied_mysql_url, connect_timeout_s=1, read_timeout_s=2)
     svc = Backends(eng, local_storage)
     db_proxy.after(b"INSERT INTO product_images", "blackhole")
     box = {}
-    t = threading.Thread(target=lambda: box.update(r=_timed(lambda: svc.upload_and_enhance(
-        photo_bytes(size=(320, 240)), "shoe.jpg", sku_id="SILENT-1", mode="OPTIMIZE"))), daemon=True)
+    t = threading.Thread(target=lambda: box.update(r=_timed(lambda: up(
+        svc, photo_bytes(size=(320, 240)), "shoe.jpg", sku_id="SILENT-1", mode="OPTIMIZE"))), daemon=True)
     t.start()
     t.join(60)
-    assert not t.is_alive(), "upload_and_enhance hung on a database that stopped answering"
+    assert not t.is_alive(), "the upload hung on a database that stopped answering"
     exc, _took = box["r"]
     assert isinstance(exc, DatabaseError), exc
     eng.dispose()
