@@ -17,6 +17,7 @@ import numpy as np
 
 from .imageio import decode
 from .profiles import Profile, get_profile
+from .quality import edge_width
 from .types import ComplianceReport, RuleResult
 
 WORK_SIDE = 800
@@ -50,6 +51,12 @@ class Provenance:
         That matte in output coordinates (255 = product), when there is one.
     source_background : (int, int, int) or None
         Median colour of the upload's own border, measured before padding.
+    softness : float
+        How far the upload itself had been blown up, read from its edges
+        (:func:`softness`); 1.0 for a crisp photo.
+    edge_contact : float
+        Share of the upload's own border covered by the product's matte: a
+        product on a background leaves its border free.
     """
 
     source_size: tuple[int, int] | None = None
@@ -58,6 +65,8 @@ class Provenance:
     matted: bool = False
     matte: np.ndarray | None = None
     source_background: tuple[int, int, int] | None = None
+    softness: float = 1.0
+    edge_contact: float = 0.0
 
     def resized(self, factor: float) -> None:
         """The output was resized by ``factor`` (linear) after placement."""
@@ -68,6 +77,47 @@ class Provenance:
             h, w = self.matte.shape
             self.matte = cv2.resize(self.matte, (max(1, round(w * factor)), max(1, round(h * factor))),
                                     interpolation=cv2.INTER_AREA)
+
+
+#: Native-resolution crop the softness is read on; the edge width (px) below which edges are crisp
+#: (skimage's photos and studio shots at native size measure 1.5-2.5, a 3x blow-up 4-4.5).
+SOFT_CROP, CRISP_EDGE = 1024, 2.5
+_SOFT_STEPS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+#: A matte touching more than this share of the photo's own border is a scene (or a product
+#: cut off by the frame, which marketplaces refuse too), not a product on a background.
+EDGE_CONTACT_MAX = 0.02
+
+
+def softness(rgb: np.ndarray) -> float:
+    """Blow-up factor read from the pixels: 1.0 for a crisp photo, about k for one upscaled k times.
+
+    A photo's sharpest edges at native resolution are 1.5-2.5 px wide
+    (:func:`enhancer.quality.edge_width`); an upscale widens them. The
+    central crop is shrunk step by step until its edges are crisp again: the
+    factor where that happens (interpolated) is how far it had been blown up.
+    One measurement at native size suffices for an ordinary photo.
+    """
+    h, w = rgb.shape[:2]
+    y0, x0 = max(0, (h - SOFT_CROP) // 2), max(0, (w - SOFT_CROP) // 2)
+    crop = np.ascontiguousarray(rgb[y0:y0 + SOFT_CROP, x0:x0 + SOFT_CROP])
+    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    prev = None
+    for d in _SOFT_STEPS:
+        size = (max(1, round(gray.shape[1] / d)), max(1, round(gray.shape[0] / d)))
+        if min(size) < 48:
+            break
+        width = edge_width(cv2.resize(gray, size, interpolation=cv2.INTER_AREA) if d > 1 else gray)
+        if width is None:
+            break
+        if width <= CRISP_EDGE:
+            if prev is None:
+                return 1.0
+            # interpolate (in log d) where the width crossed the crisp line
+            (d0, w0) = prev
+            t = (w0 - CRISP_EDGE) / max(w0 - width, 1e-6)
+            return float(np.exp(np.log(d0) + t * (np.log(d) - np.log(d0))))
+        prev = (d, width)
+    return prev[0] if prev else 1.0
 
 
 def _product_mask(rgb: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarray, float, float]:
@@ -166,11 +216,15 @@ def _resolution_rule(long_side: int, prov: Provenance, prof: Profile) -> RuleRes
     blown up to 2000 px has 160 px of detail. A modest upscale is accepted
     (``prof.max_upscale``), so the rule asks for ``min_long / max_upscale``.
     """
-    detail = long_side / max(prov.scale, 1.0)
+    detail = long_side / (max(prov.scale, 1.0) * prov.softness)
     need = math.ceil(prof.min_long / prof.max_upscale)
     src = prov.source_size
-    measured = f"~{detail:.0f} px of real detail ({src[0]}x{src[1]} source"
-    measured += f", magnified {prov.scale:.1f}x)" if prov.scale > 1.01 else ")"
+    how = [f"{src[0]}x{src[1]} source"]
+    if prov.scale > 1.01:
+        how.append(f"magnified {prov.scale:.1f}x")
+    if prov.softness > 1.05:
+        how.append(f"its edges look blown up {prov.softness:.1f}x")
+    measured = f"~{detail:.0f} px of real detail ({', '.join(how)})"
     return RuleResult("source resolution", detail >= need - 0.5, measured,
                       f">= {need} px (longest {prof.min_long} px, upscaled at most {prof.max_upscale:g}x)")
 
@@ -242,6 +296,10 @@ def _background_rule(rgb, alpha, prof: Profile, fmt: str | None, prov: Provenanc
         px = px * a + 255.0 * (1 - a)  # JPEG goes on white
     if len(px) == 0:
         return RuleResult("background", False, "no background visible", want)
+    if prov.matted and prov.edge_contact > EDGE_CONTACT_MAX:
+        return RuleResult("background", False,
+                          f"the subject runs off the photo's edge on {prov.edge_contact:.0%} of its border "
+                          "(a scene, or a product cut off by the frame)", want)
     med = np.median(px, axis=0)
     plain = float((np.abs(px - med).max(axis=1) <= PLAIN_LEVELS).mean())
     colour = f"RGB({med[0]:.0f},{med[1]:.0f},{med[2]:.0f})"
@@ -288,10 +346,13 @@ def check_compliance(data_or_array, profile: str | Profile, *, max_pixels: int =
     prof = get_profile(profile)
     if isinstance(data_or_array, (bytes, bytearray, memoryview)):
         dec = decode(bytes(data_or_array), max_pixels=max_pixels)
-        return evaluate(dec.rgb, dec.alpha, prof, fmt=dec.format, size_bytes=len(data_or_array))
+        prov = Provenance(source_size=(dec.width, dec.height), softness=softness(dec.rgb))
+        return evaluate(dec.rgb, dec.alpha, prof, fmt=dec.format, size_bytes=len(data_or_array), provenance=prov)
     arr = np.asarray(data_or_array)
     if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] not in (3, 4):
         raise ValueError(f"expected an (H, W, 3) or (H, W, 4) uint8 array, got {arr.shape} {arr.dtype}; "
                          "pass encoded bytes or np.asarray(pil_image.convert('RGB'))")
     alpha = arr[..., 3] if arr.shape[2] == 4 else None
-    return evaluate(np.ascontiguousarray(arr[..., :3]), alpha, prof)
+    rgb = np.ascontiguousarray(arr[..., :3])
+    prov = Provenance(source_size=(rgb.shape[1], rgb.shape[0]), softness=softness(rgb))
+    return evaluate(rgb, alpha, prof, provenance=prov)

@@ -14,7 +14,7 @@ from dataclasses import replace
 import cv2
 
 from ._alloc import keep_freed_memory
-from .compliance import evaluate
+from .compliance import evaluate, softness
 from .context import Context, Options
 from . import outcome
 from .fit import Fitted, fit_to_size, keep_stream
@@ -103,6 +103,8 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
                   options=Options(target_size_kb=target_size_kb, output_format=fmt,
                                   profile=prof.name if prof else None, upscale_target=upscale_target))
     ctx.provenance.source_size = (dec.width, dec.height)
+    if prof is not None:  # only compliance reads it
+        ctx.provenance.softness = softness(dec.rgb)
     ctx.notes.extend(dec.notes)
     tried = tuple(step.__name__ for step in MODES[mode])
     img, applied = dec.rgb, []

@@ -59,6 +59,7 @@ def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
         canvas[oy:oy + ph, ox:ox + pw] = part
     prov = ctx.provenance
     prov.source_background = border_colour(img)
+    prov.edge_contact = _edge_contact(alpha) if alpha is not None else 0.0
     prov.scale *= scale
     prov.placed = (ox, oy, ox + pw, oy + ph)
     prov.matted = crop_a is not None
@@ -69,3 +70,11 @@ def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
     ctx.alpha = None
     return canvas
 
+
+
+def _edge_contact(alpha: np.ndarray) -> float:
+    """Share of the photo's border ring (1 % of the side) the product's matte covers."""
+    h, w = alpha.shape
+    r = max(2, round(0.01 * min(h, w)))
+    ring = np.concatenate([alpha[:r].ravel(), alpha[-r:].ravel(), alpha[r:-r, :r].ravel(), alpha[r:-r, -r:].ravel()])
+    return float((ring > 127).mean())

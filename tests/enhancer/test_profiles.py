@@ -39,9 +39,10 @@ def test_required_profiles_exist_with_their_rules():
 
 @functools.cache
 def _shot_for(min_detail: float) -> bytes:
-    """SHOT's product is ~650 px: enough real detail for a 2x upscale to 1300 px. Etsy's
-    2000 px asks for a product photographed at >= 1000 px (compose scales it with ``side``)."""
-    return SHOT if min_detail <= 600 else compose("coffee", "offwhite_vignette", "box", side=2000, seed=2)[0]
+    """SHOT's product has ~650 px of real detail: enough for a 2x upscale to 1300 px. Etsy's
+    2000 px asks for >= 1000 px: a 2000 px shot of a texture that has them (hubble is 1000 px)."""
+    return SHOT if min_detail <= 600 else compose("hubble_deep_field", "offwhite_vignette", "box", side=2000,
+                                                  seed=2)[0]
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
