@@ -89,7 +89,8 @@ def _tiled(name: str, h: int, w: int) -> np.ndarray:
 def _mask(h: int, w: int, product: int, shape: int, rng) -> np.ndarray:
     """A product shape whose long side is ``product`` px, near the centre."""
     m = np.zeros((h, w), np.uint8)
-    cx, cy = w // 2 + int(rng.integers(-w // 20, w // 20 + 1)), h // 2 + int(rng.integers(-h // 20, h // 20 + 1))
+    cx = w // 2 + int(rng.integers(-w // 20, w // 20 + 1))
+    cy = h // 2 + int(rng.integers(-h // 20, h // 20 + 1))
     r = product // 2
     if shape == 0:    # bottle: tall body and neck
         cv2.rectangle(m, (cx - r * 2 // 5, cy - r // 3), (cx + r * 2 // 5, cy + r), 255, -1)
@@ -102,8 +103,9 @@ def _mask(h: int, w: int, product: int, shape: int, rng) -> np.ndarray:
                         [cx - r // 3, cy + r * 3 // 4]], np.int32)
         cv2.fillPoly(m, [pts], 255)
     else:             # shoe
-        pts = np.array([[cx - r, cy + r // 3], [cx - r * 9 // 10, cy - r // 3], [cx - r // 3, cy - r * 2 // 5],
-                        [cx + r // 8, cy], [cx + r * 9 // 10, cy + r // 8], [cx + r, cy + r * 2 // 5]], np.int32)
+        pts = np.array([[cx - r, cy + r // 3], [cx - r * 9 // 10, cy - r // 3],
+                        [cx - r // 3, cy - r * 2 // 5], [cx + r // 8, cy], [cx + r * 9 // 10, cy + r // 8],
+                        [cx + r, cy + r * 2 // 5]], np.int32)
         cv2.fillPoly(m, [pts], 255)
     return cv2.GaussianBlur(m, (0, 0), 0.8)
 
@@ -160,18 +162,20 @@ def cases() -> list[Case]:
         out.append(Case(f"thumbnail {side} px", "product", _jpeg(img), _box(m)))
         k += 1
     for i, (side, f) in enumerate(((200, 8), (320, 5))):  # thumbnails someone else blew up
-        img, _ = product_photo(TEXTURES[i + 1], bgs[0], side=side, product=int(side * 0.6), shape=i + 2, seed=k)
+        img, _ = product_photo(TEXTURES[i + 1], bgs[0], side=side, product=int(side * 0.6), shape=i + 2,
+                               seed=k)
         big = cv2.resize(img, (side * f, side * f * 3 // 4), interpolation=cv2.INTER_CUBIC)
         out.append(Case(f"blown-up {side} px x{f}", "blown-up", _jpeg(big)))
         k += 1
     for s in SCENES:  # busy scenes, enlarged to a usable size so only the content decides
         img = _rgb(s)
         f = 1600 / max(img.shape[:2])
-        big = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)), interpolation=cv2.INTER_CUBIC)
+        size = (round(img.shape[1] * f), round(img.shape[0] * f))
+        big = cv2.resize(img, size, interpolation=cv2.INTER_CUBIC)
         out.append(Case(f"scene {s}", "scene", _jpeg(big)))
     for i, s in enumerate(("astronaut", "rocket", "chelsea")):  # a product on a busy scene
-        img, _ = product_photo(TEXTURES[(i + 4) % len(TEXTURES)], None, side=1600, product=900, shape=i, seed=k,
-                               scene=s)
+        img, _ = product_photo(TEXTURES[(i + 4) % len(TEXTURES)], None, side=1600, product=900, shape=i,
+                               seed=k, scene=s)
         out.append(Case(f"on-scene {s}", "on-scene", _jpeg(img)))
         k += 1
     return out
@@ -187,8 +191,9 @@ def main() -> None:
     if args.truth:
         for c in all_cases:
             if c.kind == "product":
-                print(f"{c.name:<34}", " ".join(f"{n}:{c.detail(p):.0f}/{math.ceil(p.min_long / p.max_upscale)}"
-                                               for n, p in PROFILES.items()))
+                cells = [f"{n}:{c.detail(p):.0f}/{math.ceil(p.min_long / p.max_upscale)}"
+                         for n, p in PROFILES.items()]
+                print(f"{c.name:<34}", " ".join(cells))
         return
     per: dict[str, list[int]] = {}
     wrong: list[str] = []
@@ -215,8 +220,8 @@ def main() -> None:
         kinds[c.kind] = kinds.get(c.kind, 0) + 1
     print(f"{len(all_cases)} photos: " + ", ".join(f"{n} {k}" for k, n in kinds.items())
           + f"; {time.perf_counter() - t0:.0f} s")
-    print(f"{'profile':<9} {'photos':>6} {'truth pass':>10} {'agree':>6} {'false pass':>10} {'false fail':>10} "
-          f"{'byte window missed':>18}")
+    print(f"{'profile':<9} {'photos':>6} {'truth pass':>10} {'agree':>6} {'false pass':>10} "
+          f"{'false fail':>10} {'byte window missed':>18}")
     tot = [0, 0, 0, 0, 0, 0]
     for name, (n, agree, fp, ff, nb) in per.items():
         passes = sum(c.truth(PROFILES[name]) for c in all_cases)

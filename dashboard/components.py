@@ -11,9 +11,13 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from PIL import Image, ImageDraw, ImageOps
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|>~<$])")
 
@@ -52,7 +56,8 @@ def letterbox(img: Image.Image, size: tuple[int, int], colour=LETTERBOX) -> Imag
     if img.size == size:
         return img
     f = min(size[0] / img.width, size[1] / img.height)
-    inner = img.resize((max(1, round(img.width * f)), max(1, round(img.height * f))), Image.Resampling.LANCZOS)
+    inner = img.resize((max(1, round(img.width * f)), max(1, round(img.height * f))),
+                       Image.Resampling.LANCZOS)
     out = Image.new("RGB", size, colour)
     out.paste(inner, ((size[0] - inner.width) // 2, (size[1] - inner.height) // 2))
     return out
@@ -125,8 +130,9 @@ def size_change(size_before, size_after, *, format_before: str | None = None, fo
 
 
 def quality_metrics(q_before, q_after, blur_before=None, blur_after=None, size_before=None, size_after=None,
-                    reduction=None, ms=None, *, format_before: str | None = None, format_after: str | None = None,
-                    dims_before: tuple[int, int] | None = None, dims_after: tuple[int, int] | None = None) -> None:
+                    reduction=None, ms=None, *, format_before: str | None = None,
+                    format_after: str | None = None, dims_before: tuple[int, int] | None = None,
+                    dims_after: tuple[int, int] | None = None) -> None:
     """One row of st.metric: quality, blur, size and time.
 
     Sizes are KB. Pass the formats and dimensions when known: a result that
@@ -139,7 +145,8 @@ def quality_metrics(q_before, q_after, blur_before=None, blur_after=None, size_b
                 help=f"Blur score; higher is sharper. Before: {fmt(blur_before)}")
     if size_before and size_after is not None:
         text, colour, why = size_change(size_before, size_after, format_before=format_before,
-                                        format_after=format_after, dims_before=dims_before, dims_after=dims_after)
+                                        format_after=format_after, dims_before=dims_before,
+                                        dims_after=dims_after)
     else:
         text, colour, why = (None if reduction is None else f"{-reduction:+.1f}%"), "inverse", ""
     help_ = f"Original: {fmt(size_before, ' KB')}" + (f". Larger because {why}." if why else "")

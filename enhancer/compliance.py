@@ -285,7 +285,8 @@ def _background_pixels(rgb, alpha, prov: Provenance) -> tuple[np.ndarray, np.nda
 
 def _background_rule(rgb, alpha, prof: Profile, fmt: str | None, prov: Provenance) -> RuleResult:
     want = (f"pure RGB{prof.background} on >= 98% of the background" if prof.strict_background
-            else f"plain (>= {PLAIN_SHARE:.0%} within {PLAIN_LEVELS} levels) and light (luma >= 235, neutral)")
+            else f"plain (>= {PLAIN_SHARE:.0%} within {PLAIN_LEVELS} levels) and light "
+                 "(luma >= 235, neutral)")
     raw, a, where = _background_pixels(rgb, alpha, prov)
     # float64: a float32 sum over a large ring drifts (it once reported RGB(256,256,256))
     px = raw.astype(np.float64)
@@ -347,7 +348,8 @@ def check_compliance(data_or_array, profile: str | Profile, *, max_pixels: int =
     if isinstance(data_or_array, (bytes, bytearray, memoryview)):
         dec = decode(bytes(data_or_array), max_pixels=max_pixels)
         prov = Provenance(source_size=(dec.width, dec.height), softness=softness(dec.rgb))
-        return evaluate(dec.rgb, dec.alpha, prof, fmt=dec.format, size_bytes=len(data_or_array), provenance=prov)
+        return evaluate(dec.rgb, dec.alpha, prof, fmt=dec.format, size_bytes=len(data_or_array),
+                        provenance=prov)
     arr = np.asarray(data_or_array)
     if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] not in (3, 4):
         raise ValueError(f"expected an (H, W, 3) or (H, W, 4) uint8 array, got {arr.shape} {arr.dtype}; "

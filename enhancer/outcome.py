@@ -69,7 +69,8 @@ def magnified(prov: Provenance, out_long: int, *, need: int = 500) -> str | None
         return None
     w, h = prov.source_size
     return (f"Magnified {prov.scale:.1f}x from a {w}x{h} source: about {detail:.0f} px of real detail, "
-            f"less than the {need} px marketplaces zoom into; it looks soft at full size. Use a larger original.")
+            f"less than the {need} px marketplaces zoom into; it looks soft at full size. "
+            "Use a larger original.")
 
 
 def size_notes(*, upload_bytes: int, upload_format: str, upload_size: tuple[int, int], result_bytes: int,
@@ -90,7 +91,8 @@ def size_notes(*, upload_bytes: int, upload_format: str, upload_size: tuple[int,
         why.append("the upload was compressed harder than our default quality")
     ratio = result_bytes / max(1, upload_bytes)
     grew = f"{ratio:.1f}x" if ratio >= 1.95 else f"{(ratio - 1) * 100:.0f}%"
-    return [f"The result is larger than the upload ({grew}): " + "; ".join(why) + ". Set a size target to cap it."]
+    return [f"The result is larger than the upload ({grew}): " + "; ".join(why)
+            + ". Set a size target to cap it."]
 
 
 def downscale_note(*, before: tuple[int, int], after: tuple[int, int], target_bytes: int, result_bytes: int,

@@ -190,7 +190,8 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
                               provenance=ctx.provenance)
     transparent = ctx.alpha is not None and fmt != "JPEG" and bool((ctx.alpha < 250).any())
     done = outcome.fixed(before, after, applied, ctx.provenance,
-                         canvas=prof.canvas if prof and "standardize" in applied else None, transparent=transparent)
+                         canvas=prof.canvas if prof and "standardize" in applied else None,
+                         transparent=transparent)
     return EnhancementResult(
         data=fitted.data, width=fitted.width, height=fitted.height, format=fmt,
         size_bytes=len(fitted.data), mode=mode, steps=tuple(applied),

@@ -95,8 +95,8 @@ def assess_decoded(dec: Decoded, *, size_bytes: int, small: np.ndarray | None = 
     noise = estimate_noise(rgb)
     a_small = None
     if alpha is not None:
-        a_small = cv2.resize(alpha, gray.shape[::-1], interpolation=cv2.INTER_AREA) if alpha.shape != gray.shape \
-            else alpha
+        a_small = alpha if alpha.shape == gray.shape else \
+            cv2.resize(alpha, gray.shape[::-1], interpolation=cv2.INTER_AREA)
     subject, studio = _subject(gray, a_small)
     vals = gray[subject] if subject is not None else gray.ravel()
     brightness = float(vals.mean())

@@ -76,5 +76,6 @@ def _edge_contact(alpha: np.ndarray) -> float:
     """Share of the photo's border ring (1 % of the side) the product's matte covers."""
     h, w = alpha.shape
     r = max(2, round(0.01 * min(h, w)))
-    ring = np.concatenate([alpha[:r].ravel(), alpha[-r:].ravel(), alpha[r:-r, :r].ravel(), alpha[r:-r, -r:].ravel()])
+    ring = np.concatenate([alpha[:r].ravel(), alpha[-r:].ravel(),
+                           alpha[r:-r, :r].ravel(), alpha[r:-r, -r:].ravel()])
     return float((ring > 127).mean())

@@ -105,8 +105,8 @@ def test_batches_table_has_operator_column_names(page_env):
 
     svc = ImageService(make_engine(f"sqlite:///{page_env / 'pl.db'}"), LocalStorage(page_env / "storage"))
     with svc.session() as s, s.begin():
-        s.add(Batch(name="Shoes", source_kind="manifest", fingerprint="a" * 64, status=BatchStatus.PAUSED, total=4,
-                    completed=1, options={"mode": "AUTO"}))
+        s.add(Batch(name="Shoes", source_kind="manifest", fingerprint="a" * 64, status=BatchStatus.PAUSED,
+                    total=4, completed=1, options={"mode": "AUTO"}))
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.run()
     assert not at.exception

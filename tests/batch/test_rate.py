@@ -14,8 +14,9 @@ def _batch(svc, items, *, span_s: float) -> str:
     done = [st for st, _, _ in items]
     with svc.session() as s, s.begin():
         b = Batch(name="rate", source_kind="manifest", fingerprint="f" * 64, status=BatchStatus.COMPLETED,
-                  total=len(items), completed=done.count(ItemStatus.COMPLETED), failed=done.count(ItemStatus.FAILED),
-                  skipped=done.count(ItemStatus.SKIPPED), started_at=t0, finished_at=t0 + timedelta(seconds=span_s))
+                  total=len(items), completed=done.count(ItemStatus.COMPLETED),
+                  failed=done.count(ItemStatus.FAILED), skipped=done.count(ItemStatus.SKIPPED),
+                  started_at=t0, finished_at=t0 + timedelta(seconds=span_s))
         s.add(b)
         s.flush()
         for i, (st, a, z) in enumerate(items):
@@ -41,6 +42,7 @@ def test_idle_time_between_runs_is_not_counted(sqlite_service):
 
 
 def test_parallel_workers_are_not_counted_twice_and_failures_add_nothing(sqlite_service):
-    items = [(ItemStatus.COMPLETED, 0, 10)] * 4 + [(ItemStatus.FAILED, 2, 3)] * 4 + [(ItemStatus.SKIPPED, None, 5)]
+    items = [(ItemStatus.COMPLETED, 0, 10)] * 4 + [(ItemStatus.FAILED, 2, 3)] * 4
+    items += [(ItemStatus.SKIPPED, None, 5)]
     sm = summary(sqlite_service, _batch(sqlite_service, items, span_s=12))
     assert sm.active_s == 10.0 and sm.images_per_minute == 24.0

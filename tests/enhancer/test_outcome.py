@@ -32,7 +32,8 @@ def test_light_correction_result_is_not_called_underexposed():
     dark = _jpeg(u8(photo("chelsea") * 0.3))
     res = enhance(dark, "LIGHT_CORRECTION")
     assert any("underexposed" in w for w in res.quality_before.warnings)
-    assert not any("try LIGHT_CORRECTION" in w for w in res.quality_after.warnings), res.quality_after.warnings
+    after = res.quality_after.warnings
+    assert not any("try LIGHT_CORRECTION" in w for w in after), after
     assert res.quality_after.brightness > res.quality_before.brightness
     assert any(f.startswith("Lifted exposure") for f in res.fixed), res.fixed
 
