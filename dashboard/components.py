@@ -11,11 +11,15 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from PIL import Image, ImageDraw, ImageOps
 
 from enhancer.export_safe import csv_bytes, xlsx_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|>~<$])")
 
@@ -46,10 +50,30 @@ def downscale(data: bytes, max_side: int = 720) -> bytes:
     return buf.getvalue()
 
 
+LETTERBOX = (243, 245, 249)  # the theme's secondary background: the original's frame stays visible
+
+
+def letterbox(img: Image.Image, size: tuple[int, int], colour=LETTERBOX) -> Image.Image:
+    """``img`` scaled to fit inside ``size`` with its own aspect ratio, centred on a plain frame."""
+    if img.size == size:
+        return img
+    f = min(size[0] / img.width, size[1] / img.height)
+    inner = img.resize((max(1, round(img.width * f)), max(1, round(img.height * f))),
+                       Image.Resampling.LANCZOS)
+    out = Image.new("RGB", size, colour)
+    out.paste(inner, ((size[0] - inner.width) // 2, (size[1] - inner.height) // 2))
+    return out
+
+
 def wipe(before: bytes, after: bytes, position: int) -> bytes:
-    """Before/after wipe composed server-side: left ``position`` % shows before, the rest after."""
+    """Before/after wipe composed server-side: left ``position`` % shows before, the rest after.
+
+    The original keeps its aspect ratio: when the result's shape differs (a
+    square marketplace canvas from a 4:3 photo) it is letterboxed into the
+    result's frame, never stretched.
+    """
     a = _open(after)
-    b = _open(before).resize(a.size, Image.Resampling.LANCZOS)
+    b = letterbox(_open(before), a.size)
     x = round(a.width * max(0, min(100, position)) / 100)
     out = a.copy()
     if x:
@@ -80,15 +104,55 @@ def delta(a, b, digits: int = 1) -> str | None:
     return f"{b - a:+.{digits}f}"
 
 
+def size_change(size_before, size_after, *, format_before: str | None = None, format_after: str | None = None,
+                dims_before: tuple[int, int] | None = None, dims_after: tuple[int, int] | None = None,
+                ) -> tuple[str | None, str, str]:
+    """How to show a file-size change: (delta text, delta colour, why).
+
+    A smaller file is "-35%" in green. A larger one is not a failure to hide
+    behind "+4819%": it says "x49" and why (a lossless format, a bigger
+    canvas), and is shown neutral when that reason explains it.
+    """
+    if not size_before or size_after is None:
+        return None, "off", ""
+    ratio = size_after / size_before
+    if ratio <= 1:
+        return f"{(ratio - 1) * 100:+.1f}%", "inverse", ""
+    why = []
+    if format_before and format_after and format_before.upper() != format_after.upper():
+        fb, fa = format_before.upper(), format_after.upper()
+        why.append(f"{fa} is lossless (the upload was {fb})" if fa == "PNG" else f"{fb} -> {fa}")
+    if dims_before and dims_after:
+        grow = (dims_after[0] * dims_after[1]) / max(1, dims_before[0] * dims_before[1])
+        if grow > 1.05:
+            why.append(f"{grow:.1f}x the pixels ({dims_before[0]}x{dims_before[1]} -> "
+                       f"{dims_after[0]}x{dims_after[1]})")
+    text = f"x{ratio:.1f} larger" if ratio >= 2 else f"{(ratio - 1) * 100:+.1f}%"
+    return text, ("off" if why else "inverse"), "; ".join(why)
+
+
 def quality_metrics(q_before, q_after, blur_before=None, blur_after=None, size_before=None, size_after=None,
-                    reduction=None, ms=None) -> None:
-    """One row of st.metric: quality, blur, size and time."""
+                    reduction=None, ms=None, *, format_before: str | None = None,
+                    format_after: str | None = None, dims_before: tuple[int, int] | None = None,
+                    dims_after: tuple[int, int] | None = None) -> None:
+    """One row of st.metric: quality, blur, size and time.
+
+    Sizes are KB. Pass the formats and dimensions when known: a result that
+    grew because it is a PNG or a larger canvas then says so instead of a
+    red percentage.
+    """
     c = st.columns(4)
     c[0].metric("Quality", fmt(q_after), delta(q_before, q_after), help=f"Before: {fmt(q_before)}")
     c[1].metric("Sharpness", fmt(blur_after), delta(blur_before, blur_after),
                 help=f"Blur score; higher is sharper. Before: {fmt(blur_before)}")
-    c[2].metric("Size", fmt(size_after, " KB"), None if reduction is None else f"{-reduction:+.1f}%",
-                delta_color="inverse", help=f"Original: {fmt(size_before, ' KB')}")
+    if size_before and size_after is not None:
+        text, colour, why = size_change(size_before, size_after, format_before=format_before,
+                                        format_after=format_after, dims_before=dims_before,
+                                        dims_after=dims_after)
+    else:
+        text, colour, why = (None if reduction is None else f"{-reduction:+.1f}%"), "inverse", ""
+    help_ = f"Original: {fmt(size_before, ' KB')}" + (f". Larger because {why}." if why else "")
+    c[2].metric("Size", fmt(size_after, " KB"), text, delta_color=colour, help=help_)
     c[3].metric("Processing time", fmt(ms, " ms", 0))
 
 
@@ -103,6 +167,39 @@ def compliance(report: dict | None) -> None:
             st.dataframe(rules, hide_index=True, width="stretch")
         else:
             st.json(report)
+
+
+def reduction_histogram(percent) -> "pd.DataFrame":
+    """Size-reduction counts in 10-point bins from -50 % to 100 %, in numeric order.
+
+    The labels are text ("-10 to 0"), so the chart must keep this row order
+    (``sort=False``): sorted as text, "-10" would come before "-50".
+    """
+    import pandas as pd
+
+    edges = list(range(-50, 101, 10))
+    values = pd.Series(percent, dtype="float64").clip(-50, 100)
+    bins = pd.cut(values, bins=edges, include_lowest=True)
+    counts = bins.value_counts(sort=False).sort_index()
+    labels = [f"{lo} to {hi}" for lo, hi in zip(edges[:-1], edges[1:])]
+    return pd.DataFrame({"reduction %": labels, "images": counts.to_numpy()})
+
+
+def processing_time_by_day(rows: "pd.DataFrame") -> tuple[str, "pd.DataFrame"]:
+    """Median processing time by day and mode, and the chart kind that shows it.
+
+    One day of data is a single point per mode, which a line chart does not
+    draw: then it is a bar per mode ("bar"), otherwise lines over days ("line").
+    """
+    import pandas as pd
+
+    day = pd.to_datetime(rows["created_at"]).dt.date.astype(str)
+    table = rows.assign(day=day).pivot_table(index="day", columns="mode", values="processing_time_ms",
+                                             aggfunc="median")
+    if len(table) < 2:
+        per_mode = rows.groupby("mode")["processing_time_ms"].median().rename("median ms").reset_index()
+        return "bar", per_mode
+    return "line", table
 
 
 def zip_files(items: Iterable[tuple[str, Callable[[], bytes]]]) -> bytes:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .compliance import Provenance
 from .types import ComplianceReport, QualityReport
 
 
@@ -24,6 +25,8 @@ class Context:
 
     ``alpha`` is set by background removal (255 = product); ``report`` is the
     quality report of the input, which steps read to pick their strength.
+    ``provenance`` records where the output's pixels came from (steps that
+    resize or pad update it) so compliance measures the photo, not our canvas.
     """
 
     report: QualityReport
@@ -31,3 +34,4 @@ class Context:
     alpha: np.ndarray | None = None
     compliance: ComplianceReport | None = None
     notes: list[str] = field(default_factory=list)
+    provenance: Provenance = field(default_factory=Provenance)

@@ -14,14 +14,15 @@ from dataclasses import replace
 import cv2
 
 from ._alloc import keep_freed_memory
-from .compliance import evaluate
+from .compliance import evaluate, softness
 from .context import Context, Options
-from .fit import fit_to_size, keep_stream
+from . import outcome
+from .fit import Fitted, fit_to_size, keep_stream
 from .imageio import DEFAULT_MAX_PIXELS, Decoded, decode, jpeg_without_metadata, thumbnail_from_array
 from .formats import normalize_output
 from .modes import MODES
 from .profiles import get_profile
-from .quality import analysis_copy, assess_decoded
+from .quality import ANALYSIS_SIDE, analysis_copy, assess_decoded, with_warnings
 from .types import DEFAULT_PROFILE, PROFILED_MODES, EnhancementResult, Mode
 
 # The library's own bounds (what one encode can sensibly aim at); a request's budget is narrower,
@@ -101,36 +102,58 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     ctx = Context(report=before, alpha=dec.alpha,
                   options=Options(target_size_kb=target_size_kb, output_format=fmt,
                                   profile=prof.name if prof else None, upscale_target=upscale_target))
+    ctx.provenance.source_size = (dec.width, dec.height)
+    if prof is not None:  # only compliance reads it
+        ctx.provenance.softness = softness(dec.rgb)
     ctx.notes.extend(dec.notes)
+    tried = tuple(step.__name__ for step in MODES[mode])
     img, applied = dec.rgb, []
     for step in MODES[mode]:
         out = step(img, ctx)
         if out is not img:
             applied.append(step.__name__)
             img = out
+    if not applied:
+        note = outcome.nothing_done(mode.value, tried, before, ctx.options)
+        if note and not any(n.startswith("The photo is blurred by motion") for n in ctx.notes):
+            # the generic note says it in the mode's words; the step's own "skipped" note would repeat it
+            ctx.notes[:] = [n for n in ctx.notes if not n.startswith("Background removal skipped")]
+            ctx.notes.append(note)
 
+    upload_fmt = "JPEG" if dec.format == "MPO" else dec.format
     target, floor = _byte_window(target_size_kb, prof)
-    cap_only = target is None and mode is Mode.OPTIMIZE and dec.format == fmt
+    cap_only = mode is Mode.OPTIMIZE and upload_fmt == fmt and (target is None or target >= len(data))
     if cap_only:
         target = len(data)  # optimising must never make the file bigger than the upload
     # No step changed the pixels: the after-report is the before-report (same array).
     unchanged = not applied and img is dec.rgb and ctx.alpha is dec.alpha
-    pending = None if unchanged else _REPORTS.submit(assess_decoded, Decoded(img, ctx.alpha, fmt), size_bytes=0)
+    pending = None if unchanged else _REPORTS.submit(
+        assess_decoded, Decoded(img, ctx.alpha, fmt), size_bytes=0,
+        sharpness_side=_sharpness_side(before, img, ctx), tried=tried)
     fitted = None
-    if unchanged and dec.verbatim and fmt == "JPEG" and mode is not Mode.OPTIMIZE:
+    stream = jpeg_without_metadata(data) if unchanged and dec.verbatim and fmt == "JPEG" else None
+    if stream is not None and mode is not Mode.OPTIMIZE:
         # nothing to fix: the upload's own JPEG data, metadata removed, beats any re-encode
-        stream = jpeg_without_metadata(data)
-        fitted = keep_stream(stream, dec.width, dec.height, target_bytes=target,
-                             floor_bytes=floor) if stream else None
+        fitted = keep_stream(stream, dec.width, dec.height, target_bytes=target, floor_bytes=floor)
         if fitted is not None:
             ctx.notes.append("Nothing needed fixing: the upload's JPEG data was kept as it is "
                              "(metadata removed), so it is not compressed a second time.")
     if fitted is None:
         fitted = fit_to_size(img, ctx.alpha, fmt=fmt, target_bytes=target, floor_bytes=floor,
                              cap_only=cap_only)
+    if cap_only and unchanged and (fitted.scaled < 1 or len(fitted.data) >= len(data)):
+        # a re-encode only pays when it is smaller at full size; else keep the upload's own data
+        kept = keep_stream(stream, dec.width, dec.height, target_bytes=len(data)) if stream else None
+        fitted = kept or Fitted(data, dec.width, dec.height, fmt, None, True, 0)
+        ctx.notes.append("The upload is already compressed as far as it goes without visible loss or "
+                         "downscaling: its own data was kept" + (" (metadata removed)." if kept else "."))
     resized = (fitted.width, fitted.height) != (img.shape[1], img.shape[0])
     if resized:
-        ctx.notes.append(f"Downscaled to {fitted.width}x{fitted.height} to fit {target / 1024:.0f} KB.")
+        if target is not None and fitted.width < img.shape[1]:
+            ctx.notes.append(outcome.downscale_note(
+                before=(img.shape[1], img.shape[0]), after=(fitted.width, fitted.height), target_bytes=target,
+                result_bytes=len(fitted.data), scaled=fitted.width / img.shape[1]))
+        ctx.provenance.resized(fitted.width / img.shape[1])
         img = cv2.resize(img, (fitted.width, fitted.height), interpolation=cv2.INTER_AREA)
         if ctx.alpha is not None:
             ctx.alpha = cv2.resize(ctx.alpha, (fitted.width, fitted.height), interpolation=cv2.INTER_AREA)
@@ -140,14 +163,22 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     if floor and not fitted.floor_met:
         ctx.notes.append(f"The {prof.name} minimum of {prof.min_kb} KB was not reached: "
                          "the image has too little detail for that file size.")
+    ctx.notes.extend(outcome.size_notes(
+        upload_bytes=len(data), upload_format=upload_fmt, upload_size=(dec.width, dec.height),
+        result_bytes=len(fitted.data), result_format=fmt, result_size=(fitted.width, fitted.height)))
     # the "after" report comes from the array in hand (plus the real encoded size):
     # decoding our own output again would cost a second full decode
     if resized:
-        after = assess_decoded(Decoded(img, ctx.alpha, fmt), size_bytes=len(fitted.data))
+        after = assess_decoded(Decoded(img, ctx.alpha, fmt), size_bytes=len(fitted.data),
+                               sharpness_side=_sharpness_side(before, img, ctx), tried=tried)
     elif unchanged:
-        after = replace(before, format=fmt, size_bytes=len(fitted.data))
+        after = with_warnings(replace(before, format=fmt, size_bytes=len(fitted.data)), tried)
     else:
         after = replace(pending.result(), size_bytes=len(fitted.data))
+    need = -(-prof.min_long // prof.max_upscale) if prof and prof.min_long else 500
+    blown_up = outcome.magnified(ctx.provenance, max(img.shape[:2]), need=int(need))
+    if blown_up:
+        after = replace(after, warnings=after.warnings + (blown_up,))
     thumb = None
     if thumbnail_px:
         reuse = unchanged and not resized and ctx.alpha is None and max(small.shape[:2]) >= thumbnail_px
@@ -155,14 +186,30 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
         thumb = thumbnail_from_array(src, ctx.alpha, max_side=thumbnail_px)
     compliance = ctx.compliance
     if prof is not None:
-        compliance = evaluate(img, ctx.alpha, prof, fmt=fmt, size_bytes=len(fitted.data))
+        compliance = evaluate(img, ctx.alpha, prof, fmt=fmt, size_bytes=len(fitted.data),
+                              provenance=ctx.provenance)
+    transparent = ctx.alpha is not None and fmt != "JPEG" and bool((ctx.alpha < 250).any())
+    done = outcome.fixed(before, after, applied, ctx.provenance,
+                         canvas=prof.canvas if prof and "standardize" in applied else None,
+                         transparent=transparent)
     return EnhancementResult(
         data=fitted.data, width=fitted.width, height=fitted.height, format=fmt,
         size_bytes=len(fitted.data), mode=mode, steps=tuple(applied),
         quality_before=before, quality_after=after,
         processing_time_ms=round((time.perf_counter() - t0) * 1000, 1),
         encode_quality=fitted.quality, compliance=compliance,
-        target_met=fitted.target_met, notes=tuple(ctx.notes), thumbnail=thumb)
+        target_met=fitted.target_met, notes=tuple(ctx.notes), thumbnail=thumb, fixed=done)
+
+
+def _sharpness_side(before, img, ctx: Context) -> int:
+    """Side at which the result's product is as large as in the upload's analysis copy.
+
+    The blur score is measured on a copy normalised to ANALYSIS_SIDE; a
+    product magnified onto a canvas would otherwise score blurrier only
+    because it is drawn larger (and one shrunk, sharper).
+    """
+    f_before = min(1.0, ANALYSIS_SIDE / max(before.width, before.height))
+    return max(32, round(max(img.shape[:2]) * f_before / max(ctx.provenance.scale, 1e-3)))
 
 
 def _byte_window(target_size_kb: int | None, prof) -> tuple[int | None, int | None]:

@@ -41,6 +41,11 @@ class Profile:
     min_kb, max_kb : int or None
         Byte window; when set and the caller gives no target, the ceiling is
         the target and the floor is honoured.
+    max_upscale : float
+        Largest magnification of the source's pixels that still zooms as
+        real detail (Lanczos plus back-projection holds up to about 2x).
+        Compliance asks for ``min_long / max_upscale`` pixels of source
+        detail behind the output, so a thumbnail blown up to the canvas fails.
     """
 
     name: str
@@ -56,6 +61,7 @@ class Profile:
     format: str = "JPEG"
     min_kb: int | None = None
     max_kb: int | None = None
+    max_upscale: float = 2.0
 
     @property
     def target_fill(self) -> float:

@@ -7,11 +7,13 @@ averages noise away, so it is estimated on native-resolution tiles.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
 from ._numeric import percentile
-from .imageio import Decoded, decode, shrink
+from .imageio import Decoded, composite_on, decode, shrink
 from .types import QualityReport
 
 ANALYSIS_SIDE = 768
@@ -44,28 +46,83 @@ def assess(data: bytes, *, max_pixels: int | None = None) -> QualityReport:
     return assess_decoded(dec, size_bytes=len(data))
 
 
-def assess_decoded(dec: Decoded, *, size_bytes: int, small: np.ndarray | None = None) -> QualityReport:
-    """Score an already decoded photo (see :func:`assess`); ``small`` is its
-    :func:`analysis_copy` when the caller already has one."""
-    rgb = dec.rgb
+def assess_decoded(dec: Decoded, *, size_bytes: int, small: np.ndarray | None = None,
+                   sharpness_side: int | None = None, tried: tuple[str, ...] = ()) -> QualityReport:
+    """Score an already decoded photo (see :func:`assess`).
+
+    Parameters
+    ----------
+    dec : Decoded
+        The pixels; transparent pixels (alpha) are judged as they show, on
+        white, and left out of exposure, contrast and clipping (a cut-out's
+        clear pixels are not "crushed to black").
+    size_bytes : int
+        The encoded size to report.
+    small : ndarray, optional
+        :func:`analysis_copy` of ``dec.rgb`` when the caller already has one.
+    sharpness_side : int, optional
+        Longest side of the copy the blur score is measured on (default
+        :data:`ANALYSIS_SIDE`). :func:`enhancer.enhance` passes the side at
+        which the product is as large as in the upload's analysis, so a
+        product placed larger on a canvas is not called blurrier for it.
+    tried : tuple of str
+        Step names already applied: a warning does not suggest a mode that
+        just ran ("try LIGHT_CORRECTION" after light correction).
+
+    Notes
+    -----
+    On a plain studio background (its border is one flat colour), the
+    brightness and clipping figures are measured on the subject only: a
+    clean white background is neither "overexposed" nor "blown out".
+    ``quality_score`` (0-100, higher is better) weighs sharpness 35 %,
+    exposure 20 % (full marks for a subject brightness within 78-178),
+    contrast 15 %, cleanliness (noise) 20 % and clipping 10 %, all on those
+    same subject figures.
+    """
+    rgb, alpha = dec.rgb, dec.alpha
+    if alpha is not None and (alpha < 250).mean() > 0.001:
+        rgb = composite_on(rgb, alpha, (255, 255, 255))
+        small = None
+    else:
+        alpha = None
     small = analysis_copy(rgb) if small is None else small
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    blur = blur_score(gray)
+    sharp_gray = gray
+    if sharpness_side is not None and sharpness_side < max(small.shape[:2]):
+        side = max(32, int(sharpness_side))
+        sharp_gray = cv2.cvtColor(analysis_copy(rgb, side=side), cv2.COLOR_RGB2GRAY)
+    blur = blur_score(sharp_gray)
     noise = estimate_noise(rgb)
-    brightness = float(gray.mean())
+    a_small = None
+    if alpha is not None:
+        a_small = alpha if alpha.shape == gray.shape else \
+            cv2.resize(alpha, gray.shape[::-1], interpolation=cv2.INTER_AREA)
+    subject, studio = _subject(gray, a_small)
+    vals = gray[subject] if subject is not None else gray.ravel()
+    brightness = float(vals.mean())
+    # contrast over the whole frame: a plain product standing out from its background is contrast too
     contrast = float(gray.std())
-    hi = float((gray >= 250).mean() * 100)
-    lo = float((gray <= 5).mean() * 100)
-    studio = _border_is_plain_white(gray)
-    warnings = _warnings(blur=blur, brightness=brightness, contrast=contrast, noise=noise,
-                         hi=hi, lo=lo, studio=studio, long_side=max(rgb.shape[:2]))
-    score = _overall(blur=blur, brightness=brightness, contrast=contrast, noise=noise,
-                     hi=0.0 if studio else hi, lo=lo)
+    # a white background with no subject found (a nearly empty frame) is not blown out
+    bare = studio and subject is None
+    hi = 0.0 if bare else float((vals >= 250).mean() * 100)
+    lo = float((vals <= 5).mean() * 100)
+    warnings = [m for _, m in findings(blur=blur, brightness=min(brightness, 215.0) if bare else brightness,
+                                       contrast=contrast, noise=noise, hi=hi, lo=lo,
+                                       long_side=max(dec.rgb.shape[:2]), tried=tried)]
+    score = _overall(blur=blur, brightness=brightness, contrast=contrast, noise=noise, hi=hi, lo=lo)
     return QualityReport(width=dec.width, height=dec.height, format=dec.format, size_bytes=size_bytes,
                          blur_score=round(blur, 2), brightness=round(brightness, 2),
                          contrast=round(contrast, 2), noise=round(noise, 3),
                          clipped_highlights=round(hi, 3), clipped_shadows=round(lo, 3),
                          quality_score=round(score, 2), warnings=tuple(warnings))
+
+
+def with_warnings(report: QualityReport, tried: tuple[str, ...]) -> QualityReport:
+    """The same report with its warnings phrased for a run that tried ``tried``."""
+    f = findings(blur=report.blur_score, brightness=report.brightness, contrast=report.contrast,
+                 noise=report.noise, hi=report.clipped_highlights, lo=report.clipped_shadows,
+                 long_side=max(report.width, report.height), tried=tried)
+    return replace(report, warnings=tuple(m for _, m in f))
 
 
 def analysis_copy(rgb: np.ndarray, *, side: int = ANALYSIS_SIDE) -> np.ndarray:
@@ -201,34 +258,75 @@ def _immerkaer(tile: np.ndarray, *, seam: int = _NOISE_TILE) -> float:
     return float(np.mean(per_channel) * np.sqrt(np.pi / 2))
 
 
-def _border_is_plain_white(gray: np.ndarray) -> bool:
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    return bool((border >= 240).mean() > 0.8)
+def _subject(gray: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarray | None, bool]:
+    """(subject mask or None for the whole frame, whether the background is plain white).
+
+    The subject is what is not background: opaque pixels of a cut-out, or
+    pixels away from a plain border's colour (a studio shot, our canvas).
+    """
+    if alpha is not None:
+        opaque = alpha >= 128
+        return (opaque if opaque.mean() >= 0.005 else None), True
+    border = np.concatenate([gray[:2].ravel(), gray[-2:].ravel(), gray[:, :2].ravel(), gray[:, -2:].ravel()])
+    med = float(np.median(border))
+    plain = float((np.abs(border.astype(np.float32) - med) <= 12).mean())
+    white = med >= 235 and plain >= 0.8
+    if plain < 0.85:
+        return None, white
+    soft = cv2.GaussianBlur(gray, (3, 3), 0).astype(np.float32)
+    mask = np.abs(soft - med) > 16
+    mask = cv2.morphologyEx(mask.view(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    share = mask.mean()
+    if not 0.02 <= share <= 0.95:
+        return None, white
+    return mask, white
 
 
-def _warnings(*, blur, brightness, contrast, noise, hi, lo, studio, long_side) -> list[str]:
-    out = []
+#: Each finding: its code, the step that addresses it (None: no mode does), and the message.
+_SUGGEST = {"blur": ("sharpen", "SHARPEN"), "dark": ("light_correction", "LIGHT_CORRECTION"),
+            "flat": ("light_correction", "LIGHT_CORRECTION"), "noise": ("denoise", "DENOISE"),
+            "small": ("upscale", "UPSCALE")}
+
+
+def findings(*, blur, brightness, contrast, noise, hi, lo, long_side, tried=()) -> list[tuple[str, str]]:
+    """What is wrong with a photo, as (code, message) pairs.
+
+    A message suggests the mode that fixes it unless that step is in
+    ``tried`` (then it says the problem remains after it).
+    """
+    out: list[tuple[str, str]] = []
+
+    def add(code: str, text: str) -> None:
+        step, mode = _SUGGEST.get(code, (None, None))
+        if step is None:
+            out.append((code, text + "."))
+        elif step in tried or (step == "upscale" and "upscale_if_small" in tried):
+            out.append((code, f"{text}, even after {mode.lower().replace('_', ' ')}."))
+        else:
+            out.append((code, f"{text}; try {mode}."))
+
     if blur < 35:
-        out.append("The photo looks blurry or out of focus; retake it or try SHARPEN.")
+        add("blur", "The photo looks blurry or out of focus")
     if brightness < 70:
-        out.append("The photo is underexposed (too dark); try LIGHT_CORRECTION.")
-    elif brightness > 215 and not studio:
-        out.append("The photo is overexposed (too bright).")
+        add("dark", "The photo is underexposed (too dark)")
+    elif brightness > 215:
+        add("bright", "The photo is overexposed (too bright)")
     if contrast < 30:
-        out.append("The photo has low contrast and looks flat; try LIGHT_CORRECTION.")
+        add("flat", "The photo has low contrast and looks flat")
     if noise > 6:
-        out.append("The photo is grainy (visible noise); try DENOISE.")
-    if hi > 5 and not studio:
-        out.append(f"{hi:.0f}% of the photo is blown-out white; detail there is lost.")
+        add("noise", "The photo is grainy (visible noise)")
+    if hi > 5:
+        add("highlights", f"{hi:.0f}% of the photo is blown-out white; detail there is lost")
     if lo > 5:
-        out.append(f"{lo:.0f}% of the photo is crushed to black; detail there is lost.")
+        add("shadows", f"{lo:.0f}% of the photo is crushed to black; detail there is lost")
     if long_side < 500:
-        out.append(f"The photo is small ({long_side}px); marketplaces want at least 500-1000px. Try UPSCALE.")
+        add("small", f"The photo is small ({long_side}px); marketplaces want at least 500-1000px")
     return out
 
 
 def _overall(*, blur, brightness, contrast, noise, hi, lo) -> float:
-    exposure = 100 - min(abs(brightness - 128) / 1.1, 100)
+    # a dead zone around mid-grey: a dark shoe or a pale shirt is a choice, not an exposure error
+    exposure = 100 - min(max(abs(brightness - 128) - 50, 0) / 0.8, 100)
     contr = min(contrast / 50 * 100, 100)
     clean = 100 - min(max(noise - 2, 0) * 6, 100)
     clip = 100 - min((hi + lo) * 4, 100)

@@ -89,7 +89,13 @@ class ComplianceReport:
 
 @dataclass(frozen=True)
 class EnhancementResult:
-    """What :func:`enhancer.enhance` produced."""
+    """What :func:`enhancer.enhance` produced.
+
+    ``quality_after.warnings`` describe the result; ``fixed`` lists what the
+    steps fixed; ``notes`` say in plain words what else happened (a mode that
+    changed nothing and why, a downscale to meet the byte budget, a target
+    or floor not met, why the file grew).
+    """
 
     data: bytes
     width: int
@@ -106,6 +112,9 @@ class EnhancementResult:
     target_met: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
     thumbnail: bytes | None = field(default=None, repr=False)
+    #: What the steps fixed, in plain words ("Lifted exposure (brightness 52 -> 118)");
+    #: the "before" findings that are gone. ``notes`` says what else happened.
+    fixed: tuple[str, ...] = ()
 
     @property
     def mime_type(self) -> str:

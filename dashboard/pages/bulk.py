@@ -45,6 +45,21 @@ def _eta(s: float | None) -> str:
     return "—" if s is None else f"{int(s) // 60}m {int(s) % 60:02d}s"
 
 
+def _usage(use: dict) -> str:
+    """AI usage per provider in words ("gemini: 3 calls, 1,200 tokens"); empty when no AI ran."""
+    return "; ".join(f"{p}: " + ", ".join(f"{v:,.0f} {k.replace('_', ' ')}" for k, v in u.items())
+                     for p, u in use.items())
+
+
+def batch_row(sm) -> dict:
+    """One line of the batches table, with column names an operator reads (not the summary's field names)."""
+    return {"Name": sm.name, "Status": sm.status + (" (stalled)" if sm.stalled else ""),
+            "Done": f"{sm.done}/{sm.total}", "Completed": sm.completed, "Failed": sm.failed,
+            "Skipped / reused": sm.skipped, "Images/min": round(sm.images_per_minute, 1),
+            "Active time": _eta(sm.active_s), "ETA": _eta(sm.eta_s) if sm.status == "running" else "—",
+            "AI usage": _usage(sm.ai_usage), "Batch ID": sm.batch_id}
+
+
 def start_form(svc, cfg) -> None:
     st.subheader("New batch")
     files = st.file_uploader("ZIP, CSV/XLSX manifest (sku_id, image_url), or photos", type=UPLOAD_TYPES,
@@ -95,8 +110,7 @@ def batches_panel(svc) -> None:
         st.info("No batches yet. Upload a ZIP, a manifest or some photos above.")
         return
     st.subheader("Batches")
-    st.dataframe(pd.DataFrame([{k: v for k, v in b.to_dict().items() if k != "recent_failures"}
-                               for b in listing]), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([batch_row(b) for b in listing]), hide_index=True, width="stretch")
     ids = [b.batch_id for b in listing]
     current = st.session_state.get("bulk_batch")
     pick = st.selectbox("Batch", ids, index=ids.index(current) if current in ids else 0,

@@ -151,12 +151,20 @@ for h in history:
                         + f" · **{esc(h['review'])}**"
                         + (f" at {h['reviewed_at']}" if h["reviewed_at"] and h["reviewed_by"] != "auto" else "")
                         + f" · {h['created_at']}")
+            before = qm.get("before") or {}
             quality_metrics(h["original_quality_score"], h["enhanced_quality_score"], qm.get("blur_before"),
                             qm.get("blur_after"), sm.get("original_kb"), sm.get("enhanced_kb"),
-                            sm.get("reduction_percent"), h["processing_time_ms"])
+                            sm.get("reduction_percent"), h["processing_time_ms"],
+                            format_before=before.get("format"), format_after=h["enhanced_format"],
+                            dims_before=(before.get("width"), before.get("height")),
+                            dims_after=(h["enhanced_width"], h["enhanced_height"]))
             st.caption(f"{fmt(h['enhanced_width'])}×{fmt(h['enhanced_height'])} "
                        f"{esc(h['enhanced_format'] or '')}"
                        f" · steps: {esc(', '.join(qm.get('steps') or []) or 'none')}")
+            if qm.get("fixed"):
+                st.caption("Fixed: " + esc("; ".join(qm["fixed"])))
+            for note in qm.get("notes") or []:
+                st.caption(esc(note))
             for w in qm.get("warnings_after") or []:
                 st.warning(esc(w))
             compliance(qm.get("compliance"))

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.components import processing_time_by_day, reduction_histogram
 
 st.title("Insights")
 state.service()
@@ -47,11 +48,12 @@ with c:
     st.scatter_chart(m, x="quality_before", y="quality_after", color="mode")
 with d:
     st.markdown("**Size reduction distribution** (%)")
-    bins = pd.cut(m["size_reduction_percent"].clip(-50, 100), bins=list(range(-50, 101, 10)))
-    hist = bins.value_counts(sort=False).rename_axis("reduction").reset_index(name="images")
-    hist["reduction"] = hist["reduction"].astype(str)
-    st.bar_chart(hist, x="reduction", y="images")
+    st.bar_chart(reduction_histogram(m["size_reduction_percent"]), x="reduction %", y="images", sort=False)
 
-st.markdown("**Processing time** (ms, by day and mode)")
-m["day"] = pd.to_datetime(m["created_at"]).dt.date.astype(str)
-st.line_chart(m.pivot_table(index="day", columns="mode", values="processing_time_ms", aggfunc="median"))
+kind, times = processing_time_by_day(m)
+if kind == "bar":
+    st.markdown("**Processing time** (median ms by mode; one day of data so far)")
+    st.bar_chart(times, x="mode", y="median ms")
+else:
+    st.markdown("**Processing time** (median ms, by day and mode)")
+    st.line_chart(times)

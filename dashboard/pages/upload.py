@@ -123,11 +123,12 @@ def _render(n: int, item: dict) -> None:
                          caption="Compare: drag the slider to wipe original ← → enhanced")
         quality_metrics(res.quality_before, res.quality_after, res.blur_before, res.blur_after,
                         res.original_size_kb, res.enhanced_size_kb, res.size_reduction_percent,
-                        res.processing_time_ms)
+                        res.processing_time_ms, format_before=res.original_format, format_after=res.format,
+                        dims_before=(res.original_width, res.original_height), dims_after=(res.width, res.height))
         st.caption(
             f"Mode {esc(res.enhancement_mode)} · provider {esc(getattr(res, 'provider', 'local'))}"
             + (" (AI failed, local fallback)" if getattr(res, "fell_back", False) else "")
-            + f" · steps: {esc(', '.join(res.steps) or 'none needed')}"
+            + f" · steps: {esc(', '.join(res.steps) or 'none')}"
             + f" · encode quality {fmt(res.encode_quality)}"
             + (" · target met" if res.target_met else " · target not met (best effort)")
             + (f" · {len(res.variants)} more variant(s) on the Review page" if res.variants else "")
@@ -135,6 +136,8 @@ def _render(n: int, item: dict) -> None:
             + f" · product {esc(res.sku_id)}, image {res.position}"
             + (" · waiting for review" if res.review_status == "pending_review" else
                " · approved automatically (nothing to choose)" if res.review_status == "approved" else ""))
+        if res.fixed:
+            st.success("Fixed: " + esc("; ".join(res.fixed)), icon=":material/auto_fix_high:")
         for note in res.notes:
             st.info(esc(note))
         for w in res.warnings:

@@ -31,8 +31,9 @@ class RunSummary:
     failed: int
     skipped: int
     elapsed_s: float
-    images_per_minute: float
+    images_per_minute: float  # completed images per minute of active time (see :func:`active_seconds`)
     eta_s: float | None = None
+    active_s: float = 0.0  # time some item was being processed: no queue wait, pause or idle gap
     recent_failures: list[dict] = field(default_factory=list)
     stalled: bool = False  # 'running' but its runner is gone (killed): resume it
     ai_usage: dict = field(default_factory=dict)  # per provider: tokens/images, calls, fallbacks
@@ -135,17 +136,47 @@ def summarize(s: Session, b: Batch, *, failures: int = 5) -> RunSummary:
     start = b.started_at or b.created_at
     end = b.finished_at if b.status in FINISHED_BATCH + (BatchStatus.PAUSED,) and b.finished_at else utcnow()
     elapsed = max((end - start).total_seconds(), 1e-6) if b.started_at else 0.0
-    processed = b.completed + b.failed
-    rate = processed / elapsed * 60 if elapsed else 0.0
+    active = active_seconds(s, b.id, now=end)
+    # Only completed images count: a batch whose every item failed in a millisecond processed nothing.
+    rate = b.completed / active * 60 if active > 0 else 0.0
     left = b.total - b.completed - b.failed - b.skipped
-    eta = left / (rate / 60) if rate and left > 0 else (0.0 if left <= 0 else None)
+    # the ETA needs the pace items leave the queue at, failures included
+    pace = (b.completed + b.failed) / active if active > 0 else 0.0
+    eta = left / pace if pace and left > 0 else (0.0 if left <= 0 else None)
     recent = [{"position": i.position, "sku_id": i.sku_id, "source": i.source, "error": i.error}
               for i in br.recent_failures(s, b.id, limit=failures)] if failures else []
     return RunSummary(batch_id=b.id, name=b.name, status=b.status.value, total=b.total, completed=b.completed,
                       failed=b.failed, skipped=b.skipped, elapsed_s=round(elapsed, 2),
                       images_per_minute=round(rate, 1), eta_s=None if eta is None else round(eta, 1),
-                      recent_failures=recent, stalled=b.status == BatchStatus.RUNNING and not br.runner_alive(b),
+                      active_s=round(active, 2), recent_failures=recent,
+                      stalled=b.status == BatchStatus.RUNNING and not br.runner_alive(b),
                       ai_usage=ai_usage(s, b) if (b.options or {}).get("ai") not in (None, "local") else {})
+
+
+def active_seconds(s: Session, batch_id: str, *, now=None) -> float:
+    """Seconds during which at least one item of the batch was being processed.
+
+    The union of the items' [started, finished] intervals (a running item
+    runs until ``now``): workers running side by side are not counted
+    twice, and time with nothing in flight (queued, paused, a runner that
+    was killed and resumed later) is not counted at all.
+    """
+    rows = s.execute(select(BatchItem.started_at, BatchItem.finished_at)
+                     .where(BatchItem.batch_id == batch_id, BatchItem.started_at.is_not(None))
+                     .order_by(BatchItem.started_at)).all()
+    now = now or utcnow()
+    total, cur_start, cur_end = 0.0, None, None
+    for started, finished in rows:
+        finished = finished if finished is not None and finished >= started else max(now, started)
+        if cur_end is None or started > cur_end:
+            if cur_end is not None:
+                total += (cur_end - cur_start).total_seconds()
+            cur_start, cur_end = started, finished
+        elif finished > cur_end:
+            cur_end = finished
+    if cur_end is not None:
+        total += (cur_end - cur_start).total_seconds()
+    return total
 
 
 def ai_usage(s: Session, b: Batch) -> dict:

@@ -57,6 +57,7 @@ class UploadResult:
     notes: list[str] = field(default_factory=list)
     fixed: list[str] = field(default_factory=list)
     copied_from: str | None = None  # an attempt made under another SKU, copied for this one
+    original_format: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,7 +95,7 @@ def from_rows(img: ProductImage, rows: list[EnhancementHistory], *, reused: bool
         blur_after=qm.get("blur_after"), processing_time_ms=h.processing_time_ms,
         enhancement_mode=h.enhancement_mode, enhancement_sequence=h.enhancement_sequence,
         width=h.enhanced_width, height=h.enhanced_height, original_width=before.get("width"),
-        original_height=before.get("height"), format=h.enhanced_format,
+        original_height=before.get("height"), format=h.enhanced_format, original_format=before.get("format"),
         encode_quality=qm.get("encode_quality"), steps=list(qm.get("steps") or []),
         warnings=list(qm.get("warnings_after") or []),
         compliance=qm.get("compliance"), target_met=qm.get("target_met"), provider=h.provider, reused=reused,

@@ -51,6 +51,7 @@ def upscale(img: np.ndarray, ctx: Context) -> np.ndarray:
         return img
     if ctx.alpha is not None:
         ctx.alpha = cv2.resize(ctx.alpha, size, interpolation=cv2.INTER_LINEAR)
+    ctx.provenance.resized(size[0] / w)
     return upscale_to(img, size)
 
 

@@ -98,3 +98,21 @@ def test_gemini_control_disabled_without_key_and_enabled_with_one(page_env, monk
     at.run()
     box = next(c for c in at.checkbox if c.label == "Gemini AI enhancement")
     assert not box.disabled and not at.exception
+
+
+def test_batches_table_has_operator_column_names(page_env):
+    from db.batch_models import Batch, BatchStatus
+
+    svc = ImageService(make_engine(f"sqlite:///{page_env / 'pl.db'}"), LocalStorage(page_env / "storage"))
+    with svc.session() as s, s.begin():
+        s.add(Batch(name="Shoes", source_kind="manifest", fingerprint="a" * 64, status=BatchStatus.PAUSED,
+                    total=4, completed=1, options={"mode": "AUTO"}))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert {"Name", "Status", "Images/min", "ETA", "AI usage"} <= set(table.columns)
+    assert not {"eta_s", "ai_usage", "images_per_minute", "batch_id"} & set(table.columns)
+    row = table.iloc[0]
+    assert row["Name"] == "Shoes" and row["Done"] == "1/4" and row["AI usage"] == ""
+    svc.engine.dispose()

@@ -1,0 +1,111 @@
+"""Compliance measures the product photo, not our padding (issue 14, item 1).
+
+Photos are made here or in benchmarks/compliance.py (seeded); the values in the
+asserts are the rules' own thresholds.
+"""
+from __future__ import annotations
+
+import io
+import re
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from enhancer import PROFILES, check_compliance, enhance
+
+from tests.enhancer.imaging_helpers import photo, to_bytes
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from compliance import product_photo  # noqa: E402
+
+
+def _rules(report):
+    return {r.name: r for r in report.rules}
+
+
+def _studio(side: int, product: int, *, seed: int = 0, bg=(252, 252, 252)) -> bytes:
+    img, _ = product_photo("coffee", bg, side=side, product=product, shape=2, seed=seed)
+    return to_bytes(img, "JPEG", quality=90)
+
+
+def test_busy_scene_standardized_fails_the_background_rule_with_its_real_colour():
+    busy = to_bytes(photo(1600, 1200), "JPEG", quality=90)
+    res = enhance(busy, "STANDARDIZE", profile="amazon")
+    rules = _rules(res.compliance)
+    assert not res.compliance.passed
+    bg = rules["background"]
+    assert not bg.passed and "own border" in bg.measured
+    r, g, b = map(int, re.search(r"RGB\((\d+),(\d+),(\d+)\)", bg.measured).groups())
+    assert max(r, g, b) < 240  # the astronaut photo's border, not our white padding
+    assert not rules["product fill"].passed and "no product isolated" in rules["product fill"].measured
+    assert any("No plain studio background" in n for n in res.notes)
+
+
+@pytest.mark.parametrize("name", ["generic", "flipkart"])
+def test_busy_scene_fails_lenient_profiles_too(name):
+    busy = to_bytes(photo(1600, 1200, name="chelsea"), "JPEG", quality=90)
+    assert not _rules(enhance(busy, "STANDARDIZE", profile=name).compliance)["background"].passed
+
+
+def test_thumbnail_blown_up_to_the_canvas_fails_source_resolution():
+    thumb = _studio(160, 96)
+    res = enhance(thumb, "STANDARDIZE", profile="amazon")
+    assert (res.width, res.height) == (2000, 2000)
+    rule = _rules(res.compliance)["source resolution"]
+    assert not rule.passed and not res.compliance.passed
+    assert "160x120 source" in rule.measured and "magnified" in rule.measured
+    assert ">= 500 px" in rule.expected
+
+
+def test_photo_someone_else_blew_up_fails_from_its_edges():
+    img, _ = product_photo("chelsea", (252, 252, 252), side=200, product=120, shape=1, seed=3)
+    big = to_bytes(cv2.resize(img, (1600, 1200), interpolation=cv2.INTER_CUBIC), "JPEG", quality=90)
+    for report in (check_compliance(big, "amazon"), enhance(big, "STANDARDIZE", profile="amazon").compliance):
+        rule = _rules(report)["source resolution"]
+        assert not rule.passed and "blown up" in rule.measured, rule
+
+
+def test_product_on_a_busy_scene_fails():
+    img, _ = product_photo("camera", None, side=1600, product=900, shape=1, seed=5, scene="rocket")
+    res = enhance(to_bytes(img, "JPEG", quality=90), "STANDARDIZE", profile="amazon")
+    assert not res.compliance.passed
+    assert not _rules(res.compliance)["background"].passed
+
+
+def test_large_studio_shot_passes_with_real_values():
+    res = enhance(_studio(2400, 1300, seed=1), "STANDARDIZE", profile="amazon")
+    rules = _rules(res.compliance)
+    assert res.compliance.passed, [r for r in res.compliance.rules if not r.passed]
+    assert "replaced through the product's matte" in rules["background"].measured
+    assert "2400x1800 source" in rules["source resolution"].measured
+
+
+def test_background_colour_is_a_possible_value():
+    """A float32 sum over a large ring drifted to 'RGB(256,256,256)'."""
+    canvas = np.full((3000, 3000, 3), 255, np.uint8)
+    canvas[300:2700, 300:2700] = cv2.resize(photo(640, 480), (2400, 2400))
+    for name in PROFILES:
+        measured = _rules(check_compliance(canvas, name))["background"].measured
+        values = [int(v) for v in re.search(r"RGB\((\d+),(\d+),(\d+)\)", measured).groups()]
+        assert max(values) <= 255, measured
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_every_rule_reports_measured_value_and_limit(name):
+    res = enhance(_studio(1200, 700, seed=2), "STANDARDIZE", profile=name)
+    names = [r.name for r in res.compliance.rules]
+    assert {"minimum size", "maximum size", "source resolution", "background", "product fill"} <= set(names)
+    for r in res.compliance.rules:
+        assert r.measured and r.expected, r
+
+
+def test_standardize_output_rechecked_from_bytes_agrees():
+    res = enhance(_studio(1600, 900, seed=4), "STANDARDIZE", profile="generic")
+    again = check_compliance(res.data, "generic")
+    assert res.compliance.passed and again.passed, [r for r in again.rules if not r.passed]
+    out = np.asarray(Image.open(io.BytesIO(res.data)).convert("RGB"))
+    assert out.shape[:2] == (2000, 2000)
