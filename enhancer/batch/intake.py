@@ -102,13 +102,17 @@ def fingerprint(kind: str, path: str | Path) -> str:
 def _csv_rows(path: Path) -> Iterator[dict[str, str]]:
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise IntakeError(f"{path.name}: the manifest is empty")
-        cols = _columns(header, path.name)
-        for row in reader:
-            if any(c.strip() for c in row):
-                yield {name: (row[i].strip() if i < len(row) else "") for name, i in cols.items()}
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise IntakeError(f"{path.name}: the manifest is empty")
+            cols = _columns(header, path.name)
+            for row in reader:
+                if any(c.strip() for c in row):
+                    yield {name: (row[i].strip() if i < len(row) else "") for name, i in cols.items()}
+        except csv.Error as exc:  # e.g. a field over the csv module's 128 KB limit
+            raise IntakeError(f"{path.name}, line {reader.line_num}: not a readable CSV manifest ({exc}); "
+                              f"each cell may hold at most {MAX_FIELD} characters") from None
 
 
 def _xlsx_rows(path: Path) -> Iterator[dict[str, str]]:
@@ -208,9 +212,9 @@ def _zip_items(path: Path, limits: ZipLimits) -> Iterator[IntakeItem]:
         total, pos = 0, 0
         for info in infos:
             name = info.filename
-            if _skip(name):
-                continue
             err = _unsafe_member(name)
+            if not err and _skip(name):  # an unsafe name is listed as refused, never dropped silently
+                continue
             if err:
                 err = f"refused archive entry {name!r}: {err}"
             elif info.file_size > limits.max_entry_bytes:

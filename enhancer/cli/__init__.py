@@ -74,17 +74,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # last resort: one line, no traceback for operators
+    except Exception as exc:  # last resort: one line, no traceback for operators (it goes to the debug log)
+        from sqlalchemy.exc import SQLAlchemyError
+
         logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
-        kind = "database" if _is_db_error(exc) else "unexpected"
-        say(f"error: {kind} failure: {exc.__class__.__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
+        if isinstance(exc, SQLAlchemyError):  # host:port and what happened, never the password
+            say(f"error: {DatabaseError.from_exc(exc, settings.database_url)}")
+        else:
+            say(f"error: unexpected failure: {exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0][:300] if str(exc) else ''}")
         return EXIT_FAIL
-
-
-def _is_db_error(exc: Exception) -> bool:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    return isinstance(exc, (SQLAlchemyError, DatabaseError))
 
 
 __all__ = ["main", "build_parser", "COMMANDS", "EXIT_OK", "EXIT_FAIL", "EXIT_BAD_INPUT"]

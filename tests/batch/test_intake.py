@@ -94,3 +94,26 @@ def test_empty_source_is_bad_input(sqlite_service, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(IntakeError, match="no items"):
         create_batches(sqlite_service, tmp_path / "empty")
+
+
+def test_hostile_zip_names_are_listed_not_dropped_and_huge_fields_refused(tmp_path):
+    import zipfile
+
+    from enhancer.batch.errors import IntakeError
+    from enhancer.batch.intake import iter_items
+
+    z = tmp_path / "evil.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("..\\evil2.jpg", b"x")
+        zf.writestr("../evil.jpg", b"x")
+        zf.writestr(".hidden.jpg", b"x")
+        zf.writestr("ok.jpg", b"x")
+    items = list(iter_items("zip", z))
+    refused = {i.source: i.error for i in items if i.error}
+    assert set(refused) == {"..\\evil2.jpg", "../evil.jpg"} and all("'..'" in e for e in refused.values())
+    assert [i.source for i in items if not i.error] == ["ok.jpg"]  # the hidden file is skipped, as before
+
+    big = tmp_path / "big.csv"
+    big.write_text("sku_id,image_url\nA," + "x" * 1_000_000 + "\n")
+    with pytest.raises(IntakeError, match="not a readable CSV manifest"):
+        list(iter_items("csv", big))
