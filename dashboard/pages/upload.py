@@ -126,7 +126,7 @@ def _render(n: int, item: dict) -> None:
                         res.processing_time_ms, format_before=res.original_format, format_after=res.format,
                         dims_before=(res.original_width, res.original_height), dims_after=(res.width, res.height))
         st.caption(
-            f"Mode {esc(res.enhancement_mode)} · provider {esc(getattr(res, 'provider', 'local'))}"
+            f"Mode {esc(mode_label(res.enhancement_mode))} · provider {esc(getattr(res, 'provider', 'local'))}"
             + (" (AI failed, local fallback)" if getattr(res, "fell_back", False) else "")
             + f" · steps: {esc(', '.join(res.steps) or 'none')}"
             + f" · encode quality {fmt(res.encode_quality)}"
