@@ -91,34 +91,29 @@ with right, st.form("reenhance"):
                    and img["review_status"] == "approved" else "."))
             st.rerun()
 
-with left.popover("Delete image", icon=":material/delete:"):
-    st.write("Deletes this image, every enhancement of it and their files. This cannot be undone.")
-    if st.checkbox("Yes, delete it", key="confirm_delete"):
-        if st.button("Delete for good", type="primary", key="delete_image"):
+def _delete_popover(label: str, icon: str, what: str, confirm: str, delete, target: str, done: str) -> None:
+    """A delete behind a confirmation: nothing to press until the box is ticked."""
+    with left.popover(label, icon=icon):
+        st.write(f"Deletes {what}. This cannot be undone.")
+        if st.checkbox(confirm, key=f"confirm_{label}") and \
+                st.button(f"{label} for good", type="primary", key=f"do_{label}"):
             try:
-                delete_image(svc, image_id, actor=state.actor())
+                delete(svc, target, actor=state.actor())
             except (EnhancerError, ValueError) as exc:
                 st.error(esc(str(exc)))
             else:
                 state.clear_data()
                 st.query_params.clear()
-                st.session_state["detail_flash"] = f"Deleted image {img['filename']} of {img['sku_id']}."
+                st.session_state["detail_flash"] = done
                 st.rerun()
 
-with left.popover("Delete product", icon=":material/delete_forever:"):
-    st.write(f"Deletes product {esc(img['sku_id'])} with all its images, their enhancements and files. "
-             "This cannot be undone.")
-    if st.checkbox("Yes, delete the whole product", key="confirm_delete_product"):
-        if st.button("Delete product for good", type="primary", key="delete_product"):
-            try:
-                gone = delete_product(svc, img["product_id"], actor=state.actor())
-            except (EnhancerError, ValueError) as exc:
-                st.error(esc(str(exc)))
-            else:
-                state.clear_data()
-                st.query_params.clear()
-                st.session_state["detail_flash"] = f"Deleted product {img['sku_id']} ({gone.images} image(s))."
-                st.rerun()
+
+_delete_popover("Delete image", ":material/delete:", "this image, every enhancement of it and their files",
+                "Yes, delete it", delete_image, image_id, f"Deleted image {img['filename']} of {img['sku_id']}.")
+_delete_popover("Delete product", ":material/delete_forever:",
+                f"product {esc(img['sku_id'])} with all its images, their enhancements and files",
+                "Yes, delete the whole product", delete_product, img["product_id"],
+                f"Deleted product {img['sku_id']} and its images.")
 
 
 def _decide(history_id: str, decision: str, seq: int) -> None:

@@ -299,9 +299,9 @@ def test_detail_deletes_an_image_only_after_confirmation(open_page, seeded, app_
 
     image_id = seeded["variants"].image_id
     at = open_page("detail", query={"id": image_id})
-    assert not [b for b in at.button if b.label == "Delete for good"]  # nothing to press before confirming
+    assert not [b for b in at.button if b.label == "Delete image for good"]  # nothing to press before confirming
     next(c for c in at.checkbox if c.label == "Yes, delete it").check().run()
-    next(b for b in at.button if b.label == "Delete for good").click().run()
+    next(b for b in at.button if b.label == "Delete image for good").click().run()
     _ok(at)
     assert any("Deleted image" in s.value for s in at.success)
     from db import repo
