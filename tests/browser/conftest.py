@@ -50,9 +50,12 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
-    """``streamlit run streamlit_app.py`` on a free port against tmp SQLite + storage folder."""
+    """``streamlit run streamlit_app.py`` on a free port against tmp SQLite + storage folder.
+
+    One per test module: each flow starts from an empty catalog, whatever ran before it.
+    """
     tmp = tmp_path_factory.mktemp("app")
     port = _free_port()
     env = {k: v for k, v in os.environ.items()
@@ -88,7 +91,7 @@ def app_server(tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def app_url(app_server) -> str:
     return app_server["url"]
 

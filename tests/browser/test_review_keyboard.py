@@ -24,17 +24,24 @@ def test_review_queue_keyboard_flow(app_server, page, shots, idle):
     page.get_by_text("3 image(s) waiting for review").wait_for()
     idle(page)
     shots(page, "05_review_queue")
-    page.get_by_role("heading", name="Review").click()  # focus on the page, not an input
+    slow = 90_000  # a loaded CI machine renders slowly; each key is pressed once, then waited for
 
+    def ready(button: str) -> None:
+        page.get_by_role("button", name=button).first.wait_for(timeout=slow)
+        idle(page)
+        page.wait_for_timeout(300)  # shortcuts are bound once the buttons have mounted
+        page.get_by_role("heading", name="Review").click()  # focus on the page, not an input
+
+    ready("Approve #2")
     page.keyboard.press("2")  # approve the focused image's second result
-    page.get_by_text("KEY-0: #2 approved.").wait_for()
-    page.get_by_text("2 image(s) waiting for review").wait_for()
-    idle(page)
+    page.get_by_text("KEY-0: #2 approved.").wait_for(timeout=slow)
+    page.get_by_text("2 image(s) waiting for review").wait_for(timeout=slow)
+    ready("Reject all")
     page.keyboard.press("x")  # reject both results of the next one (now in focus)
-    page.get_by_text("KEY-1: 2 result(s) rejected.").wait_for()
-    idle(page)
+    page.get_by_text("KEY-1: 2 result(s) rejected.").wait_for(timeout=slow)
+    ready("Approve all suggested on this page (1)")
     page.keyboard.press("Shift+A")  # approve the suggested result of everything left on the page
-    page.get_by_text("0 image(s) waiting for review").wait_for()
+    page.get_by_text("0 image(s) waiting for review").wait_for(timeout=slow)
 
     with b.session() as s:
         from db import repo
