@@ -3,7 +3,7 @@
 Public API only; everything not in ``__all__`` is private.
 """
 from .compliance import check_compliance
-from .errors import (ConfigError, EnhancerError, InvalidImageError, NotFoundError,
+from .errors import (ConfigError, EnhancerError, InvalidImageError, ModelError, NotFoundError,
                      ProviderError, StorageError)
 from .imageio import make_thumbnail
 from .pipeline import enhance
@@ -18,5 +18,5 @@ __all__ = [
     "Mode", "QualityReport", "EnhancementResult", "ComplianceReport", "RuleResult",
     "Profile", "PROFILES", "get_profile", "OUTPUT_FORMATS", "MIME_TYPES", "EXTENSIONS",
     "EnhancerError", "InvalidImageError", "ConfigError", "StorageError", "NotFoundError",
-    "ProviderError", "AIConfig", "ProviderResult", "get_provider",
+    "ProviderError", "ModelError", "AIConfig", "ProviderResult", "get_provider",
 ]

@@ -39,3 +39,7 @@ class DatabaseError(EnhancerError):
 
 class DuplicateSkuError(EnhancerError, ValueError):
     """The SKU already belongs to a different photo."""
+
+
+class ModelError(EnhancerError):
+    """A model file shipped with the package is missing or corrupt; the message names the file."""
