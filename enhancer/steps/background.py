@@ -15,6 +15,16 @@ as much as a small one.
 4. Clean-up: keep the main components, fill holes that are not
    background-coloured (or are small), then a feathered matte upsampled with
    a guided filter so the edge follows the full-resolution image.
+
+A learned saliency matte (U^2-Net-p, :mod:`._saliency`) is fused in:
+
+* on a studio backdrop the classic evidence keeps its precision (shadows,
+  holes, exact edges) and the learned matte only rescues what the backdrop
+  model cannot see: a white product on a white sweep, a light panel touching
+  a light backdrop. Where the network is sure, pixels are never seeded as
+  background and its core is seeded as product; GrabCut settles the rest.
+* anywhere else (a busy border) the learned matte decides, cleaned to the
+  product's components, and the same guided upsampling refines its edge.
 """
 from __future__ import annotations
 
@@ -24,6 +34,7 @@ import numpy as np
 from ..context import Context
 from ..imageio import shrink
 from ._fullres import for_each_band
+from ._saliency import saliency
 
 WORK_SIDE = 640
 RING = 0.03          # border ring used for the background model (share of the side)
@@ -32,6 +43,12 @@ FLAT_K = 0.035        # std of the brightness ratio inside a flat product part (
 SHARP_EDGE = 50.0     # Sobel magnitude along a region's border that marks a crisp edge, not a shadow
 MIN_COMPONENT = 0.12  # components at least this share of the largest are kept
 MIN_PART = 0.003      # smaller ones down to this share are kept when confidently foreground
+SALIENT = 0.5         # learned-matte probability above which a pixel counts as product
+SALIENT_CORE = 0.9    # ... and above which (eroded) it seeds sure product on a studio backdrop
+SALIENT_LOW, SALIENT_HIGH = 0.3, 0.7  # hysteresis on the learned matte where it alone decides
+LEAK = 1.6            # a backdrop mask this many times the learned one (and unlike it) leaked
+MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
+MAX_SALIENT = 0.92    # ... nor one that covers nearly all of it (nothing stands out)
 
 
 def remove_background(img: np.ndarray, ctx: Context) -> np.ndarray:
@@ -44,24 +61,73 @@ def remove_background(img: np.ndarray, ctx: Context) -> np.ndarray:
         return img  # already cut out: keep the uploader's matte
     alpha = product_matte(img)
     if alpha is None:
-        ctx.notes.append("Background removal skipped: the border is not a plain studio background.")
+        ctx.notes.append("Background removal found no product standing out from the background, so "
+                         "nothing was cut; retake the photo with the product filling more of the frame.")
         return img
     ctx.alpha = alpha
     return img.copy()  # a new object so the step counts as applied; pixels unchanged
 
 
 def product_matte(img: np.ndarray) -> np.ndarray | None:
-    """The product's alpha matte (H, W) uint8, or None for a busy background."""
+    """The product's alpha matte (H, W) uint8, or None when no product stands out.
+
+    Raises
+    ------
+    ModelError
+        If the packaged saliency model is missing or corrupt.
+    """
     h, w = img.shape[:2]
     f = min(1.0, WORK_SIDE / max(h, w))
     small = shrink(img, (max(1, round(w * f)), max(1, round(h * f)))) if f < 1 else img
+    sal = cv2.resize(saliency(small), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_LINEAR)
+    learned = _salient_mask(sal)
     model = _background_model(small.astype(np.float32))
-    if model is None:
-        return None
-    mask = _segment(small, model)
+    mask = _segment(small, model, sal) if model is not None else None
+    if mask is not None and learned is not None and _leaks(mask, learned):
+        mask = None  # a regular texture (brick, a printed page) passed for a backdrop
+    if mask is None:
+        mask = learned
     if mask is None:
         return None
     return _upsample_matte(mask, img, small)
+
+
+def _leaks(classic: np.ndarray, learned: np.ndarray) -> bool:
+    """The backdrop model's mask spills far beyond the learned one: the border only looked plain."""
+    inter = np.count_nonzero(classic & learned)
+    c, l_ = np.count_nonzero(classic), np.count_nonzero(learned)
+    return c > LEAK * l_ and inter / max(1, c + l_ - inter) < 0.6
+
+
+def _salient_mask(sal: np.ndarray) -> np.ndarray | None:
+    """The learned matte alone, reduced to the product's components; None when nothing stands out.
+
+    Uncertain pixels count when they touch confident ones (hysteresis: a
+    product part close in colour to its surroundings). A product shot frames
+    the whole product, so a salient region cut by the frame (the scene's own
+    subject) loses to one that is not, and a second part is kept only when it
+    is as large as the main one and inside the frame too (a pair of shoes).
+    """
+    h, w = sal.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((sal > SALIENT_LOW).astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return None
+    peak = np.zeros(n, np.float32)
+    np.maximum.at(peak, labels.ravel(), sal.ravel())
+    x, y, bw, bh, area = (stats[1:, i] for i in range(5))
+    r = max(2, round(0.01 * min(h, w)))
+    cut = (x < r) | (y < r) | (x + bw > w - r) | (y + bh > h - r)
+    valid = peak[1:] > SALIENT_HIGH
+    if not valid.any():
+        return None
+    score = np.where(valid, area * np.where(cut, 0.3, 1.0), -1.0)
+    main = int(np.argmax(score))
+    keep = valid & ~cut & (area >= 0.5 * area[main])
+    keep[main] = True
+    mask = np.isin(labels, np.flatnonzero(keep) + 1)
+    if not MIN_SALIENT <= mask.mean() <= MAX_SALIENT:
+        return None
+    return mask
 
 
 def _ring(shape: tuple[int, int]) -> np.ndarray:
@@ -108,7 +174,7 @@ def _background_model(rgb: np.ndarray) -> np.ndarray | None:
     return out
 
 
-def _segment(small: np.ndarray, model: np.ndarray) -> np.ndarray | None:
+def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarray | None:
     h, w = small.shape[:2]
     p = small.astype(np.float32)
     bg = np.maximum(model, 1.0)
@@ -140,6 +206,14 @@ def _segment(small: np.ndarray, model: np.ndarray) -> np.ndarray | None:
     sure_bg = ((np.abs(1 - k) < k_lo) & (ang < a_lo) & ~textured) | shadow
     strength = np.maximum(ang / a_lo, np.where(shadow, 0.0, np.abs(1 - k) / k_lo))
 
+    # The learned matte rescues what the backdrop model cannot see (a white product on
+    # white, a light panel on a light backdrop): where the network says "product" no
+    # pixel is sure background, and its eroded core is sure product.
+    learned = sal > SALIENT
+    learned_core = cv2.erode((sal > SALIENT_CORE).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    sure_fg |= learned_core
+    maybe_fg |= learned
+    sure_bg &= ~learned
     if sure_fg.sum() < 0.001 * h * w:
         return None
     gc = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
