@@ -103,6 +103,7 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
                                   profile=prof.name if prof else None, upscale_target=upscale_target))
     ctx.notes.extend(dec.notes)
     img, applied = dec.rgb, []
+    decode_notes = len(ctx.notes)
     for step in MODES[mode]:
         out = step(img, ctx)
         if out is not img:
@@ -122,7 +123,7 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
         stream = jpeg_without_metadata(data)
         fitted = keep_stream(stream, dec.width, dec.height, target_bytes=target,
                              floor_bytes=floor) if stream else None
-        if fitted is not None:
+        if fitted is not None and len(ctx.notes) == decode_notes:  # a step that declined has said why
             ctx.notes.append("Nothing needed fixing: the upload's JPEG data was kept as it is "
                              "(metadata removed), so it is not compressed a second time.")
     if fitted is None:

@@ -19,7 +19,7 @@ from ..errors import ModelError
 
 MODEL_FILE = "u2netp.onnx"
 MODEL_SHA256 = "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8"
-NET_SIDE = 320  # the resolution the network was trained at
+NET_SIDE = 320  # the resolution the network was trained at (and needs where it alone decides)
 # d0, the fused map (the graph's first output); a bare forward() returns d6, the coarsest side output
 _OUTPUT = "1959"
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)  # ImageNet statistics the network expects
@@ -63,11 +63,13 @@ def _get_net():
     return _net
 
 
-def saliency(rgb: np.ndarray) -> np.ndarray:
-    """Per-pixel probability of "salient object", (NET_SIDE, NET_SIDE) float32 in [0, 1].
+def saliency(rgb: np.ndarray, *, side: int = NET_SIDE) -> np.ndarray:
+    """Per-pixel probability of "salient object", (side, side) float32 in [0, 1].
 
     ``rgb`` is any size (it is squeezed to the network's square input, as the
-    network was trained); resize the result back to the caller's grid.
+    network was trained); resize the result back to the caller's grid. The
+    network is fully convolutional: a smaller ``side`` (a multiple of 32)
+    costs proportionally less time and memory for a coarser map.
     Thread-safe (one network per process, calls serialised).
 
     Raises
@@ -75,7 +77,7 @@ def saliency(rgb: np.ndarray) -> np.ndarray:
     ModelError
         If the packaged model file is missing or corrupt.
     """
-    x = cv2.resize(rgb, (NET_SIDE, NET_SIDE), interpolation=cv2.INTER_AREA).astype(np.float32)
+    x = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
     x *= 1.0 / max(1.0, float(x.max()))  # the network was trained on images scaled by their maximum
     x -= _MEAN
     x /= _STD
