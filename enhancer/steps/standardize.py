@@ -1,8 +1,8 @@
 """Trim to the product and place it on the marketplace profile's canvas.
 
 The product comes from ``ctx.alpha`` when background removal ran, otherwise
-from the same studio-background matte (border-colour model); on a busy
-background the whole photo is treated as the product and letterboxed.
+from the same matte (:func:`.background.product_matte`, on a backdrop or a
+busy scene); when no product stands out the whole photo is letterboxed.
 """
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
     if alpha is None:
         alpha = product_matte(img)
         if alpha is None:
-            ctx.notes.append("Standardize: no plain background found; the whole photo was placed on the canvas.")
+            ctx.notes.append("Standardize: no product stands out from the background; the whole photo was "
+                             "placed on the canvas.")
     box = product_box(img, alpha) if alpha is not None else None
     if box is None:
         box, alpha = (0, 0, img.shape[1], img.shape[0]), None
