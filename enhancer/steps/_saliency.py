@@ -15,6 +15,7 @@ from importlib import resources
 import cv2
 import numpy as np
 
+from .._alloc import give_back_freed_memory
 from ..errors import ModelError
 
 MODEL_FILE = "u2netp.onnx"
@@ -50,8 +51,11 @@ def _load(path=None):
                          f"{MODEL_SHA256[:12]}..., {len(blob)} bytes); reinstall pixel-lab or restore the file "
                          "from the repository")
     try:
-        # the classic engine frees its layer buffers when the input shrinks (see _RELEASE_SIDE)
-        return cv2.dnn.readNetFromONNX(np.frombuffer(blob, np.uint8), cv2.dnn.ENGINE_CLASSIC)
+        # The classic engine frees its layer buffers when the input shrinks (see
+        # _RELEASE_SIDE); OpenCV 5 ignores the engine for an in-memory model, so
+        # the (just verified) file is read by path.
+        with resources.as_file(where) as local:
+            return cv2.dnn.readNetFromONNX(str(local), cv2.dnn.ENGINE_CLASSIC)
     except cv2.error as e:
         raise ModelError(f"OpenCV could not read the background model {where}: {e}") from e
 
@@ -88,4 +92,5 @@ def saliency(rgb: np.ndarray, *, side: int = NET_SIDE) -> np.ndarray:
         out = net.forward(_OUTPUT)[0, 0].copy()
         net.setInput(np.zeros((1, 3, _RELEASE_SIDE, _RELEASE_SIDE), np.float32))
         net.forward(_OUTPUT)
+    give_back_freed_memory()  # those buffers, not kept for the full-resolution steps that follow
     return np.clip(out, 0.0, 1.0)
