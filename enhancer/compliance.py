@@ -17,19 +17,30 @@ def product_box(rgb: np.ndarray, alpha: np.ndarray | None = None) -> tuple[int, 
 
     Without alpha, the box comes from the same matte background removal and
     standardize use (:func:`enhancer.steps.background.product_matte`); None
-    when no product stands out. Specks are opened away first.
+    when no product stands out. A canvas of one exact colour (what
+    standardize makes) needs no matte: everything off that colour is the
+    product. Specks are opened away first.
     """
     from .steps.background import product_matte  # the steps import this module
 
     h, w = rgb.shape[:2]
     f = min(1.0, WORK_SIDE / max(h, w))
     size = (max(1, round(w * f)), max(1, round(h * f)))
-    if alpha is None:
-        alpha = product_matte(rgb)
-        if alpha is None:
-            return None
-    a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) if f < 1 else alpha
-    mask = a > 127
+    if alpha is not None:
+        a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) if f < 1 else alpha
+        mask = a > 127
+    else:
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if f < 1 else rgb
+        ring = small[_ring(small.shape[:2])]
+        bg = np.median(ring, axis=0)
+        if (np.abs(ring.astype(np.int16) - bg.astype(np.int16)).max(-1) <= 2).mean() >= 0.99:
+            mask = np.abs(small.astype(np.int16) - bg.astype(np.int16)).max(-1) > 16
+        else:
+            alpha = product_matte(rgb)
+            if alpha is None:
+                return None
+            a = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA) if f < 1 else alpha
+            mask = a > 127
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     ys, xs = np.nonzero(mask)
     if len(ys) == 0:
