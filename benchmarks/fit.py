@@ -59,7 +59,7 @@ sys.path.insert(0, str(ROOT))
 from enhancer import enhance  # noqa: E402
 from enhancer.fit import fit_to_size  # noqa: E402
 
-TARGETS_KB = [50, 150, 300, 500, 1000, 2000]
+TARGETS_KB = [50, 100, 150, 200, 300, 400, 500, 700, 1000, 1300, 1600, 2000]
 
 
 def photo_12mp(seed: int = 0) -> np.ndarray:
@@ -124,6 +124,7 @@ def bench_fit(runs: int = 3) -> None:
           f"median of {runs} runs; ms = CPU ms (wall ms in brackets)")
     print(f"{'target':>6} | {'ours KB':>7} {'fill':>5} {'q':>3} {'enc':>3} {'fit ms':>12} {'e2e ms':>6} {'SSIM':>6} | "
           f"{'IM KB':>7} {'IM ms':>12} {'SSIM':>6} | {'over?':>5} {'SSIM>=':>6} {'cpu ratio':>9}")
+    rows = []
     for kb in TARGETS_KB:
         fit_ms, fit_wall, fitted = _cpu_of(lambda: fit_to_size(img, None, fmt="JPEG", target_bytes=kb * 1024), runs)
         e2e_ms, _, res = _cpu_of(lambda: enhance(ppm_bytes, "OPTIMIZE", target_size_kb=kb), 1)
@@ -141,7 +142,12 @@ def bench_fit(runs: int = 3) -> None:
               f"{fitted.encodes:>3} {fit_ms:5.0f} ({fit_wall:4.0f}) {e2e_ms:6.0f} {ours_ssim:6.4f} | "
               f"{im_kb:7.1f} {im_ms:5.0f} ({im_wall:4.0f}) {im_ssim:6.4f} | {over:>5} {better:>6} "
               f"{fit_ms / im_ms:9.2f}")
+        rows.append((kb, ours_ssim, im_ssim))
     shutil.rmtree(tmp, ignore_errors=True)
+    drops = [f"{a[0]}->{b[0]} KB" for a, b in zip(rows, rows[1:]) if b[1] < a[1]]
+    behind = [f"{kb} KB" for kb, ours, im in rows if ours < im]
+    print("SSIM non-decreasing with the target: " + ("yes" if not drops else "NO, drops at " + ", ".join(drops)))
+    print("SSIM >= ImageMagick's at every target: " + ("yes" if not behind else "NO at " + ", ".join(behind)))
 
 
 def photos_2mp(n: int = 10) -> list[np.ndarray]:

@@ -8,6 +8,7 @@ Run from the repository root::
     python3 -m benchmarks.speed --studio     # product on white: background removal works
     python3 -m benchmarks.speed --steps      # assess and each step alone
     python3 -m benchmarks.speed --fidelity   # 12 MP output vs the clean photo (SSIM)
+    python3 -m benchmarks.speed --one-process --runs 1  # every mode in one process: its peak memory
 
 The photo is ``skimage.data.astronaut`` resized to 4000x3000 with mild seeded
 sensor noise, encoded as JPEG q90 (what a phone uploads). Each mode runs in
@@ -95,6 +96,49 @@ def _child(mode: str, runs: int, path: str) -> None:
     peak = _peak_mib()
     print(json.dumps({"mode": mode, "median_ms": statistics.median(times), "min_ms": min(times),
                       "cpu_ms": statistics.median(cpu), "peak_mib": peak, "steps": list(steps)}))
+
+
+def one_process(runs: int) -> None:
+    """Every mode on three photos, one after the other, in one child process (what a
+    long-running worker does); the photos are made here so their making does not count."""
+    paths = []
+    for kind, data in (("clean", make_photo()), ("studio", make_studio_photo()),
+                       ("dark+noisy", make_photo(noise=12.0, gain=0.5))):
+        with tempfile.NamedTemporaryFile(suffix=f"-{kind}.jpg", delete=False) as f:
+            f.write(data)
+            paths.append(f.name)
+    try:
+        subprocess.run([sys.executable, "-m", "benchmarks.speed", "--child-all", ",".join(paths),
+                        "--runs", str(runs)], check=True)
+    finally:
+        for p in paths:
+            os.unlink(p)
+
+
+def _child_all(paths: list[str], runs: int) -> None:
+    import enhancer
+
+    print(f"12 MP JPEGs, every mode in one process, {runs} round(s); peak = VmHWM so far")
+    print(f"{'photo':12} {'mode':18} {'ms':>6} {'RSS MiB':>8} {'peak MiB':>9}")
+    for _ in range(runs):
+        for path in paths:
+            with open(path, "rb") as f:
+                data = f.read()
+            kind = path.rsplit("-", 1)[-1][:-4]
+            for mode in MODES:
+                t0 = time.perf_counter()
+                enhancer.enhance(data, mode)
+                ms = (time.perf_counter() - t0) * 1000
+                print(f"{kind:12} {mode:18} {ms:6.0f} {_rss_mib():8.0f} {_peak_mib():9.0f}", flush=True)
+    print(f"peak resident memory of the process: {_peak_mib():.0f} MiB (goal <= 500)")
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def time_steps(runs: int) -> None:
@@ -224,14 +268,23 @@ def main(argv=None) -> int:
                     help="product on a plain white background, so background removal does its work")
     ap.add_argument("--steps", action="store_true", help="time assess and each step alone")
     ap.add_argument("--fidelity", action="store_true", help="12 MP outputs vs the clean photo (SSIM)")
+    ap.add_argument("--one-process", action="store_true",
+                    help="every mode on three photos in one process: the peak a long-running worker reaches")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--child-all", help=argparse.SUPPRESS)
     ap.add_argument("--photo", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.child_all:
+        _child_all(args.child_all.split(","), args.runs)
+        return 0
     if args.child:
         _child(args.child, args.runs, args.photo)
         return 0
     if args.steps:
         time_steps(args.runs)
+        return 0
+    if args.one_process:
+        one_process(args.runs)
         return 0
     if args.fidelity:
         fidelity()

@@ -5,7 +5,8 @@ points (upload, re-enhance, review, delete over :class:`Backends`) are here and
 in :mod:`enhancer.service`.
 """
 from .compliance import check_compliance
-from .errors import (ConfigError, ConflictError, DatabaseError, EnhancerError, InvalidImageError, NotFoundError,
+from .errors import (ConfigError, ConflictError, DatabaseError, EnhancerError, InvalidImageError, ModelError,
+                     NotFoundError,
                      ProviderError, StorageError)
 from .formats import ACCEPTED_TEXT, INPUT_EXTENSIONS, INPUT_FORMATS
 from .imageio import make_thumbnail
@@ -28,5 +29,5 @@ __all__ = [
     "Backends", "UploadResult", "upload", "reenhance", "decide", "delete_image", "delete_product", "delete_batch",
     "sku_from_filename",
     "EnhancerError", "InvalidImageError", "ConfigError", "StorageError", "NotFoundError", "DatabaseError",
-    "ConflictError", "ProviderError", "AIConfig", "ProviderResult", "get_provider",
+    "ConflictError", "ProviderError", "ModelError", "AIConfig", "ProviderResult", "get_provider",
 ]

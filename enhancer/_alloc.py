@@ -30,3 +30,26 @@ def keep_freed_memory() -> bool:
     ok &= mallopt(m_trim_threshold, 256 << 20)
     ok &= mallopt(m_top_pad, 16 << 20)
     return bool(ok)
+
+
+def give_back_freed_memory() -> bool:
+    """Return the memory freed so far to the kernel (glibc ``malloc_trim``; process-wide).
+
+    For the rare big, short-lived working set that the next photo will not
+    reuse: the saliency network's ~200 MB of layer buffers would otherwise
+    stay in the heap :func:`keep_freed_memory` tunes to keep, and sit under
+    the next full-resolution step's own buffers. Returns False where the C
+    library has no ``malloc_trim``.
+    """
+    trim = _malloc_trim()
+    return bool(trim(0)) if trim is not None else False
+
+
+@functools.cache
+def _malloc_trim():
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = (ctypes.c_size_t,), ctypes.c_int
+    return trim

@@ -131,18 +131,28 @@ def _product_mask(rgb: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarray
     else:
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if f < 1 else rgb
         small = cv2.GaussianBlur(small, (3, 3), 0)
-        ring = _ring(small.shape[:2])
-        bg = np.median(small[ring], axis=0)
-        mask = (np.abs(small.astype(np.int16) - bg.astype(np.int16)).max(-1) > 16)
+        ring = small[_ring(small.shape[:2])]
+        bg = np.median(ring, axis=0)
+        if (np.abs(ring.astype(np.int16) - bg.astype(np.int16)).max(-1) <= 2).mean() >= 0.99:
+            # a canvas of one exact colour (what standardize makes): everything off it is the product
+            mask = np.abs(small.astype(np.int16) - bg.astype(np.int16)).max(-1) > 16
+        else:  # a photo: the same product matte background removal and standardize use
+            from .steps.background import product_matte  # the steps import this module
+
+            matte = product_matte(rgb)
+            if matte is None:
+                mask = np.zeros(small.shape[:2], bool)
+            else:
+                mask = (cv2.resize(matte, size, interpolation=cv2.INTER_AREA) if f < 1 else matte) > 127
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     return mask, w / mask.shape[1], h / mask.shape[0]
 
 
 def product_box(rgb: np.ndarray, alpha: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
-    """Bounding box (x0, y0, x1, y1) of the product, from alpha or the border colour.
+    """Bounding box (x0, y0, x1, y1) of the product: from alpha, from a flat canvas's colour, or else from
+    the product matte background removal uses (:func:`enhancer.steps.background.product_matte`).
 
-    Without alpha, pixels that differ from the median border colour by more
-    than JPEG noise are the product; specks are opened away first.
+    Specks are opened away first; None when no product stands out.
     """
     h, w = rgb.shape[:2]
     mask, sx, sy = _product_mask(rgb, alpha)

@@ -65,3 +65,7 @@ class DatabaseError(EnhancerError):
 
 class ConflictError(DatabaseError, ValueError):
     """Another request changed the same rows first (a race); nothing of this request was kept."""
+
+
+class ModelError(EnhancerError):
+    """A model file shipped with the package is missing or corrupt; the message names the file."""

@@ -40,7 +40,8 @@ from PIL import Image
 from .imageio import composite_on, encode, to_pil
 
 DEFAULT_QUALITY = {"JPEG": 92.0, "WEBP": 90.0}
-MIN_QUALITY = {"JPEG": 35.0, "WEBP": 30.0}   # below this, downscaling looks better than blocking
+MIN_QUALITY = {"JPEG": 42.0, "WEBP": 30.0}   # below this, downscaling looks better than blocking
+SCALED_QUALITY = {"JPEG": 50.0, "WEBP": 40.0}  # a downscale is sized for this quality to fit
 MAX_QUALITY = 100.0
 # Full-resolution chroma (4:4:4) only up to this size: above it 4:2:0 is invisible at any
 # viewing scale (camera JPEGs are 4:2:0 already) and halves the encode time of a 12 MP photo.
@@ -332,7 +333,10 @@ def _search(coder: _Coder, target: int, qmin: float, qmax: float, *, good: float
         # (the calibration now comes from a real encode nearby, so the sample
         # search can be finer too)
         goal, tol = (0.993 if size <= target else 0.978) * target, 0.005
-    if best is not None and best[0] < FILL * target and over is not None and good >= FILL:
+    # JPEG's float quality leaves no jump worth a downscale: fewer pixels cost more
+    # detail than the last quality step, so a bigger budget could look worse
+    if (best is not None and best[0] < FILL * target and over is not None and good >= FILL
+            and coder.fmt != "JPEG"):
         best = _shrink_a_little(coder, target, best, over)
     return best, calib
 
@@ -362,10 +366,13 @@ def _lossy(rgb, alpha, fmt, target, floor, good=GOOD) -> Fitted:
     for _ in range(4):
         coder = _Coder(rgb, alpha, fmt)
         hq = DEFAULT_QUALITY[fmt]
-        # the high quality can only fit when a middle one fits easily (the
-        # search starts there anyway, so this costs nothing when it does not)
+        # A cap (not a budget): the default quality is kept when it fits. A budget is
+        # spent: stopping at the default quality would give a generous target a worse
+        # picture than the quality it can afford (and than ImageMagick's jpeg:extent).
+        # The high quality can only fit when a middle one fits easily (the
+        # search starts there anyway, so this costs nothing when it does not).
         coder.sub = True
-        easy = coder.predict(START_QUALITY) * coder.prior <= 0.85 * target
+        easy = good < FILL and coder.predict(START_QUALITY) * coder.prior <= 0.85 * target
         coder.sub = fmt != "JPEG" or rgb.shape[0] * rgb.shape[1] > FULL_CHROMA_MAX_PX  # (WEBP: no chroma choice)
         if easy and coder.predict(hq) * coder.prior <= 0.85 * target:
             data = coder.full(hq)  # the high-quality encode fits: no fill requirement
@@ -380,14 +387,22 @@ def _lossy(rgb, alpha, fmt, target, floor, good=GOOD) -> Fitted:
             size, q, data = best[:3]
             img = Image.open(io.BytesIO(data)) if len(best) > 3 else None
             w, h = img.size if img is not None else (rgb.shape[1], rgb.shape[0])
-            return Fitted(data, w, h, fmt, round(q), True, encodes,
-                          floor_met=floor is None or size >= floor,
-                          scaled=scaled * (best[3] if len(best) > 3 else 1.0))
+            fitted = Fitted(data, w, h, fmt, round(q), True, encodes,
+                            floor_met=floor is None or size >= floor,
+                            scaled=scaled * (best[3] if len(best) > 3 else 1.0))
+            if floor and size < floor and img is None:
+                # the budget is not even full at the top quality: full chroma where it is kept
+                coder.sub = fmt != "JPEG" or rgb.shape[0] * rgb.shape[1] > FULL_CHROMA_MAX_PX
+                fitted = _raise_to_floor(fitted, coder, target, floor)
+            return fitted
         h, w = rgb.shape[:2]
         if max(h, w) <= MIN_SIDE:
             break
-        # bytes scale ~ pixels^0.85 at a fixed quality (smaller images are denser in detail)
-        need = target * 0.95 / (coder.predict(qmin) * calib)
+        # bytes scale ~ pixels^0.85 at a fixed quality (smaller images are denser in detail).
+        # The scale is chosen for a middling quality, not the lowest: a scale that only
+        # fits the lowest quality would lose to a slightly smaller one at a better
+        # quality, so a bigger target could come out worse.
+        need = target * 0.95 / (coder.predict(max(qmin, SCALED_QUALITY[fmt])) * calib)
         f = min(0.9, need ** (1 / 1.7))
         size = (max(1, round(w * f)), max(1, round(h * f)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)

@@ -108,6 +108,7 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     ctx.notes.extend(dec.notes)
     tried = tuple(step.__name__ for step in MODES[mode])
     img, applied = dec.rgb, []
+    decode_notes = len(ctx.notes)
     for step in MODES[mode]:
         out = step(img, ctx)
         if out is not img:
@@ -135,7 +136,7 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     if stream is not None and mode is not Mode.OPTIMIZE:
         # nothing to fix: the upload's own JPEG data, metadata removed, beats any re-encode
         fitted = keep_stream(stream, dec.width, dec.height, target_bytes=target, floor_bytes=floor)
-        if fitted is not None:
+        if fitted is not None and len(ctx.notes) == decode_notes:  # a step that declined has said why
             ctx.notes.append("Nothing needed fixing: the upload's JPEG data was kept as it is "
                              "(metadata removed), so it is not compressed a second time.")
     if fitted is None:

@@ -1,8 +1,8 @@
 """Trim to the product and place it on the marketplace profile's canvas.
 
 The product comes from ``ctx.alpha`` when background removal ran, otherwise
-from the same studio-background matte (border-colour model); on a busy
-background the whole photo is treated as the product and letterboxed.
+from the same matte (:func:`.background.product_matte`, on a backdrop or a
+busy scene); when no product stands out the whole photo is letterboxed.
 """
 from __future__ import annotations
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -136,3 +137,25 @@ def test_bad_arguments_say_how_to_fix():
         fit_to_size(SMALL, None, fmt="GIF")
     with pytest.raises(ValueError, match="positive"):
         fit_to_size(SMALL, None, fmt="JPEG", target_bytes=0)
+
+
+@pytest.mark.parametrize("name", ["coffee", "astronaut"])
+def test_more_bytes_never_give_a_worse_picture(name):
+    # SSIM against the source must not fall as the target grows: from a target that
+    # forces a downscale up to one above the default quality's size (where stopping at
+    # the default quality, or shaving pixels to fill a quality jump, used to lose).
+    img = photo(1600, 1200, name=name, seed=7)
+    default = _unconstrained(img, "JPEG")
+    targets = sorted({*np.geomspace(15 * KB, 1.6 * default, 14).astype(int)})
+    scores = []
+    for t in targets:
+        fitted = fit_to_size(img, None, fmt="JPEG", target_bytes=int(t))
+        assert len(fitted.data) <= t
+        dec = np.asarray(Image.open(io.BytesIO(fitted.data)).convert("RGB"))
+        if dec.shape != img.shape:
+            dec = cv2.resize(dec, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_CUBIC)
+        scores.append(ssim(img, dec))
+    drops = [(targets[i] // KB, targets[i + 1] // KB, round(scores[i] - scores[i + 1], 4))
+             for i in range(len(scores) - 1) if scores[i + 1] < scores[i] - 1e-3]
+    assert not drops, f"SSIM fell between targets (KB from, KB to, drop): {drops}; all {np.round(scores, 4)}"
+    assert scores[-1] > ssim(img, np.asarray(Image.open(io.BytesIO(fit_to_size(img, None, fmt="JPEG").data))))

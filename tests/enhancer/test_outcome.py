@@ -75,7 +75,7 @@ def test_denoise_reports_what_it_removed():
 # --- 3. every result says what happened ------------------------------------------------------
 
 def test_background_remove_that_finds_no_studio_says_nothing_was_removed():
-    res = enhance(_jpeg(photo("astronaut")), "BACKGROUND_REMOVE", output_format="PNG")
+    res = enhance(_jpeg(photo("gravel")), "BACKGROUND_REMOVE", output_format="PNG")  # a texture: no product
     assert res.steps == ()
     assert any("BACKGROUND_REMOVE changed nothing" in n and "nothing was removed" in n for n in res.notes)
     # and why the PNG is bigger than the JPEG upload

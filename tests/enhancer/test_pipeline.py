@@ -97,7 +97,7 @@ def test_after_report_does_not_decode_the_output_again(monkeypatch):
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"mode": "SUPER"}, "valid modes"),
-    ({"output_format": "GIF"}, "use one of JPEG"),
+    ({"output_format": "GIF"}, "must be one of JPEG"),
     ({"target_size_kb": 0}, "between 1 and"),
     ({"profile": "walmart"}, "valid profiles"),
     ({"upscale_target": 10}, "between 64 and 10000"),

@@ -102,7 +102,8 @@ def test_compliance_accepts_arrays():
         check_compliance(canvas.astype(np.float32), "flipkart")
 
 
-def test_standardize_on_busy_photo_letterboxes_whole_image():
-    res = enhance(to_bytes(photo(600, 400), "JPEG"), "STANDARDIZE", profile="meesho")
+def test_standardize_with_no_product_letterboxes_whole_image():
+    # gravel edge to edge: nothing stands out (a busy photo with a subject is cut out instead)
+    res = enhance(to_bytes(photo(600, 400, name="gravel"), "JPEG"), "STANDARDIZE", profile="meesho")
     assert (res.width, res.height) == (1000, 1000)
     assert any("whole photo" in n for n in res.notes)

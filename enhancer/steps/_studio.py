@@ -1,0 +1,269 @@
+"""The studio matte: a product on a plain backdrop, from a model of that backdrop.
+
+Works on the small working copy (about 640 px); :mod:`.background` fuses it
+with the learned matte and brings the result to full size.
+
+1. Backdrop model: a smooth quadratic surface per RGB channel, fitted
+   robustly to the border ring. It follows vignettes, grey sweeps and
+   coloured paper with a gradient, which a single border colour would not.
+   A border with fine detail (brick, print, a scene) is no backdrop.
+2. Evidence: a brightness ratio and a chroma angle against the model
+   (darker-only differences of the same chroma are shadow-like) and local
+   texture (shadows are smooth, products have edges).
+3. GrabCut seeded from that evidence and from the learned matte (sure /
+   probable product and background); confident shadows are seeded as
+   background, the network's confident core as product.
+4. Clean-up: keep the main components, fill holes that are not
+   backdrop-coloured (or are small).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+RING = 0.03          # border ring used for the backdrop model (share of the side)
+RING_DETAIL = 0.05    # a backdrop's border has (almost) no fine detail; a busy scene's has plenty
+GRABCUT_ITERS = 3
+FLAT_K = 0.035        # std of the brightness ratio inside a flat product part (a shadow spreads more)
+SHARP_EDGE = 50.0     # Sobel magnitude along a region's border that marks a crisp edge, not a shadow
+MIN_COMPONENT = 0.12  # components at least this share of the largest are kept
+MIN_PART = 0.003      # smaller ones down to this share are kept when confidently foreground
+SALIENT = 0.5         # learned-matte probability above which a pixel is never sure backdrop
+SALIENT_CORE = 0.9    # ... and above which (eroded) it seeds sure product
+
+
+def backdrop_model(small: np.ndarray) -> np.ndarray | None:
+    """The backdrop as a smooth (H, W, 3) float32 surface, or None when the border is not plain."""
+    return _background_model(small.astype(np.float32))
+
+
+def studio_mask(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarray | None:
+    """The product's mask (bool, small's size) on a modelled backdrop, or None when none is found.
+
+    ``sal`` is the learned matte at small's size: where it says "product" no
+    pixel is seeded as backdrop, which rescues what the model cannot see (a
+    white product on a white sweep, a light panel on a light backdrop).
+    """
+    return _segment(small, model, sal)
+
+
+def _ring(shape: tuple[int, int]) -> np.ndarray:
+    h, w = shape
+    r = max(2, int(round(RING * min(h, w))))
+    ring = np.zeros((h, w), bool)
+    ring[:r], ring[-r:], ring[:, :r], ring[:, -r:] = True, True, True, True
+    return ring
+
+
+def _ring_detail(rgb: np.ndarray) -> float:
+    """Share of the border ring with fine detail above the noise (0 for a studio backdrop).
+
+    A sweep's noise and gradients leave no high-pass energy; a wall, a page
+    or a scene does, even where its mean colour fits a smooth surface.
+    """
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    texture = cv2.GaussianBlur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 2.0)), (0, 0), 1.5)
+    ring = texture[_ring(grey.shape)]
+    return float((ring > max(3.0, 4.0 * float(np.median(ring)))).mean())
+
+
+def _design(h: int, w: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    y = ys / max(1, h - 1) * 2 - 1
+    x = xs / max(1, w - 1) * 2 - 1
+    return np.stack([np.ones_like(x), x, y, x * x, y * y, x * y], axis=1)
+
+
+def _background_model(rgb: np.ndarray) -> np.ndarray | None:
+    """Robust quadratic fit (per RGB channel) of the border; None when it is not plain."""
+    h, w = rgb.shape[:2]
+    ys, xs = np.nonzero(_ring((h, w)))
+    step = max(1, len(ys) // 6000)
+    ys, xs = ys[::step], xs[::step]
+    vals = rgb[ys, xs].astype(np.float64)
+    A = _design(h, w, ys.astype(np.float64), xs.astype(np.float64))
+    keep = np.ones(len(ys), bool)
+    for _ in range(4):  # iteratively drop the product (and its shadow) where they touch the border
+        coef, *_ = np.linalg.lstsq(A[keep], vals[keep], rcond=None)
+        res = np.linalg.norm(vals - A @ coef, axis=1)
+        s = max(1.0, 1.4826 * float(np.median(res[keep])))
+        keep = res < max(3.0 * s, 4.0)
+    if keep.mean() < 0.55 or np.median(res[keep]) > 12:
+        return None  # most of the border is not a plain background: not a studio shot
+    if _ring_detail(rgb) > RING_DETAIL:
+        return None  # plain on average but patterned (brick, print, a night scene): not a backdrop
+    # The surface c0 + c1 x + c2 y + c3 x^2 + c4 y^2 + c5 xy, evaluated
+    # separably (row terms + column terms + the cross term): a (h*w, 6) float64
+    # design matrix would cost ~0.1 s at the working size.
+    x = np.linspace(-1.0, 1.0, w) if w > 1 else np.full(1, -1.0)
+    y = np.linspace(-1.0, 1.0, h) if h > 1 else np.full(1, -1.0)
+    c = coef.astype(np.float64)
+    rows = (c[0] + np.outer(x, c[1]) + np.outer(x * x, c[3])).astype(np.float32)   # (w, 3)
+    cols = (np.outer(y, c[2]) + np.outer(y * y, c[4])).astype(np.float32)           # (h, 3)
+    out = np.multiply.outer(y.astype(np.float32), np.outer(x, c[5]).astype(np.float32))  # (h, w, 3)
+    out += rows[None]
+    out += cols[:, None]
+    return out
+
+
+def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarray | None:
+    h, w = small.shape[:2]
+    p = small.astype(np.float32)
+    bg = np.maximum(model, 1.0)
+    # A shadow scales the background by k < 1 and keeps its chromaticity (in
+    # sRGB too: a power law keeps channel ratios), so split every pixel into
+    # a brightness ratio k and a chroma angle away from the background colour.
+    k = (p * bg).sum(-1) / (bg * bg).sum(-1)
+    ang = np.linalg.norm(p - k[..., None] * bg, axis=-1) / (np.maximum(k, 0.05) * np.linalg.norm(bg, axis=-1))
+    ring = _ring((h, w))
+    k_noise = max(0.008, 1.4826 * float(np.median(np.abs(k[ring] - np.median(k[ring])))))
+    a_noise = max(0.004, 1.4826 * float(np.median(ang[ring])))
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    textured = _textured(grey, ring, 2.0, 1.5)  # wide: smooth-ish product areas count as detail
+    fine = _textured(grey, ring, 1.0, 1.0)      # narrow: a shadow touching the product edge stays smooth
+
+    a_hi, a_lo = max(0.09, 9 * a_noise), max(0.03, 4 * a_noise)
+    k_lo = 3 * k_noise + 0.01
+    shadow_colour = (k > 0.5) & (k < 1 - k_lo) & (ang < a_lo)
+    shadow = shadow_colour & ~textured
+    plain = (np.abs(1 - k) < k_lo) & (ang < a_lo)  # background-coloured, detail or not
+    crisp = _sharp_bounded(shadow, plain, grey, k)
+    shadow &= ~crisp
+    # shadow-coloured and smooth at the fine scale, detailed only at the wide
+    # one: the shadow just next to the product's edge. Left for GrabCut to judge.
+    fringe = shadow_colour & textured & ~fine
+    brighter = k > 1 + max(0.04, 5 * k_noise)
+    sure_fg = (ang > a_hi) | (k < 0.35) | brighter | (textured & ~fringe & ((np.abs(1 - k) > 0.08) | (ang > a_lo)))
+    maybe_fg = (((ang > a_lo) | (k < 0.5) | (k > 1 + k_lo) | textured) & ~fringe) | crisp
+    sure_bg = ((np.abs(1 - k) < k_lo) & (ang < a_lo) & ~textured) | shadow
+    strength = np.maximum(ang / a_lo, np.where(shadow, 0.0, np.abs(1 - k) / k_lo))
+
+    # The learned matte rescues what the backdrop model cannot see (a white product on
+    # white, a light panel on a light backdrop): where the network says "product" no
+    # pixel is sure background, and its eroded core is sure product.
+    learned = sal > SALIENT
+    learned_core = cv2.erode((sal > SALIENT_CORE).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    sure_fg |= learned_core
+    maybe_fg |= learned
+    sure_bg &= ~learned
+    if sure_fg.sum() < 0.001 * h * w:
+        return None
+    gc = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+    gc[maybe_fg] = cv2.GC_PR_FGD
+    gc[sure_bg] = cv2.GC_BGD  # shadows included: GrabCut would otherwise take them for a dark product
+    # the sure foreground is eroded a little: JPEG ringing and soft edges are not sure
+    core = cv2.erode(sure_fg.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    gc[core] = cv2.GC_FGD
+    gc[ring & ~sure_fg] = cv2.GC_BGD
+    _grabcut_roi(small, gc)
+    mask = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
+    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    mask = _main_components(mask, sure_fg)
+    if mask is None:
+        return None
+    return _fill_holes(mask, strength)
+
+
+def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Shadow-coloured regions whose border with the plain background is a sharp step.
+
+    A cast shadow fades into the background over many pixels; a smooth grey
+    part of the product (a sky in a print, a matte panel) meets it at a
+    crisp edge. Judged per region from the gradient along that border.
+    """
+    grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+    # crisp edges split regions: a product part and its own shadow touch, but along an edge
+    cuts = cv2.dilate((grad > SHARP_EDGE / 2).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    n, labels = cv2.connectedComponents((cand & ~cuts).astype(np.uint8), connectivity=4)
+    if n <= 1:
+        return np.zeros_like(cand)
+    # reach across the cut band (edge pixels are neither region nor plain background)
+    near = cv2.dilate(labels.astype(np.uint16), np.ones((9, 9), np.uint8)).astype(np.int32)
+    border = plain & (near > 0)
+    # the step is at most 2 px away from where "plain" starts: take the max gradient nearby
+    grad_near = cv2.dilate(grad, np.ones((7, 7), np.uint8))
+    counts = np.bincount(near[border], minlength=n).astype(np.float64)
+    sums = np.bincount(near[border], weights=grad_near[border], minlength=n)
+    mean = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+    # ... and is evenly lit: a cast shadow deepens toward the product, so its k spreads
+    area = np.bincount(labels.ravel(), minlength=n).astype(np.float64)
+    k1 = np.bincount(labels.ravel(), weights=k.ravel(), minlength=n) / np.maximum(area, 1)
+    k2 = np.bincount(labels.ravel(), weights=(k * k).ravel(), minlength=n) / np.maximum(area, 1)
+    spread = np.sqrt(np.maximum(k2 - k1 * k1, 0))
+    sharp = (mean > SHARP_EDGE) & (counts >= 8) & (spread < FLAT_K)
+    # A cast shadow falls on the background, so it always meets the plain
+    # background; an evenly lit region walled in by crisp edges on every side
+    # (a grey panel between printed lines) is part of the product.
+    sharp |= (counts == 0) & (spread < FLAT_K) & (area >= 4)
+    sharp[0] = False
+    out = sharp[labels]
+    # give back the cut pixels that sit between a sharp region and the rest
+    return out | (cand & cuts & cv2.dilate(out.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool))
+
+
+def _textured(grey: np.ndarray, ring: np.ndarray, s_hp: float, s_avg: float) -> np.ndarray:
+    """High-pass energy, not the gradient: soft shadows have gradients but no detail."""
+    texture = cv2.GaussianBlur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), s_hp)), (0, 0), s_avg)
+    return texture > max(4 * float(np.median(texture[ring])), 2.5)
+
+
+def _grabcut_roi(small: np.ndarray, gc: np.ndarray) -> None:
+    """GrabCut in place, only over the box where anything is uncertain.
+
+    Outside that box every seed is definite, so running the graph cut there
+    would only cost time (GrabCut dominates this step).
+    """
+    unsure = (gc == cv2.GC_PR_FGD) | (gc == cv2.GC_PR_BGD)
+    if not (gc == cv2.GC_FGD).any() or not unsure.any():
+        return
+    ys, xs = np.nonzero(unsure | (gc == cv2.GC_FGD))
+    h, w = gc.shape
+    pad = 8
+    y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
+    roi_gc = np.ascontiguousarray(gc[y0:y1, x0:x1])
+    roi = np.ascontiguousarray(small[y0:y1, x0:x1])
+    if not ((roi_gc == cv2.GC_BGD) | (roi_gc == cv2.GC_PR_BGD)).any():
+        return
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(roi, roi_gc, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        return  # degenerate colour models: keep the seeded mask
+    gc[y0:y1, x0:x1] = roi_gc
+
+
+def _main_components(mask: np.ndarray, sure_fg: np.ndarray) -> np.ndarray | None:
+    """Keep the product's parts: big components, and small ones (a bag's handle,
+    a second earring) only when they are mostly confident foreground."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return None
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    sure = np.bincount(labels.ravel(), weights=sure_fg.ravel(), minlength=n)[1:]
+    big = areas >= MIN_COMPONENT * areas.max()
+    confident = (areas >= MIN_PART * areas.max()) & (sure >= 0.3 * areas)
+    keep = np.flatnonzero(big | confident) + 1
+    return np.isin(labels, keep)
+
+
+def _holes(mask: np.ndarray) -> np.ndarray:
+    """Background pixels not 4-connected to the border (what scipy's binary_fill_holes fills)."""
+    pad = np.pad(~mask, 1, constant_values=True).view(np.uint8)
+    _, labels = cv2.connectedComponents(pad, connectivity=4)
+    return (labels[1:-1, 1:-1] != labels[0, 0]) & ~mask
+
+
+def _fill_holes(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """Fill holes unless they are large and background-coloured (a mug's handle)."""
+    holes = _holes(mask)
+    if not holes.any():
+        return mask
+    n, labels = cv2.connectedComponents(holes.astype(np.uint8), connectivity=4)
+    area = mask.sum()
+    out = mask.copy()
+    for i in range(1, n):
+        hole = labels == i
+        bg_like = np.median(strength[hole]) < 1.0
+        if not bg_like or hole.sum() < 0.002 * area:
+            out |= hole
+    return out
