@@ -44,6 +44,9 @@ class Settings:
     max_megapixels: int = 60
     allow_private_urls: bool = False
     review_all: bool = False
+    api_workers: int = 0  # enhancements at once in the API's CPU pool; 0 = one per core
+    api_queue: int = 0  # uploads waiting for the pool before 429; 0 = 4 per worker
+    max_batch_upload_mb: int = 1024  # a batch file (ZIP/CSV/XLSX) sent to the API
     mysql_password: str | None = None  # kept only so it can be masked in displays
 
     @property
@@ -57,6 +60,14 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def cpu_workers(self) -> int:
+        return self.api_workers or os.cpu_count() or 2
+
+    @property
+    def cpu_queue(self) -> int:
+        return self.api_queue or 4 * self.cpu_workers
 
     @property
     def max_pixels(self) -> int:
@@ -171,6 +182,9 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
         max_megapixels=_int(env, "MAX_MEGAPIXELS", 60, 1, 500),
         allow_private_urls=_bool(env, "PIXEL_LAB_ALLOW_PRIVATE_URLS"),
         review_all=_bool(env, "REVIEW_ALL"),
+        api_workers=_int(env, "API_WORKERS", 0, 0, 256),
+        api_queue=_int(env, "API_QUEUE", 0, 0, 10_000),
+        max_batch_upload_mb=_int(env, "MAX_BATCH_UPLOAD_MB", 1024, 1, 100_000),
         mysql_password=_opt(env, "MYSQL_PASSWORD"),
     )
 
