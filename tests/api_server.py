@@ -112,3 +112,33 @@ def _children(pid: int) -> list[int]:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+
+
+PROBLEM = "application/problem+json"
+
+
+def upload(server: ApiServer, data: bytes, name: str = "photo.jpg", role: str = "operator", headers=None,
+           **fields) -> requests.Response:
+    """POST /enhance/upload with ``data`` as the file and ``fields`` as the form."""
+    return server.call("POST", "/enhance/upload", role, files={"file": (name, data, "image/jpeg")},
+                       data={k: str(v) for k, v in fields.items()}, headers=headers)
+
+
+def is_problem(r: requests.Response, status: int) -> dict:
+    """Assert an RFC 9457 problem with ``status`` (no traceback, no test credential); its body."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(PROBLEM)
+    body = r.json()
+    assert {"type", "title", "status", "detail"} <= set(body) and body["status"] == status
+    assert "Traceback" not in r.text and "testing" not in body["detail"]
+    return body
+
+
+def wait_for(fn, until, timeout: float = 120.0, every: float = 0.3):
+    """Call ``fn`` until ``until(value)`` holds or ``timeout`` passes; the last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if until(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(every)

@@ -115,7 +115,9 @@ def control(batch_id: str, action: Literal["pause", "resume", "cancel", "retry"]
     status = batch_request(b, batch_id, action)
     started = False
     if action in ("resume", "retry"):
-        started = start_batches(b, ctx.settings, family_ids(b, batch_id))
+        ids = family_ids(b, batch_id)
+        # False: a runner here still holds it (stopping after a pause); it runs the queued batch again
+        started = start_batches(b, ctx.settings, ids) or running_here(b, batch_id)
     return {"batch_id": batch_id, "action": action, "status": status, "started": started}
 
 

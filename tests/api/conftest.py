@@ -1,4 +1,4 @@
-"""API fixtures: one real server per module and backend (streamlit run on SQLite + folder, the standalone
+"""API fixtures: one real server per setup for the whole package (streamlit run on SQLite + folder, the standalone
 uvicorn app on MariaDB + S3), with an admin key made by the CLI and the other roles' keys made by the API."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ SERVER_ENV = {"PIXEL_LAB_ALLOW_PRIVATE_URLS": "1", "API_WORKERS": "1", "API_QUEU
 SETUPS = {"streamlit+sqlite": ("streamlit", "sqlite+local"), "uvicorn+mariadb-s3": ("uvicorn", "mariadb+s3")}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def module_mysql_url(mysql_server_url):
     import pymysql
 
@@ -32,7 +32,7 @@ def module_mysql_url(mysql_server_url):
         conn.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def module_s3(moto_endpoint):
     from enhancer.storage import S3Storage
 
@@ -68,14 +68,14 @@ def start(request, tmp_path_factory, setup: str, extra: dict | None = None) -> A
     return srv
 
 
-@pytest.fixture(scope="module", params=list(SETUPS))
+@pytest.fixture(scope="session", params=list(SETUPS))
 def server(request, tmp_path_factory):
     srv = start(request, tmp_path_factory, request.param)
     yield srv
     srv.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def photo_server():
     srv = PhotoServer()
     threading.Thread(target=srv.serve_forever, daemon=True).start()

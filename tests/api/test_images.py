@@ -2,26 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from api_server import is_problem, upload
 from support import decode, photo_bytes, ssim
 
-PROBLEM = "application/problem+json"
 UPLOAD_FIELDS = {"success", "image_id", "database_id", "product_id", "sku_id", "original_url", "enhanced_url",
                  "original_size_kb", "enhanced_size_kb", "size_reduction_percent", "quality_before",
                  "quality_after", "processing_time_ms", "enhancement_mode"}
-
-
-def upload(server, data: bytes, name: str = "photo.jpg", role: str = "operator", headers=None, **fields):
-    return server.call("POST", "/enhance/upload", role, files={"file": (name, data, "image/jpeg")},
-                       data={k: str(v) for k, v in fields.items()}, headers=headers)
-
-
-def is_problem(r, status: int) -> dict:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith(PROBLEM)
-    body = r.json()
-    assert {"type", "title", "status", "detail"} <= set(body) and body["status"] == status
-    assert "Traceback" not in r.text and "testing" not in body["detail"]  # no traceback, no credential
-    return body
 
 
 @pytest.fixture(scope="module")
