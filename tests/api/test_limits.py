@@ -19,7 +19,7 @@ def _send_big_body(server, *, total: int, chunked: bool) -> tuple[int, bytes, in
     boundary = "pixellabboundary"
     head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.jpg\"\r\n"
             f"Content-Type: image/jpeg\r\n\r\n").encode()
-    lines = [f"POST /api/v1/enhance/upload HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
+    lines = ["POST /api/v1/enhance/upload HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
              f"Authorization: Bearer {server.keys['operator']}",
              f"Content-Type: multipart/form-data; boundary={boundary}"]
     lines.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}")
