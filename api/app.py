@@ -1,4 +1,5 @@
-"""The FastAPI app: routes under ``/v1``, mounted at ``/api`` by the dashboard's server or the standalone one."""
+"""The FastAPI app: routes under ``/v1``, mounted at ``/api`` by the dashboard's server or the standalone
+one."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
@@ -44,9 +45,43 @@ def lifespan(api: FastAPI):
     """
     @asynccontextmanager
     async def span(_host):
+        nodelay_listeners()
         try:
             yield None
         finally:
             api.state.ctx.close()
 
     return span
+
+
+def nodelay_listeners() -> int:
+    """Set TCP_NODELAY on this process's listening TCP sockets; accepted connections inherit it (Linux).
+
+    Streamlit binds its own listening socket with protocol 0, so asyncio does not set TCP_NODELAY on the
+    connections it accepts, and a response written as headers then body waits for the client's delayed
+    ACK: about 40 ms on every reused keep-alive connection (measured: 48 ms against 2 ms for
+    ``/_stcore/health``). Best effort: returns how many sockets it set.
+    """
+    import os
+    import socket
+
+    done = 0
+    try:
+        fds = [int(f) for f in os.listdir("/proc/self/fd")]
+    except OSError:  # not Linux: nothing to do
+        return 0
+    for fd in fds:
+        try:
+            s = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        try:
+            if s.family in (socket.AF_INET, socket.AF_INET6) and s.type == socket.SOCK_STREAM \
+                    and s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                done += 1
+        except OSError:
+            pass
+        finally:
+            s.close()
+    return done

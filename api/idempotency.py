@@ -48,7 +48,8 @@ async def once(request: Request, b: Backends, key: KeyInfo, request_hash: str,
     idem = idem.strip()
     if not idem or len(idem) > 255 or not idem.isprintable():
         raise Problem(400, f"{HEADER} must be 1-255 printable characters", slug="bad-idempotency-key")
-    endpoint = f"{request.method} {request.scope.get('route').path if request.scope.get('route') else ''}"[:128]
+    route = request.scope.get("route")
+    endpoint = f"{request.method} {route.path if route else request.url.path}"[:128]
     state, stored = await run_in_threadpool(_claim, b, key.id, idem, endpoint, request_hash)
     if state == "replay":
         status, body = stored

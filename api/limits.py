@@ -16,8 +16,8 @@ JSON_LIMIT = 10 * 1024 * 1024  # a JSON request (products/bulk with thousands of
 
 class BodyTooLarge(Problem):
     def __init__(self, limit: int):
-        super().__init__(413, f"The request body is larger than the {limit // 2**20} MB limit for this endpoint",
-                         slug="too-large")
+        super().__init__(413, f"The request body is larger than the {limit // 2**20} MB limit for this "
+                              "endpoint", slug="too-large")
 
 
 def limit_for(path: str, settings) -> int:
@@ -33,7 +33,7 @@ def limit_for(path: str, settings) -> int:
 
 
 class BodyLimit:
-    """ASGI middleware; ``ctx`` gives the settings (limits follow ``MAX_UPLOAD_MB`` / ``MAX_BATCH_UPLOAD_MB``)."""
+    """ASGI middleware; ``ctx`` gives the settings (``MAX_UPLOAD_MB``, ``MAX_BATCH_UPLOAD_MB``)."""
 
     def __init__(self, app, ctx):
         self.app, self.ctx = app, ctx

@@ -40,6 +40,10 @@ STATUSES: tuple[tuple[type[BaseException], int, str], ...] = (
 )
 
 
+_SLUGS = {401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+          413: "too-large"}
+
+
 class Problem(HTTPException):
     """Raise to answer with a problem; ``extra`` members are added to the body (e.g. ``image_id``)."""
 
@@ -78,8 +82,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):
-        slug = getattr(exc, "slug", None) or {401: "unauthorized", 403: "forbidden", 404: "not-found",
-                                               405: "method-not-allowed", 413: "too-large"}.get(exc.status_code)
+        slug = getattr(exc, "slug", None) or _SLUGS.get(exc.status_code)
         return problem(exc.status_code, str(exc.detail), slug=slug, headers=exc.headers,
                        **getattr(exc, "extra", {}))
 

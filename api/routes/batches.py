@@ -59,7 +59,8 @@ def _create(ctx: ApiContext, spool, filename: str, name: str | None, opts, worke
 @router.post("/batches", status_code=202, summary="Start a batch from a CSV/XLSX manifest of URLs or a ZIP")
 async def create_batch(
         request: Request, file: UploadFile = File(..., description="CSV/XLSX (sku_id, image_url, …) or ZIP"),
-        batch_name: str | None = Form(None), mode: str = Form("AUTO"), target_size_kb: int | None = Form(None),
+        batch_name: str | None = Form(None), mode: str = Form("AUTO"),
+        target_size_kb: int | None = Form(None),
         output_format: str = Form("JPEG"), profile: str | None = Form(None), ai: str | None = Form(None),
         variants: int = Form(1), workers: int | None = Form(None, ge=1, le=64), force: bool = Form(False),
         key: KeyInfo = Depends(auth.operator), ctx: ApiContext = Depends(get_ctx)):
@@ -75,17 +76,19 @@ async def create_batch(
                                    force)
 
     async def work():
-        return 202, await run_in_threadpool(_create, ctx, file.file, filename, batch_name, opts, workers, force)
+        return 202, await run_in_threadpool(_create, ctx, file.file, filename, batch_name, opts, workers,
+                                            force)
 
     return await once(request, ctx.backends, key, request_hash, work)
 
 
 @router.get("/batches", summary="Recent batches, newest first")
-def list_batches(limit: int = Query(50, ge=1), offset: int = Query(0, ge=0), key: KeyInfo = Depends(auth.viewer),
-                 ctx: ApiContext = Depends(get_ctx)):
+def list_batches(limit: int = Query(50, ge=1), offset: int = Query(0, ge=0),
+                 key: KeyInfo = Depends(auth.viewer), ctx: ApiContext = Depends(get_ctx)):
     limit = min(limit, 200)
     with ctx.backends.session() as s:
-        rows = [status_view(summarize(s, b, failures=0)) for b in br.list_batches(s, limit=limit, offset=offset)]
+        rows = [status_view(summarize(s, b, failures=0))
+                for b in br.list_batches(s, limit=limit, offset=offset)]
     return {"limit": limit, "offset": offset, "batches": rows}
 
 
@@ -138,4 +141,5 @@ def export(format: str = Query("csv", description=", ".join(EXPORT_FORMATS)), ba
     data = export_batch(ctx.backends, batch_id, fmt)
     name = f"batch_{batch_id[:8]}.{fmt}" if batch_id else f"batches.{fmt}"
     return StreamingResponse(iter([data[i:i + (1 << 16)] for i in range(0, len(data), 1 << 16)]),
-                             media_type=_MIME[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                             media_type=_MIME[fmt],
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})

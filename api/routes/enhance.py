@@ -58,23 +58,27 @@ def _upload_spooled(b, spool, filename, opts, **kw) -> UploadResult:
 
 @router.post("/enhance/upload", summary="Upload one photo and enhance it")
 async def enhance_upload(
-        request: Request, file: UploadFile = File(..., description="the photo (JPEG, PNG, WEBP, HEIC, AVIF…)"),
+        request: Request,
+        file: UploadFile = File(..., description="the photo (JPEG, PNG, WEBP, HEIC, AVIF…)"),
         mode: str = Form("AUTO"), target_size_kb: int | None = Form(None, description="50-2000"),
         output_format: str = Form("JPEG", description="JPEG, PNG or WEBP"),
         sku_id: str | None = Form(None, description="the product; default: the file's name"),
-        profile: str | None = Form(None), variants: int = Form(1, description="1-10; more than 1 goes to review"),
+        profile: str | None = Form(None),
+        variants: int = Form(1, description="1-10; more than 1 goes to review"),
         ai: str | None = Form(None, description="local, gemini or bedrock; default AI_PROVIDER"),
-        force: bool = Form(False, description="enhance again even if these bytes were done with these options"),
+        force: bool = Form(False, description="enhance again even if these bytes were done with these "
+                                              "options"),
         key: KeyInfo = Depends(auth.operator), ctx: ApiContext = Depends(get_ctx)):
     b, limit = ctx.backends, ctx.settings.max_upload_bytes
     if file.size is not None and file.size > limit:
-        raise Problem(413, f"The file is {file.size / 2**20:.1f} MB, above the {limit // 2**20} MB upload limit",
-                      slug="too-large")
+        raise Problem(413, f"The file is {file.size / 2**20:.1f} MB, above the {limit // 2**20} MB upload "
+                           "limit", slug="too-large")
     opts = parse_options(ctx, mode, target_size_kb, output_format, profile, ai, variants)
     filename = file.filename or "upload"
     request_hash = ""
     if request.headers.get("Idempotency-Key") is not None:
-        request_hash = fingerprint(await run_in_threadpool(_sha, file.file), filename, sku_id, opts.key(), force)
+        sha = await run_in_threadpool(_sha, file.file)
+        request_hash = fingerprint(sha, filename, sku_id, opts.key(), force)
 
     async def work():
         return outcome(await on_pool(ctx, _upload_spooled, b, file.file, filename, opts, sku_id=sku_id,

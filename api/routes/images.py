@@ -19,7 +19,8 @@ MAX_LIMIT = 200
 
 
 @router.get("/images", summary="Images, newest first (filter by status, SKU, review status, search)")
-def list_images(limit: int = Query(50, ge=1, description=f"at most {MAX_LIMIT}"), offset: int = Query(0, ge=0),
+def list_images(limit: int = Query(50, ge=1, description=f"at most {MAX_LIMIT}"),
+                offset: int = Query(0, ge=0),
                 status: str | None = Query(None, description="PENDING, PROCESSING, COMPLETED or FAILED"),
                 sku_id: str | None = None, review_status: str | None = None, search: str | None = None,
                 sort: str = Query("newest", description=", ".join(repo.SORTS)),
@@ -45,10 +46,13 @@ def get_image(image_id: str, key: KeyInfo = Depends(auth.viewer), ctx: ApiContex
 
 
 @router.get("/images/{image_id}/enhancement-history", summary="Every enhancement of an image, in order")
-def enhancement_history(image_id: str, key: KeyInfo = Depends(auth.viewer), ctx: ApiContext = Depends(get_ctx)):
-    out = _history(ctx, image_id)
-    return {k: out[k] for k in ("image_id", "sku_id", "product_id", "filename", "original_https_url", "status",
-                                "review_status", "reviewed_by", "enhancements", "ai_usage")}
+def enhancement_history(image_id: str, key: KeyInfo = Depends(auth.viewer),
+                        ctx: ApiContext = Depends(get_ctx)):
+    with ctx.backends.session() as s:
+        img = repo.get_image(s, image_id)
+        if img is None:
+            raise NotFoundError(f"No image with id {image_id}")
+        return image_history(img, repo.history(s, image_id))
 
 
 def _file(ctx: ApiContext, key: str, fmt: str | None, download_name: str) -> Response:

@@ -64,15 +64,15 @@ def _bulk(ctx: ApiContext, body: BulkIn) -> dict:
     b, settings = ctx.backends, ctx.settings
     opts = parse_options(ctx, body.mode, body.target_size_kb, body.output_format, body.profile, body.ai,
                          body.variants)
-    fields = [ProductFields.parse(p.sku_id, **p.model_dump(include={"name", "category", "mrp", "price",
-                                                                   "discount", "gst"})) for p in body.products]
+    catalog = {"name", "category", "mrp", "price", "discount", "gst"}
+    fields = [ProductFields.parse(p.sku_id, **p.model_dump(include=catalog)) for p in body.products]
     skus = [f.sku_id for f in fields]
     dup = next((s for s in skus if skus.count(s) > 1), None)
     if dup:
         raise ValueError(f"sku_id {dup!r} appears twice; list each product once with all its images")
     for p in body.products:
-        bad = next((u for u in p.urls() if not u.lower().startswith(("http://", "https://")) or len(u) > 1024),
-                   None)
+        bad = next((u for u in p.urls()
+                    if not u.lower().startswith(("http://", "https://")) or len(u) > 1024), None)
         if bad:
             raise ValueError(f"{p.sku_id}: {bad[:100]!r} is not an http(s) URL of at most 1024 characters")
     saved = [(f.sku_id, *save_product(b, f)) for f in fields]
@@ -87,8 +87,8 @@ def _bulk(ctx: ApiContext, body: BulkIn) -> dict:
     batch_request(b, ids[0], "resume")
     start_batches(b, settings, ids)
     with b.session() as s:
-        products = [{"id": pid, "sku_id": sku, "status": repo.get_product(s, pid).status.value, "created": created}
-                    for sku, pid, created in saved]
+        products = [{"id": pid, "sku_id": sku, "status": repo.get_product(s, pid).status.value,
+                     "created": created} for sku, pid, created in saved]
     created = sum(1 for _, _, c in saved if c)
     return {"success": True,
             "message": f"{created} product(s) created, {len(saved) - created} updated; {len(rows)} photo(s) "
@@ -113,8 +113,8 @@ def list_products(limit: int = Query(50, ge=1), offset: int = Query(0, ge=0), st
                   ctx: ApiContext = Depends(get_ctx)):
     limit = min(limit, 200)
     with ctx.backends.session() as s:
-        total, rows = repo.list_products(s, repo.ProductFilter(status=status, search=search, category=category),
-                                         limit=limit, offset=offset)
+        f = repo.ProductFilter(status=status, search=search, category=category)
+        total, rows = repo.list_products(s, f, limit=limit, offset=offset)
         return {"total": total, "limit": limit, "offset": offset,
                 "products": [product_summary(p, repo.product_images(s, p.id)) for p in rows]}
 

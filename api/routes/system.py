@@ -27,8 +27,8 @@ def health(ctx: ApiContext = Depends(get_ctx)):
         except Exception:  # cannot build the service: run_checks says which part is unreachable
             checks = run_checks(settings)
     ok = all(c.ok for c in checks)
-    return JSONResponse({"ok": ok, "status": "ok" if ok else "unavailable", "checks": [c.__dict__ for c in checks]},
-                        status_code=200 if ok else 503)
+    body = {"ok": ok, "status": "ok" if ok else "unavailable", "checks": [c.__dict__ for c in checks]}
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 class KeyIn(BaseModel):
@@ -37,7 +37,8 @@ class KeyIn(BaseModel):
     role: str
 
 
-@router.post("/keys", tags=["keys"], status_code=201, summary="A new API key; the key is in this response only")
+@router.post("/keys", tags=["keys"], status_code=201,
+             summary="A new API key; the key is in this response only")
 def new_key(body: KeyIn, key: KeyInfo = Depends(auth.admin), ctx: ApiContext = Depends(get_ctx)):
     return create_key(ctx.backends, body.name, body.role)
 
