@@ -215,3 +215,46 @@ class EnhancementHistory(Base):
                             unique=True),
                       Index("ix_history_reuse", "content_sha256", "options_key"),
                       Index("ix_history_review_status", "review_status"))
+
+
+class ApiRole(str, enum.Enum):
+    """What an API key may do: viewer reads; operator also uploads, runs batches and reviews; admin also
+    deletes and manages keys."""
+
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
+class ApiKey(Base):
+    """An API key: only the SHA-256 of the secret is stored (the secret is 32 random bytes, shown once)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[UUIDPk]
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[ApiRole] = mapped_column(_enum(ApiRole))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[Created]
+    revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    last_used_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+
+class IdempotencyRecord(Base):
+    """The first outcome of a request sent with an ``Idempotency-Key``, replayed to its retries.
+
+    ``status_code`` is None while the first request is still running.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[UUIDPk]
+    api_key_id: Mapped[str] = mapped_column(String(36))
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    endpoint: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    created_at: Mapped[Created] = mapped_column(index=True)
+
+    __table_args__ = (Index("uq_idempotency_key", "api_key_id", "idempotency_key", "endpoint", unique=True),)

@@ -187,6 +187,18 @@ def refresh_product_status(s: Session, product_id: str) -> ProductStatus:
     return status
 
 
+def settle_product_status(s: Session, product_id: str) -> ProductStatus:
+    """:func:`refresh_product_status` again, in its own transaction, once the product row is locked.
+
+    Two writers finishing images of one product at once each derive the status
+    from a snapshot without the other's image (MariaDB's REPEATABLE READ), so
+    both may store ``processing``. Run after their commits, with the row lock
+    taken before any read, the last of them sees both images.
+    """
+    s.execute(select(Product.id).where(Product.id == product_id).with_for_update())
+    return refresh_product_status(s, product_id)
+
+
 def counts(s: Session) -> dict[str, int]:
     rows = s.execute(select(ProductImage.status, func.count()).group_by(ProductImage.status)).all()
     out = {st.value: 0 for st in ImageStatus}

@@ -48,6 +48,9 @@ class Settings:
     db_connect_timeout_s: int = 10
     db_timeout_s: int = 30
     s3_timeout_s: int = 20
+    api_workers: int = 0  # enhancements at once in the API's CPU pool; 0 = one per core
+    api_queue: int = 0  # uploads waiting for the pool before 429; 0 = 4 per worker
+    max_batch_upload_mb: int = 1024  # a batch file (ZIP/CSV/XLSX) sent to the API
     mysql_password: str | None = None  # kept only so it can be masked in displays
 
     @property
@@ -61,6 +64,14 @@ class Settings:
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def cpu_workers(self) -> int:
+        return self.api_workers or os.cpu_count() or 2
+
+    @property
+    def cpu_queue(self) -> int:
+        return self.api_queue or 4 * self.cpu_workers
 
     @property
     def max_pixels(self) -> int:
@@ -196,6 +207,9 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
         db_connect_timeout_s=_int(env, "DB_CONNECT_TIMEOUT_S", 10, 1, 300),
         db_timeout_s=_int(env, "DB_TIMEOUT_S", 30, 1, 3600),
         s3_timeout_s=_int(env, "S3_TIMEOUT_S", 20, 1, 600),
+        api_workers=_int(env, "API_WORKERS", 0, 0, 256),
+        api_queue=_int(env, "API_QUEUE", 0, 0, 10_000),
+        max_batch_upload_mb=_int(env, "MAX_BATCH_UPLOAD_MB", 1024, 1, 100_000),
         mysql_password=_opt(env, "MYSQL_PASSWORD"),
     )
 

@@ -48,7 +48,7 @@ def history_entry(h: EnhancementHistory) -> dict:
         "enhanced_s3_url": h.enhanced_s3_url, "enhanced_https_url": h.enhanced_https_url,
         "original_size_bytes": h.original_size_bytes, "enhanced_size_bytes": h.enhanced_size_bytes,
         "original_quality_score": h.original_quality_score, "enhanced_quality_score": h.enhanced_quality_score,
-        "quality_metadata": dict(h.quality_metadata or {}), "size_metadata": dict(h.size_metadata or {}),
+        "quality_metadata": _quality(h.quality_metadata), "size_metadata": dict(h.size_metadata or {}),
         "provider_metadata": dict(h.provider_metadata or {}),
         "processing_time_ms": h.processing_time_ms, "processing_status": h.processing_status,
         "review_status": h.review_status.value, "reviewed_by": h.reviewed_by, "reviewed_at": _ts(h.reviewed_at),
@@ -57,6 +57,22 @@ def history_entry(h: EnhancementHistory) -> dict:
         "enhanced_format": h.enhanced_format, "attempt_id": h.attempt_id,
         "created_at": h.created_at.isoformat(sep=" ", timespec="seconds"),
     }
+
+
+def _quality(qm: dict | None) -> dict:
+    qm = dict(qm or {})
+    # the names other systems used for the same figures
+    qm.setdefault("original_blur", qm.get("blur_before"))
+    qm.setdefault("enhanced_blur", qm.get("blur_after"))
+    return qm
+
+
+def image_history(img: ProductImage, rows: list[EnhancementHistory]) -> dict:
+    """An image and every enhancement of it, in sequence order (the CLI's ``history`` and the API's)."""
+    return {"image_id": img.id, "sku_id": img.sku_id, "product_id": img.product_id,
+            "filename": img.original_filename, "original_https_url": img.image_url, "status": img.status.value,
+            "review_status": img.review_status.value, "reviewed_by": img.reviewed_by,
+            "enhancements": [history_entry(h) for h in rows], "ai_usage": usage_totals(rows)}
 
 
 def product_summary(p: Product, images: list[ProductImage]) -> dict:

@@ -1,7 +1,7 @@
 """Bulk: upload a ZIP, a CSV/XLSX manifest of URLs or many photos; run, watch, control and export batches.
 
-Batches run on a background thread owned by this process; progress is read
-from the database, so it survives a page reload.
+Batches are started by :func:`enhancer.batch.start.start_batches` (today: threads of this
+process); progress is read from the database, so it survives a page reload.
 """
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import pandas as pd
 import streamlit as st
 
 from enhancer.batch import create_batches, export_batch
-from enhancer.batch.background import BackgroundRuns, stage_uploads
+from enhancer.batch.background import stage_uploads
 from enhancer.batch.errors import BatchError
 from enhancer.batch.export import enhanced_zip, rows as export_rows
 from enhancer.batch.control import request, summary
+from enhancer.batch.start import running_here, start_batches
 from enhancer import INPUT_EXTENSIONS, OUTPUT_FORMATS, PROFILES, EnhanceOptions, EnhancerError, Mode, delete_batch
 
 try:  # the dashboard's shared accessors (dashboard/state.py), when present
@@ -34,11 +35,6 @@ except ImportError:  # standalone: a small local cache of the same things
 
 RESULT_ROWS = 500
 UPLOAD_TYPES = ["csv", "xlsx", "zip", *INPUT_EXTENSIONS]
-
-
-@st.cache_resource(show_spinner=False)
-def background_runs() -> BackgroundRuns:
-    return BackgroundRuns(get_service(), allow_private_urls=get_settings().allow_private_urls)
 
 
 def _eta(s: float | None) -> str:
@@ -94,7 +90,7 @@ def start_form(svc, cfg) -> None:
             st.error(f"Could not start: {exc}")
             return
         request(svc, ids[0], "resume")
-        background_runs().start(ids, workers=int(workers), force=force)
+        start_batches(svc, cfg, ids, workers=int(workers), force=force)
         st.session_state["bulk_batch"] = ids[0]
         st.success(f"Started {len(ids)} batch(es).")
 
@@ -137,26 +133,26 @@ def batches_panel(svc) -> None:
 
 
 def controls(svc, sm) -> None:
-    runs = background_runs()
     b = st.columns(4)
     action = None
     if b[0].button("Pause", disabled=sm.status not in ("queued", "running"), key="bulk_pause"):
         action = "pause"
-    if b[1].button("Resume", disabled=sm.status not in ("paused", "queued", "running") or runs.running(sm.batch_id),
+    if b[1].button("Resume", disabled=sm.status not in ("paused", "queued", "running")
+                   or running_here(svc, sm.batch_id),
                    key="bulk_resume"):
         action = "resume"
     if b[2].button("Cancel", disabled=sm.status in ("completed", "cancelled", "failed"), key="bulk_cancel"):
         action = "cancel"
-    if b[3].button("Retry failed", disabled=sm.failed == 0 or runs.running(sm.batch_id), key="bulk_retry"):
+    if b[3].button("Retry failed", disabled=sm.failed == 0 or running_here(svc, sm.batch_id), key="bulk_retry"):
         action = "retry"
     if action:
         try:
             request(svc, sm.batch_id, action)
-            if action in ("resume", "retry") and not runs.start([sm.batch_id]):
+            if action in ("resume", "retry") and not start_batches(svc, get_settings(), [sm.batch_id]):
                 st.warning("This batch is already running in this app.")
         except BatchError as exc:
             st.error(str(exc))
-    with st.popover("Delete batch", icon=":material/delete:", disabled=runs.running(sm.batch_id)):
+    with st.popover("Delete batch", icon=":material/delete:", disabled=running_here(svc, sm.batch_id)):
         st.write("Deletes this batch (every part of its upload), its items and the images it made, with their "
                  "files. Images it only reused stay.")
         if st.checkbox("Yes, delete it", key=f"bulk_confirm_{sm.batch_id}") and \

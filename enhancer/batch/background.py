@@ -73,7 +73,8 @@ class BackgroundRuns:
             return t is not None and t.is_alive()
 
     def start(self, batch_ids: list[str], *, workers: int | None = None, force: bool = False) -> bool:
-        """Run the batches one after another on a new thread; False if one of them already runs here."""
+        """Run the batches one after another on a new thread; False if one of them already runs here
+        (that thread then also runs what was queued again before it stops)."""
         with self._lock:
             if any(self._threads.get(b) and self._threads[b].is_alive() for b in batch_ids):
                 return False
@@ -88,12 +89,30 @@ class BackgroundRuns:
         policy = FetchPolicy(max_bytes=self.service.limits.max_upload_bytes, allow_private=self.allow_private_urls)
         runner = BatchRunner(self.service, workers=workers, fetch_policy=policy, force=force)
         try:
-            for bid in batch_ids:
-                if runner.run(bid).status in ("paused", "cancelled"):
-                    break
+            while True:
+                for bid in batch_ids:
+                    if runner.run(bid).status in ("paused", "cancelled"):
+                        break
+                # A resume or retry while this thread was stopping found it alive (start() said False):
+                # the batch is queued again, so this thread runs it before it lets go of the ids.
+                with self._lock:
+                    if not self._queued(batch_ids):
+                        for bid in batch_ids:
+                            if self._threads.get(bid) is threading.current_thread():
+                                del self._threads[bid]
+                        return
         except Exception:
             log.exception("[BATCH] background run of %s failed", batch_ids[0])
         finally:
             runner.close()
+
+    def _queued(self, batch_ids: list[str]) -> bool:
+        from db.batch_models import Batch, BatchStatus
+        from sqlalchemy import func, select
+
+        with self.service.session() as s:
+            n = s.scalar(select(func.count()).select_from(Batch)
+                         .where(Batch.id.in_(batch_ids), Batch.status == BatchStatus.QUEUED))
+        return bool(n)
 
 

@@ -8,13 +8,13 @@ import zipfile
 from sqlalchemy import select
 
 from db import batch_repo as br
-from db.batch_models import BatchItem, ItemStatus
+from db.batch_models import Batch, BatchItem, ItemStatus
 from db.models import ProductImage
 
 from ..export_safe import csv_bytes, xlsx_bytes
 from ..service import Backends
 from ..storage.keys import safe_name
-from .errors import BatchError
+from .errors import UnknownBatchError
 
 EXPORT_FORMATS = ("csv", "json", "xlsx")
 COLUMNS = ["batch_id", "position", "sku_id", "source", "status", "reused", "attempts", "error",
@@ -23,13 +23,23 @@ COLUMNS = ["batch_id", "position", "sku_id", "source", "status", "reused", "atte
            "size_reduction_percent", "quality_before", "quality_after", "enhanced_key", "enhanced_url"]
 
 
-def rows(service: Backends, batch_id: str) -> list[dict]:
-    """One dict per item, in position order (joined to its image's latest figures)."""
+MAX_ROWS = 100_000
+
+
+def rows(service: Backends, batch_id: str | None) -> list[dict]:
+    """One dict per item, in position order (joined to its image's latest figures).
+
+    ``batch_id`` None: the items of every batch, newest batch first (at most ``MAX_ROWS``).
+    """
     with service.session() as s:
-        if br.get_batch(s, batch_id) is None:
-            raise BatchError(f"No batch with id {batch_id}")
-        q = (select(BatchItem, ProductImage).outerjoin(ProductImage, ProductImage.id == BatchItem.product_image_id)
-             .where(BatchItem.batch_id == batch_id).order_by(BatchItem.position))
+        q = select(BatchItem, ProductImage).outerjoin(ProductImage, ProductImage.id == BatchItem.product_image_id)
+        if batch_id is None:
+            q = (q.join(Batch, Batch.id == BatchItem.batch_id)
+                 .order_by(Batch.created_at.desc(), Batch.id, BatchItem.position).limit(MAX_ROWS))
+        elif br.get_batch(s, batch_id) is None:
+            raise UnknownBatchError(f"No batch with id {batch_id}")
+        else:
+            q = q.where(BatchItem.batch_id == batch_id).order_by(BatchItem.position)
         out = []
         for it, img in s.execute(q):
             out.append({
@@ -51,8 +61,8 @@ def rows(service: Backends, batch_id: str) -> list[dict]:
         return out
 
 
-def export_batch(service: Backends, batch_id: str, fmt: str = "csv") -> bytes:
-    """The batch's items as ``csv``, ``json`` or ``xlsx`` bytes.
+def export_batch(service: Backends, batch_id: str | None, fmt: str = "csv") -> bytes:
+    """The batch's items (every batch's when ``batch_id`` is None) as ``csv``, ``json`` or ``xlsx`` bytes.
 
     Raises
     ------

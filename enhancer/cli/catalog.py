@@ -7,7 +7,7 @@ from db import repo
 
 from ..errors import EnhancerError, NotFoundError
 from ..service import decide, delete_batch, delete_image, delete_product, reenhance, upload
-from ..views import history_entry, image_summary, product_summary, usage_totals
+from ..views import image_history, image_summary, product_summary
 from .common import (BAD_INPUT, EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK, actor, add_enhance_opts, backends, bounded,
                      confirm, emit, options, say)
 
@@ -79,10 +79,7 @@ def cmd_history(args, settings) -> int:
         if img is None:
             raise NotFoundError(f"No image with id {args.image_id}")
         rows = repo.history(s, img.id)
-        emit({"image_id": img.id, "sku_id": img.sku_id, "product_id": img.product_id,
-              "filename": img.original_filename, "original_https_url": img.image_url, "status": img.status.value,
-              "review_status": img.review_status.value, "reviewed_by": img.reviewed_by,
-              "enhancements": [history_entry(h) for h in rows], "ai_usage": usage_totals(rows)})
+        emit(image_history(img, rows))
     return EXIT_OK
 
 

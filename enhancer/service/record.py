@@ -65,7 +65,8 @@ def commit(s: Session, write: Callable[[Session], T], *,
     Raises
     ------
     ConflictError
-        A unique key was taken by another writer (nothing of ours was kept).
+        A unique key was taken by another writer, or the database chose this
+        transaction as a deadlock victim (nothing of ours was kept).
     DatabaseError
         The write failed; ``exc.outcome_unknown`` is True when the rows may
         have landed (then keep the objects they would point at).
@@ -79,6 +80,9 @@ def commit(s: Session, write: Callable[[Session], T], *,
         raise ConflictError(f"Another request changed the same record first ({_orig(exc)}); "
                             "nothing of this one was kept: try again") from exc
     except SQLAlchemyError as exc:
+        if _deadlock(exc):  # InnoDB rolled the whole transaction back: a race, like a taken key
+            raise ConflictError(f"Another request was writing the same records ({_orig(exc)}); "
+                                "nothing of this one was kept: try again") from exc
         unknown = out is not _MISSING  # the write ran: the failure was the commit itself
         if unknown and landed is not None and engine is not None:
             verdict = _landed(engine, landed)
@@ -89,6 +93,20 @@ def commit(s: Session, write: Callable[[Session], T], *,
         err = DatabaseError.from_exc(exc, engine or s.get_bind())
         err.outcome_unknown = unknown
         raise err from exc
+
+
+def settle_product(b: Backends, product_id: str | None) -> None:
+    """Re-derive a product's status after a commit that changed its images (best effort; see
+    :func:`db.repo.settle_product_status`)."""
+    if not product_id:
+        return
+    from db import repo
+
+    try:
+        with b.session() as s, s.begin():
+            repo.settle_product_status(s, product_id)
+    except Exception as exc:  # the next change to the product derives it again
+        log.warning("[UPLOAD] could not settle product %s's status: %s", product_id, exc)
 
 
 def _landed(engine, landed: Callable[[Session], bool]) -> bool | None:
@@ -123,6 +141,12 @@ def write_rows(b: Backends, write: Callable[[Session], T], keys: list[str], *,
     except BaseException:
         remove(b.storage, keys)
         raise
+
+
+def _deadlock(exc: SQLAlchemyError) -> bool:
+    # MySQL/MariaDB 1213: chosen as a deadlock victim (two images of one product claimed at once)
+    args = getattr(getattr(exc, "orig", None), "args", None) or (None,)
+    return isinstance(exc, DBAPIError) and args[0] == 1213
 
 
 def _orig(exc: DBAPIError) -> str:

@@ -47,7 +47,7 @@ def old_db(request, tmp_path):
 
 
 def test_0003_makes_one_product_per_image_and_keeps_every_row(old_db):
-    upgrade(old_db)
+    upgrade(old_db, "0003")
     assert current_revision(old_db) == "0003"
     with old_db.connect() as c:
         products = {r.sku_id: r for r in c.execute(text("SELECT * FROM products"))}
@@ -84,3 +84,20 @@ def test_a_second_image_for_the_same_sku_fits_after_the_migration(old_db):
                   dict(id="c" * 36, p="a" * 36, f=False, t=NOW, sha="3" * 64))
         n = c.execute(text("SELECT COUNT(*) FROM product_images WHERE sku_id = 'SKU-A'")).scalar()
     assert n == 2
+
+
+def test_0004_adds_api_keys_and_idempotency_records(old_db):
+    """0004 only adds tables: every earlier row stays, and the new tables take rows."""
+    from db.models import ApiKey, IdempotencyRecord
+    from sqlalchemy.orm import Session
+
+    upgrade(old_db)
+    assert current_revision(old_db) == "0004"
+    with Session(old_db) as s, s.begin():
+        s.add(ApiKey(name="pim", role="operator", key_hash="f" * 64))
+        s.add(IdempotencyRecord(api_key_id="k" * 36, idempotency_key="x" * 255, endpoint="POST /v1/products/bulk",
+                                request_hash="0" * 64, status_code=202, response={"ok": True}))
+    with old_db.connect() as c:
+        assert c.execute(text("SELECT COUNT(*) FROM product_images")).scalar() == 2
+        assert c.execute(text("SELECT role FROM api_keys")).scalar() == "operator"
+        assert c.execute(text("SELECT status_code FROM idempotency_keys")).scalar() == 202

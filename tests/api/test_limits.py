@@ -1,0 +1,129 @@
+"""What protects the server: 413 before a 60 MB body is read, 429 when the pool is full, 503 when the
+database or store is down."""
+from __future__ import annotations
+
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from api_server import is_problem, upload
+from support import photo_bytes
+
+MB = 2**20
+
+
+def _send_big_body(server, *, total: int, chunked: bool) -> tuple[int, bytes, int]:
+    """Send a ``total``-byte multipart upload over a raw socket until the server answers; returns
+    (status, response head+body, bytes sent)."""
+    boundary = "pixellabboundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.jpg\"\r\n"
+            f"Content-Type: image/jpeg\r\n\r\n").encode()
+    lines = ["POST /api/v1/enhance/upload HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
+             f"Authorization: Bearer {server.keys['operator']}",
+             f"Content-Type: multipart/form-data; boundary={boundary}"]
+    lines.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}")
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+    sent = 0
+    answer = b""
+    try:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        block = head + b"\xff" * (MB - len(head))
+        sock.settimeout(0.001)
+        while sent < total:
+            piece = block if sent == 0 else b"\xff" * MB
+            sock.settimeout(60)
+            sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            sent += len(piece)
+            sock.settimeout(0.0)
+            try:
+                answer += sock.recv(65536)
+            except (BlockingIOError, socket.timeout):
+                pass
+            if answer:
+                break
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    sock.settimeout(30)
+    try:
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            more = sock.recv(65536)
+            if not more:
+                break
+            answer += more
+    except (ConnectionResetError, socket.timeout):
+        pass
+    finally:
+        sock.close()
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+    return status, answer, sent
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_60_mb_body_is_refused_without_being_held(server, chunked):
+    before = server.rss_kb()
+    status, answer, sent = _send_big_body(server, total=60 * MB, chunked=chunked)
+    assert status == 413, answer[:500]
+    assert b"application/problem+json" in answer and b"50 MB" in answer
+    if not chunked:  # a declared length over the limit is answered before the body is read
+        assert sent < 10 * MB
+    grown = (server.rss_kb() - before) / 1024
+    assert grown < 30, f"the server grew by {grown:.0f} MB while refusing the body"
+    assert server.call("GET", "/health", None).status_code == 200  # still serving
+
+
+def test_a_file_over_the_limit_inside_the_slack_is_413_not_415(server):
+    r = upload(server, b"\xff\xd8\xff" + b"\0" * (50 * MB + 100 * 1024), "big.jpg")
+    is_problem(r, 413)
+
+
+def test_a_full_pool_answers_429_with_retry_after_and_loses_nothing(server):
+    """One worker and a queue of two (SERVER_ENV): eight slow uploads at once; the extras get 429, every
+    accepted one is recorded, and listing answers meanwhile."""
+    photos = [photo_bytes("astronaut", size=(1600, 1200), seed=100 + i) for i in range(8)]
+    listing: list[int] = []
+    stop = threading.Event()
+
+    def lister():
+        while not stop.is_set():
+            listing.append(server.call("GET", "/images", "viewer", params={"limit": 5}, timeout=60).status_code)
+
+    t = threading.Thread(target=lister)
+    t.start()
+    with ThreadPoolExecutor(8) as ex:
+        answers = list(ex.map(lambda i: upload(server, photos[i], f"busy{i}.jpg", mode="FULL",
+                                               sku_id=f"BUSY-{i}"), range(8)))
+    stop.set()
+    t.join()
+    codes = [r.status_code for r in answers]
+    assert set(codes) <= {200, 429} and codes.count(429) >= 1 and codes.count(200) >= 3, codes
+    busy = next(r for r in answers if r.status_code == 429)
+    assert int(busy.headers["Retry-After"]) >= 1 and is_problem(busy, 429)["type"].endswith("busy")
+    assert listing and set(listing) == {200}
+    for i, r in enumerate(answers):
+        found = server.call("GET", "/images", "viewer", params={"sku_id": f"BUSY-{i}"}).json()["total"]
+        assert found == (1 if r.status_code == 200 else 0)
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory):
+    """The standalone app with its database and object store both unreachable (closed ports)."""
+    from api_server import ApiServer, free_port
+
+    tmp = tmp_path_factory.mktemp("broken")
+    env = {"DATABASE_URL": f"mysql+pymysql://root@127.0.0.1:{free_port()}/nothing",
+           "S3_BUCKET": "gone", "S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}",
+           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing-secret",
+           "PIXEL_LAB_DATA_DIR": str(tmp / "data")}
+    srv = ApiServer("uvicorn", env, tmp)
+    yield srv
+    srv.stop()
+
+
+def test_a_database_that_is_down_is_503(broken):
+    r = broken.call("GET", "/health", None)
+    assert r.status_code == 503 and r.json()["ok"] is False
+    assert not next(c for c in r.json()["checks"] if c["name"] == "database")["ok"]
+    assert "testing-secret" not in r.text
+    body = is_problem(broken.call("GET", "/images", None, key="pl_whatever"), 503)
+    assert "database" in body["detail"].lower() and "testing-secret" not in str(body)
