@@ -47,7 +47,7 @@ def old_db(request, tmp_path):
 
 
 def test_0003_makes_one_product_per_image_and_keeps_every_row(old_db):
-    upgrade(old_db)
+    upgrade(old_db, "0003")
     assert current_revision(old_db) == "0003"
     with old_db.connect() as c:
         products = {r.sku_id: r for r in c.execute(text("SELECT * FROM products"))}
