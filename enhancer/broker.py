@@ -144,7 +144,11 @@ def queue_depth(settings: Settings) -> int | None:
     app = producer_app(settings)
     try:
         with app.connection_for_write() as conn, conn.channel() as ch:
-            return int(ch.queue_declare(queue=settings.broker_queue, passive=True).message_count)
+            if settings.broker_kind == "rabbitmq":
+                return int(ch.queue_declare(queue=settings.broker_queue, passive=True).message_count)
+            # kombu's virtual transports (Redis lists, SQS attributes): a passive declare of an empty
+            # Redis queue says "not found", so ask the transport for the size itself
+            return int(ch._size(settings.broker_queue))
     except Exception as exc:  # no queue yet (nothing published) or broker down
         log.debug("queue depth unavailable: %s", exc)
         return None

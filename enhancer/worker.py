@@ -21,12 +21,16 @@ import threading
 from celery import signals
 from celery.worker import state as worker_state
 
-from .broker import ITEM_TASK, make_app, publish
+from .broker import ITEM_TASK, broker_url, make_app, publish
 from .config import load_settings
 
 log = logging.getLogger("enhancer.worker")
 SWEEP_S = 5.0
 settings = load_settings()
+# The celery command reads BROKER_URL itself and hands it on as CELERY_BROKER_URL, which beats the app's
+# configuration: give it the URL built from the settings (the same, except an SQS endpoint's host and keys).
+if settings.broker_url and os.environ.get("CELERY_BROKER_URL") == settings.broker_url:
+    os.environ["CELERY_BROKER_URL"] = broker_url(settings)
 app = make_app(settings)
 _local: dict = {}
 

@@ -26,6 +26,7 @@ def upgrade() -> None:
         t.add_column(sa.Column('dispatched_at', TS, nullable=True))
         t.add_column(sa.Column('task_id', sa.String(length=64), nullable=True))
         t.add_column(sa.Column('worker', sa.String(length=255), nullable=True))
+    op.create_index('ix_batch_items_dispatch', 'batch_items', ['batch_id', 'status', 'position'])
     op.create_table('workers',
                     sa.Column('name', sa.String(length=255), nullable=False),
                     sa.Column('host', sa.String(length=255), nullable=False),
@@ -42,6 +43,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_workers_last_seen_at', table_name='workers')
     op.drop_table('workers')
+    op.drop_index('ix_batch_items_dispatch', table_name='batch_items')
     with op.batch_alter_table('batch_items') as t:
         t.drop_column('worker')
         t.drop_column('task_id')
