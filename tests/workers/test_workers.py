@@ -156,7 +156,8 @@ def test_pause_resume_and_cancel_with_items_in_flight(stack, rabbit_env, start_w
     row = wait_for(lambda: (r := batch_row(b, cid)).done == r.total and r, timeout=60, what="the cancel to settle")
     items = item_rows(b, cid)
     assert row.status.value == "cancelled" and row.failed == 0 and row.completed + row.skipped == 8
-    assert row.completed == sum(i.status == ItemStatus.COMPLETED for i in items) >= 1  # in flight: finished
+    assert row.completed == sum(i.status == ItemStatus.COMPLETED for i in items) >= 1, \
+        [(i.status, i.error, i.attempts) for i in items]  # in flight: finished
     assert all(i.status in (ItemStatus.COMPLETED, ItemStatus.SKIPPED) for i in items)
     assert image_count(b) == 8 + row.completed
 
