@@ -58,6 +58,8 @@ def start_batches(b: Backends, settings: Settings, ids: list[str], *, workers: i
                 raise BatchError(f"No batch with id {bid}")
             if force:
                 batch.options = {**(batch.options or {}), "force": True}
+            # tells resume_stalled that a runner is on its way (it leaves the batch alone for a minute)
+            batch.runner, batch.updated_at = f"{socket.gethostname()[:100]}:spawning", utcnow()
     pid = spawn_runner(settings, ids[0], workers=workers, force=force)
     return {"batch_ids": list(ids), "mode": "local", "pid": pid}
 
