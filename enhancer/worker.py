@@ -80,11 +80,20 @@ def process_item(self, item_id: str, batch_id: str | None = None) -> None:
         log.warning("[WORKER] item %s: %s; retrying later", item_id[:8], exc)
         raise self.retry(countdown=min(60, 5 * 2 ** self.request.retries)) from None
     log.info("[WORKER] item %s: %s", item_id[:8], outcome)
-    if batch_id:
+    # refill the batch's window now and then, not after every item (a top-up is a locked read of the batch);
+    # the sweep covers a window that runs dry in between
+    if batch_id and _refill_due(batch_id):
         try:
             top_up(b, batch_id, _publish, **_dispatch_kw())
         except Exception:  # the sweep tops it up later
             log.warning("[WORKER] could not top up batch %s", batch_id[:8], exc_info=True)
+
+
+def _refill_due(batch_id: str) -> bool:
+    # every quarter window of this process's own items: even a lone process refills before half is used
+    counts = _local.setdefault("done_per_batch", {})
+    counts[batch_id] = counts.get(batch_id, 0) + 1
+    return counts[batch_id] % max(1, settings.batch_window // 4) == 1 or settings.batch_window < 8
 
 
 # -- the main process: migrate once, then heartbeat and sweep -------------------------------------------
