@@ -107,7 +107,8 @@ class BatchItem(Base):
 
     __table_args__ = (Index("uq_batch_items_batch_position", "batch_id", "position", unique=True),
                       Index("ix_batch_items_batch_status", "batch_id", "status"),
-                      # the dispatcher's "next pending items in order" reads a window off this, never the whole batch
+                      # the dispatcher's "next pending items in order" reads a window off this,
+                      # never the whole batch
                       Index("ix_batch_items_dispatch", "batch_id", "status", "position"))
 
 

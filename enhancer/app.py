@@ -106,8 +106,8 @@ def broker_checks(settings: Settings, svc: Backends) -> list[Check]:
     except Exception as exc:
         return out + [Check("workers", False, _reason(exc))]
     answering = broker.workers_answering(settings)
-    listing = "; ".join(f"{w['name']} (host {w['host']}, concurrency {w['concurrency']}, {w['tasks_done']} tasks "
-                        f"done)" for w in live)
+    listing = "; ".join(f"{w['name']} (host {w['host']}, concurrency {w['concurrency']}, "
+                        f"{w['tasks_done']} tasks done)" for w in live)
     pinged = "" if answering is None else f", {answering} answer a ping"
     detail = f"{len(live)} worker(s) alive{pinged}" + (f": {listing}" if listing else
                                                        "; start one: celery -A enhancer.worker worker")

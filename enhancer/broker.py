@@ -41,7 +41,8 @@ def broker_url(settings: Settings) -> str:
         host = urlsplit(settings.sqs_endpoint_url).netloc
         cred = ""
         if settings.aws_access_key_id and settings.aws_secret_access_key:
-            cred = f"{quote(settings.aws_access_key_id, safe='')}:{quote(settings.aws_secret_access_key, safe='')}@"
+            key, secret = settings.aws_access_key_id, settings.aws_secret_access_key
+            cred = f"{quote(key, safe='')}:{quote(secret, safe='')}@"
         url = f"sqs://{cred}{host}"
     return url
 
@@ -119,7 +120,8 @@ def ping(settings: Settings, *, timeout: float = 3.0) -> str:
                     ch.sqs().list_queues(QueueNamePrefix=settings.broker_queue)
     except Exception as exc:
         raise BrokerError(f"broker {_mask_url(settings.broker_url)} unreachable "
-                          f"({exc.__class__.__name__}: {str(exc)[:200]}); start it or fix BROKER_URL") from None
+                          f"({exc.__class__.__name__}: {str(exc)[:200]}); start it or fix BROKER_URL"
+                          ) from None
     return f"{settings.broker_kind} at {_mask_url(settings.broker_url)} reachable"
 
 
@@ -130,8 +132,8 @@ def publish(settings: Settings, batch_id: str, item_ids: Iterable[str], *, app=N
     try:
         with app.producer_or_acquire() as producer:
             for item_id in item_ids:
-                app.send_task(ITEM_TASK, args=[item_id, batch_id], queue=settings.broker_queue, task_id=str(uuid.uuid4()),
-                              producer=producer, ignore_result=True)
+                app.send_task(ITEM_TASK, args=[item_id, batch_id], queue=settings.broker_queue,
+                              task_id=str(uuid.uuid4()), producer=producer, ignore_result=True)
                 n += 1
     except Exception as exc:
         raise BrokerError(f"could not queue work on {_mask_url(settings.broker_url)} after {n} message(s): "

@@ -124,7 +124,8 @@ def _start_sweeper(sender=None, **_) -> None:
     name = getattr(sender, "hostname", None) or f"worker@{socket.gethostname()}"
     concurrency = getattr(getattr(sender, "controller", None), "concurrency", None) or \
         getattr(getattr(sender, "pool", None), "limit", None) or 1
-    threading.Thread(target=_sweeper, args=(stop, name, int(concurrency)), daemon=True, name="pixel-lab-sweep").start()
+    threading.Thread(target=_sweeper, args=(stop, name, int(concurrency)), daemon=True,
+                     name="pixel-lab-sweep").start()
 
 
 @signals.worker_shutdown.connect

@@ -119,7 +119,8 @@ def batches_panel(svc) -> None:
         st.caption(f"AI usage ({provider}): " + " · ".join(f"{k.replace('_', ' ')} {v:,.0f}" for k, v in use.items()))
     if sm.stalled:
         st.warning("This batch's runner stopped (the process was killed, or no worker is running). It is "
-                   "restarted automatically; Resume restarts it now. Photos already done are not processed again.")
+                   "restarted automatically; Resume restarts it now. Photos already done are not processed "
+                   "again.")
     controls(svc, sm)
     if sm.recent_failures:
         st.caption("Recent failures")

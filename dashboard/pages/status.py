@@ -35,13 +35,14 @@ if cfg.broker_url:
     st.metric(f"Queue {cfg.broker_queue}: messages waiting", "?" if depth is None else f"{depth:,}")
     workers = live_workers(svc)
     if workers:
-        st.dataframe(pd.DataFrame([{k: w[k] for k in ("name", "host", "concurrency", "tasks_done", "last_seen_at")}
-                                   for w in workers]), hide_index=True, width="stretch")
+        cols = ("name", "host", "concurrency", "tasks_done", "last_seen_at")
+        st.dataframe(pd.DataFrame([{k: w[k] for k in cols} for w in workers]), hide_index=True, width="stretch")
     else:
         st.warning("No worker is running: queued batches wait. Start one with "
                    "`celery -A enhancer.worker worker --concurrency 2 -n w1@%h`.")
 else:
-    st.caption("Batches run in a process of their own on this machine (set BROKER_URL to run them on workers).")
+    st.caption("Batches run in a process of their own on this machine "
+               "(set BROKER_URL to run them on workers).")
 
 st.subheader("Counts")
 counts = state.counts()

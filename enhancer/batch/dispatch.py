@@ -22,14 +22,16 @@ from db.models import utcnow
 
 from ..service import Backends
 from .items import gave_up
+from .stage import STORE
 
 log = logging.getLogger("enhancer.batch")
 Publish = Callable[[str, list[str]], int]  # (batch id, item ids) -> messages sent
 ACTIVE = (BatchStatus.QUEUED, BatchStatus.RUNNING)
+RUNNER = "celery"  # Batch.runner of a batch on the workers (a local runner writes host:pid)
 
 
 def top_up(b: Backends, batch_id: str, publish: Publish, *, window: int, resend_after_s: float,
-           runner: str = "celery") -> int:
+           runner: str = RUNNER) -> int:
     """Queue the batch's next pending items until ``window`` are in flight; returns how many were sent.
 
     Items are marked dispatched before they are published (a lost publish is
@@ -49,9 +51,10 @@ def top_up(b: Backends, batch_id: str, publish: Publish, *, window: int, resend_
         need = window - in_flight
         if need <= 0:
             return 0
+        due = or_(BatchItem.dispatched_at.is_(None), BatchItem.dispatched_at < cutoff)
         ids = list(s.scalars(
-            select(BatchItem.id).where(BatchItem.batch_id == batch_id, BatchItem.status == ItemStatus.PENDING,
-                                       or_(BatchItem.dispatched_at.is_(None), BatchItem.dispatched_at < cutoff))
+            select(BatchItem.id)
+            .where(BatchItem.batch_id == batch_id, BatchItem.status == ItemStatus.PENDING, due)
             .order_by(BatchItem.position).limit(need)))
         if not ids:
             return 0
@@ -66,8 +69,10 @@ def top_up(b: Backends, batch_id: str, publish: Publish, *, window: int, resend_
         # not sent: make them dispatchable again at once (best effort; the resend delay covers a failure here)
         try:
             with b.session() as s, s.begin():
-                s.execute(update(BatchItem).where(BatchItem.id.in_(ids), BatchItem.status == ItemStatus.PENDING,
-                                                  BatchItem.dispatched_at == now).values(dispatched_at=None))
+                s.execute(update(BatchItem)
+                          .where(BatchItem.id.in_(ids), BatchItem.status == ItemStatus.PENDING,
+                                 BatchItem.dispatched_at == now)
+                          .values(dispatched_at=None))
         except Exception:
             log.warning("[DISPATCH] could not unmark %d item(s) of %s", len(ids), batch_id[:8], exc_info=True)
         raise
@@ -83,15 +88,16 @@ def release_stale(b: Backends, batch_id: str, *, older_than_s: float, max_attemp
         spent = list(s.execute(select(BatchItem.id, BatchItem.attempts)
                                .where(stale, BatchItem.attempts >= max_attempts)))
         for row in spent:
-            if s.execute(update(BatchItem).where(BatchItem.id == row.id, BatchItem.status == ItemStatus.RUNNING)
+            if s.execute(update(BatchItem)
+                         .where(BatchItem.id == row.id, BatchItem.status == ItemStatus.RUNNING)
                          .values(status=ItemStatus.FAILED, finished_at=utcnow(), error=gave_up(row.attempts))
                          ).rowcount:
                 s.execute(update(Batch).where(Batch.id == batch_id).values(failed=Batch.failed + 1))
         n = s.execute(update(BatchItem).where(stale).values(status=ItemStatus.PENDING, dispatched_at=None,
                                                              task_id=None, started_at=None)).rowcount
     if n or spent:
-        log.warning("[DISPATCH] %s: %d stale item(s) pending again, %d failed after %d attempts", batch_id[:8],
-                    n, len(spent), max_attempts)
+        log.warning("[DISPATCH] %s: %d stale item(s) pending again, %d failed after %d attempts",
+                    batch_id[:8], n, len(spent), max_attempts)
     return n + len(spent)
 
 
@@ -107,9 +113,8 @@ def settle(b: Backends, batch_id: str) -> str | None:
             br.cancel_pending(s, batch_id)
             br.refresh_counts(s, batch_id)
         elif batch.status in ACTIVE:
-            left = s.scalar(select(BatchItem.id).where(
-                BatchItem.batch_id == batch_id, BatchItem.status.in_((ItemStatus.PENDING, ItemStatus.RUNNING)))
-                .limit(1))
+            unfinished = BatchItem.status.in_((ItemStatus.PENDING, ItemStatus.RUNNING))
+            left = s.scalar(select(BatchItem.id).where(BatchItem.batch_id == batch_id, unfinished).limit(1))
             if left is None:  # drained: recount (cheap once) and finish
                 br.refresh_counts(s, batch_id)
                 br.set_status(s, batch_id, BatchStatus.COMPLETED, only_from=ACTIVE)
@@ -119,16 +124,20 @@ def settle(b: Backends, batch_id: str) -> str | None:
 
 
 def active_batches(b: Backends, *, limit: int = 200) -> list[str]:
-    """Batches a worker should look after: queued or running, and cancelled ones with items left."""
+    """Batches a worker should look after: running, queued (staged), and cancelled ones with items left."""
     with b.session() as s:
-        q = (select(Batch.id).where(or_(Batch.status.in_(ACTIVE), and_(
-            Batch.status == BatchStatus.CANCELLED, Batch.completed + Batch.failed + Batch.skipped < Batch.total)))
-            .order_by(Batch.created_at).limit(limit))
+        short = Batch.completed + Batch.failed + Batch.skipped < Batch.total
+        # a queued batch only once its source is staged: one still being created or staged is not ready
+        ready = and_(Batch.status == BatchStatus.QUEUED, Batch.source_path.like(f"{STORE}%"))
+        q = (select(Batch.id)
+             .where(or_(and_(Batch.status == BatchStatus.RUNNING, Batch.runner == RUNNER), ready,
+                        and_(Batch.status == BatchStatus.CANCELLED, short)))
+             .order_by(Batch.created_at).limit(limit))
         return list(s.scalars(q))
 
 
 def sweep(b: Backends, publish: Publish, *, window: int, resend_after_s: float, stale_after_s: float,
-          max_attempts: int, runner: str = "celery") -> dict[str, int]:
+          max_attempts: int, runner: str = RUNNER) -> dict[str, int]:
     """One pass over the active batches (safe to run from many workers at once)."""
     sent = released = 0
     for bid in active_batches(b):
@@ -139,7 +148,8 @@ def sweep(b: Backends, publish: Publish, *, window: int, resend_after_s: float, 
 
 
 def prepare_start(b: Backends, batch_id: str) -> None:
-    """Before an explicit start, resume or retry: every pending item may be sent again, with fresh attempts."""
+    """Before an explicit start, resume or retry: every pending item may be sent again, attempts renewed."""
     with b.session() as s, s.begin():
-        s.execute(update(BatchItem).where(BatchItem.batch_id == batch_id, BatchItem.status == ItemStatus.PENDING)
+        s.execute(update(BatchItem)
+                  .where(BatchItem.batch_id == batch_id, BatchItem.status == ItemStatus.PENDING)
                   .values(dispatched_at=None, attempts=0, task_id=None))

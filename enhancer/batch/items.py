@@ -1,4 +1,4 @@
-"""One batch item on a worker: claim it in the database, make it, record the outcome with the batch's counters.
+"""One batch item on a worker: claim it in the database, make it, record the outcome with the counters.
 
 The broker delivers at least once (a requeued or duplicated message, a second
 worker); the database makes it once in effect:
@@ -66,7 +66,8 @@ class Claimed:
 
 def gave_up(attempts: int) -> str:
     return (f"gave up after {attempts} attempt(s): each one ended without an outcome (the worker process "
-            f"died, ran out of memory or passed TASK_TIME_LIMIT); retry the batch's failed items to try again")
+            f"died, ran out of memory or passed TASK_TIME_LIMIT); retry the batch's failed items to try "
+            f"again")
 
 
 def claim(b: Backends, item_id: str, task_id: str, *, worker: str, max_attempts: int) -> Claimed | str:
@@ -87,9 +88,10 @@ def claim(b: Backends, item_id: str, task_id: str, *, worker: str, max_attempts:
             return "batch cancelled"
         if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
             # paused (or stopped): back to pending, not dispatched, so a resume sends it again
-            s.execute(update(BatchItem).where(BatchItem.id == item.id, BatchItem.status.in_(
-                (ItemStatus.PENDING, ItemStatus.RUNNING))).values(status=ItemStatus.PENDING, dispatched_at=None,
-                                                                   task_id=None))
+            s.execute(update(BatchItem)
+                      .where(BatchItem.id == item.id,
+                             BatchItem.status.in_((ItemStatus.PENDING, ItemStatus.RUNNING)))
+                      .values(status=ItemStatus.PENDING, dispatched_at=None, task_id=None))
             return f"batch {batch.status.value}"
         if item.attempts >= max_attempts:
             _finish(s, item.id, item.batch_id, ItemStatus.FAILED, task_id=task_id if mine else None,

@@ -1,4 +1,4 @@
-"""Start batches the one way every caller uses (CLI, Bulk page, API): on workers, or in a process of their own.
+"""Start batches the one way every caller uses (CLI, Bulk page, API): on workers or in a runner process.
 
 With ``BROKER_URL`` set, :func:`start_batches` puts the first window of items
 on the broker and returns; Celery workers on any machine do the rest. Without
@@ -67,7 +67,10 @@ def start_batches(b: Backends, settings: Settings, ids: list[str], *, workers: i
 def _start_on_broker(b: Backends, settings: Settings, ids: list[str], *, force: bool) -> dict:
     from .. import broker
 
+    from .stage import stage_batches
+
     broker.ping(settings)  # before any state changes: an unreachable broker leaves everything as it was
+    stage_batches(b, ids)  # workers read sources from the object store (a no-op for a staged batch)
     with b.session() as s, s.begin():
         for bid in ids:
             batch = br.get_batch(s, bid)
@@ -87,7 +90,8 @@ def _start_on_broker(b: Backends, settings: Settings, ids: list[str], *, force: 
     return {"batch_ids": list(ids), "mode": "broker", "queued": queued}
 
 
-def spawn_runner(settings: Settings, batch_id: str, *, workers: int | None = None, force: bool = False) -> int:
+def spawn_runner(settings: Settings, batch_id: str, *, workers: int | None = None,
+                 force: bool = False) -> int:
     """``python -m enhancer batch-resume ID`` in a new session (it outlives its parent); returns its pid."""
     logs = settings.data_dir / "batches" / "logs"
     logs.mkdir(parents=True, exist_ok=True)

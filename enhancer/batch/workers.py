@@ -1,4 +1,4 @@
-"""Workers as the database sees them: each Celery worker's heartbeat row, listed for ``check`` and the System page.
+"""Workers as the database sees them: each Celery worker's heartbeat row, for ``check`` and the System page.
 
 The database, not the broker, keeps the list: it works on every broker (SQS
 has no broadcast to ask workers with) and survives a broker restart.

@@ -132,7 +132,8 @@ def cmd_batch(args, settings) -> int:
 
         return on_workers(args, settings)
     if getattr(args, "detach", False):
-        raise ValueError("--detach needs BROKER_URL (workers to run the batch); without it the batch runs here")
+        raise ValueError("--detach needs BROKER_URL (workers to run the batch); "
+                         "without it the batch runs here")
 
     opts = options(args, settings)
     b = backends(settings)
