@@ -201,3 +201,26 @@ def test_database_down_mid_batch_items_are_retried_none_lost(stack, mysql_url, r
         assert image_count(b) == 6
     finally:
         proxy.close()
+
+
+def test_cli_with_a_broker_follows_to_the_same_json_or_detaches(stack, rabbit_env, start_worker, tmp_path):
+    import json
+
+    env, b = stack
+    full = {**env, **rabbit_env}
+    start_worker(full, "cli")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "enhancer", *a], env={**os.environ, **full}, cwd=REPO,
+                                    capture_output=True, text=True, timeout=180)
+    proc = run("batch", str(photo_zip(tmp_path / "a.zip", 3)), "--mode", "OPTIMIZE", "--target-kb", "60")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert (out["total"], out["completed"], out["failed"], out["skipped"]) == (3, 3, 0, 0)
+    assert set(out) >= {"batch_id", "batch_ids", "elapsed_s", "images_per_minute"}
+    assert "3/3" in proc.stderr  # progress went to stderr
+
+    proc = run("batch", str(photo_zip(tmp_path / "b.zip", 2, start=10)), "--detach")
+    assert proc.returncode == 0, proc.stderr
+    (bid,) = json.loads(proc.stdout)["batch_ids"]
+    wait_for(lambda: settled(b, bid, DONE), timeout=90, what="the detached batch")
+    status = json.loads(run("batch-status", bid).stdout)
+    assert (status["status"], status["completed"]) == ("completed", 2)
