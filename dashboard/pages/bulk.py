@@ -83,8 +83,8 @@ def start_form(svc, cfg) -> None:
             return
         ids = started["batch_ids"]
         st.session_state["bulk_batch"] = ids[0]
-        where = "queued for the workers" if started["mode"] == "broker" else "started in a process of its own"
-        st.success(f"{len(ids)} batch(es) {where}.")
+        where = "queued for the workers" if started["mode"] == "broker" else "running in a process of its own"
+        st.success(f"Started {len(ids)} batch(es): {where}.")
 
 
 @st.fragment(run_every=2)
