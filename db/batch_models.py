@@ -97,8 +97,31 @@ class BatchItem(Base):
     started_at: Mapped[datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp)
     duration_ms: Mapped[float | None] = mapped_column(Double)
+    # Workers (enhancer/worker.py): when the item was last put on the broker, the task that holds its
+    # claim (a redelivered message carries the same id, so it may take the claim over) and where it ran.
+    dispatched_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    task_id: Mapped[str | None] = mapped_column(String(64))
+    worker: Mapped[str | None] = mapped_column(String(255))
 
     batch: Mapped[Batch] = relationship(back_populates="items")
 
     __table_args__ = (Index("uq_batch_items_batch_position", "batch_id", "position", unique=True),
-                      Index("ix_batch_items_batch_status", "batch_id", "status"))
+                      Index("ix_batch_items_batch_status", "batch_id", "status"),
+                      # the dispatcher's "next pending items in order" reads a window off this,
+                      # never the whole batch
+                      Index("ix_batch_items_dispatch", "batch_id", "status", "position"))
+
+
+class Worker(Base):
+    """A Celery worker's heartbeat (``enhancer.worker`` writes it): who runs, where, how much it did."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    queue: Mapped[str] = mapped_column(String(80))
+    concurrency: Mapped[int] = mapped_column(Integer)
+    tasks_done: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)

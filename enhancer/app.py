@@ -79,6 +79,8 @@ def run_checks(settings: Settings, backends: Backends | None = None) -> list[Che
         checks.append(Check("storage", True, svc.storage.check()))
     except Exception as exc:
         checks.append(Check("storage", False, _reason(exc)))
+    if settings.broker_url:
+        checks += broker_checks(settings, svc)
     checks.append(Check("ai: local", True, "classic pipeline (always available)"))
     for name, provider in svc.providers.items():
         ok, why = provider.available()
@@ -91,6 +93,32 @@ def run_checks(settings: Settings, backends: Backends | None = None) -> list[Che
         except Exception as exc:
             checks.append(Check(f"ai: {name}", False, _reason(exc)))
     return checks
+
+
+def broker_checks(settings: Settings, svc: Backends) -> list[Check]:
+    """The broker (reachable, queue depth, its own configuration) and the workers alive."""
+    from . import broker
+    from .batch.workers import live_workers
+
+    try:
+        detail = broker.ping(settings)
+    except Exception as exc:
+        return [Check("broker", False, str(exc))]
+    depth = broker.queue_depth(settings)
+    out = [Check("broker", True, f"{detail}; queue {settings.broker_queue}: "
+                                 f"{'?' if depth is None else depth} message(s) waiting")]
+    out += [Check("broker config", False, note) for note in broker.broker_notes(settings)]
+    try:
+        live = live_workers(svc)
+    except Exception as exc:
+        return out + [Check("workers", False, _reason(exc))]
+    answering = broker.workers_answering(settings)
+    listing = "; ".join(f"{w['name']} (host {w['host']}, concurrency {w['concurrency']}, "
+                        f"{w['tasks_done']} tasks done)" for w in live)
+    pinged = "" if answering is None else f", {answering} answer a ping"
+    detail = f"{len(live)} worker(s) alive{pinged}" + (f": {listing}" if listing else
+                                                       "; start one: celery -A enhancer.worker worker")
+    return out + [Check("workers", bool(live), detail)]
 
 
 def _reason(exc: Exception, database=None) -> str:

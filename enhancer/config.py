@@ -15,7 +15,8 @@ from urllib.parse import quote_plus
 from .errors import ConfigError
 
 SECRET_FIELDS = {"database_url", "mysql_password", "aws_secret_access_key", "aws_access_key_id",
-                 "gemini_api_key"}
+                 "gemini_api_key", "broker_url"}
+BROKER_SCHEMES = ("amqp", "amqps", "pyamqp", "redis", "rediss", "sqs")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,22 @@ class Settings:
     api_queue: int = 0  # uploads waiting for the pool before 429; 0 = 4 per worker
     max_batch_upload_mb: int = 1024  # a batch file (ZIP/CSV/XLSX) sent to the API
     mysql_password: str | None = None  # kept only so it can be masked in displays
+    # Workers (enhancer/worker.py): with a broker, batches run on Celery workers on any machine.
+    broker_url: str | None = None
+    broker_queue: str = "pixel-lab"
+    sqs_endpoint_url: str | None = None
+    task_time_limit_s: int = 600
+    task_max_attempts: int = 3
+    broker_visibility_timeout_s: int = 3600
+    batch_window: int = 64
+
+    @property
+    def broker_kind(self) -> str | None:
+        """``rabbitmq``, ``redis``, ``sqs``, or None (embedded: batches run on the local process pool)."""
+        if not self.broker_url:
+            return None
+        scheme = self.broker_url.split(":", 1)[0]
+        return {"redis": "redis", "rediss": "redis", "sqs": "sqs"}.get(scheme, "rabbitmq")
 
     @property
     def database_kind(self) -> str:
@@ -211,6 +228,7 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
         api_queue=_int(env, "API_QUEUE", 0, 0, 10_000),
         max_batch_upload_mb=_int(env, "MAX_BATCH_UPLOAD_MB", 1024, 1, 100_000),
         mysql_password=_opt(env, "MYSQL_PASSWORD"),
+        **_broker(env),
     )
 
 
@@ -228,3 +246,60 @@ def load_settings(*, environ: Mapping[str, str] | None = None, dotenv_path: str 
         merged.update({k: str(v) for k, v in secrets.items() if not isinstance(v, Mapping)})
     merged.update(os.environ if environ is None else environ)
     return settings_from_mapping(merged)
+
+
+def _broker(env: Mapping[str, str]) -> dict:
+    url = _opt(env, "BROKER_URL")
+    if url and url.split(":", 1)[0] not in BROKER_SCHEMES:
+        raise ConfigError("BROKER_URL must start with amqp:// (RabbitMQ), redis:// or sqs://, "
+                          f"got {url.split(':', 1)[0]!r}")
+    queue = _opt(env, "BROKER_QUEUE") or Settings.broker_queue
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,80}", queue):
+        raise ConfigError(f"BROKER_QUEUE must be 1-80 letters, digits, '-' or '_', got {queue!r}")
+    sqs_endpoint = _opt(env, "SQS_ENDPOINT_URL")
+    if sqs_endpoint and not sqs_endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"SQS_ENDPOINT_URL must start with http:// or https://, got {sqs_endpoint!r}")
+    limit = _int(env, "TASK_TIME_LIMIT", Settings.task_time_limit_s, 10, 86_400)
+    # A message whose task outlives the visibility timeout is handed to a second worker (Redis, SQS):
+    # the timeout must cover the longest task.
+    visibility = _int(env, "BROKER_VISIBILITY_TIMEOUT", max(Settings.broker_visibility_timeout_s, 2 * limit),
+                      30, 7 * 86_400)
+    if visibility <= limit:
+        raise ConfigError(f"BROKER_VISIBILITY_TIMEOUT ({visibility} s) must be longer than TASK_TIME_LIMIT "
+                          f"({limit} s), or a running task's message is handed to another worker")
+    if (url or "").startswith("sqs") and visibility > 43_200:
+        raise ConfigError(f"BROKER_VISIBILITY_TIMEOUT is at most 43200 s (12 h) on SQS, got {visibility}")
+    return dict(broker_url=url, broker_queue=queue, sqs_endpoint_url=sqs_endpoint, task_time_limit_s=limit,
+                task_max_attempts=_int(env, "TASK_MAX_ATTEMPTS", Settings.task_max_attempts, 1, 20),
+                broker_visibility_timeout_s=visibility,
+                batch_window=_int(env, "BATCH_WINDOW", Settings.batch_window, 1, 10_000))
+
+
+_ENV_NAMES = {
+    "database_url": "DATABASE_URL", "data_dir": "PIXEL_LAB_DATA_DIR", "storage_dir": "STORAGE_DIR",
+    "s3_bucket": "S3_BUCKET", "aws_region": "AWS_REGION", "aws_access_key_id": "AWS_ACCESS_KEY_ID",
+    "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY", "s3_endpoint_url": "S3_ENDPOINT_URL",
+    "cloudfront_domain": "CLOUDFRONT_DOMAIN", "gemini_api_key": "GEMINI_API_KEY",
+    "gemini_model": "GEMINI_MODEL",
+    "gemini_image_model": "GEMINI_IMAGE_MODEL", "gemini_base_url": "GEMINI_BASE_URL",
+    "ai_provider": "AI_PROVIDER", "bedrock_model_id": "BEDROCK_MODEL_ID", "bedrock_region": "BEDROCK_REGION",
+    "bedrock_endpoint_url": "BEDROCK_ENDPOINT_URL", "enhanced_images_count": "ENHANCED_IMAGES_COUNT",
+    "max_upload_mb": "MAX_UPLOAD_MB", "max_batch_size": "MAX_BATCH_SIZE", "max_megapixels": "MAX_MEGAPIXELS",
+    "allow_private_urls": "PIXEL_LAB_ALLOW_PRIVATE_URLS", "review_all": "REVIEW_ALL",
+    "broker_url": "BROKER_URL", "broker_queue": "BROKER_QUEUE", "sqs_endpoint_url": "SQS_ENDPOINT_URL",
+    "task_time_limit_s": "TASK_TIME_LIMIT", "task_max_attempts": "TASK_MAX_ATTEMPTS",
+    "broker_visibility_timeout_s": "BROKER_VISIBILITY_TIMEOUT", "batch_window": "BATCH_WINDOW",
+}
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The variables that rebuild ``settings`` in another process (``settings_from_mapping`` reads them back).
+
+    Unset values are given as empty strings, so a variable of the parent's own
+    environment cannot override what these settings say.
+    """
+    out = {}
+    for name, var in _ENV_NAMES.items():
+        v = getattr(settings, name)
+        out[var] = ("1" if v else "0") if isinstance(v, bool) else ("" if v is None else str(v))
+    return out

@@ -120,7 +120,7 @@ def control(batch_id: str, action: Literal["pause", "resume", "cancel", "retry"]
     if action in ("resume", "retry"):
         ids = family_ids(b, batch_id)
         # False: a runner here still holds it (stopping after a pause); it runs the queued batch again
-        started = start_batches(b, ctx.settings, ids) or running_here(b, batch_id)
+        started = running_here(b, batch_id) or bool(start_batches(b, ctx.settings, ids))
     return {"batch_id": batch_id, "action": action, "status": status, "started": started}
 
 

@@ -1,22 +1,26 @@
 """Bulk: upload a ZIP, a CSV/XLSX manifest of URLs or many photos; run, watch, control and export batches.
 
-Batches are started by :func:`enhancer.batch.start.start_batches` (today: threads of this
-process); progress is read from the database, so it survives a page reload.
+A batch never runs inside the Streamlit process: it is queued for the Celery
+workers (``BROKER_URL``) or run by ``python -m enhancer batch-resume`` in a
+process of its own (:func:`enhancer.batch.start.start_batches`). Progress is
+read from the database, so it survives a page reload or an app restart, and a
+batch whose runner died is restarted by the page.
 """
 from __future__ import annotations
 
 import os
+import time
 from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from enhancer.batch import create_batches, export_batch
+from enhancer.batch import export_batch
 from enhancer.batch.background import stage_uploads
 from enhancer.batch.errors import BatchError
+from enhancer.batch.start import resume_stalled, start_batches, submit
 from enhancer.batch.export import enhanced_zip, rows as export_rows
 from enhancer.batch.control import request, summary
-from enhancer.batch.start import running_here, start_batches
 from enhancer import INPUT_EXTENSIONS, OUTPUT_FORMATS, PROFILES, EnhanceOptions, EnhancerError, Mode, delete_batch
 
 try:  # the dashboard's shared accessors (dashboard/state.py), when present
@@ -35,6 +39,7 @@ except ImportError:  # standalone: a small local cache of the same things
 
 RESULT_ROWS = 500
 UPLOAD_TYPES = ["csv", "xlsx", "zip", *INPUT_EXTENSIONS]
+STALL_CHECK_S = 10.0
 
 
 def _eta(s: float | None) -> str:
@@ -67,7 +72,9 @@ def start_form(svc, cfg) -> None:
     profile = c4.selectbox("Profile", ["(none)"] + list(PROFILES))
     c5, c6, c7 = st.columns([2, 1, 1])
     name = c5.text_input("Batch name (default: the file name)")
-    workers = c6.number_input("Workers", min_value=1, max_value=32, value=os.cpu_count() or 2)
+    workers = c6.number_input("Workers", min_value=1, max_value=32, value=os.cpu_count() or 2,
+                              disabled=bool(cfg.broker_url),
+                              help="Photos in flight at once (with BROKER_URL the Celery workers decide)")
     force = c7.checkbox("Force re-enhance", help="enhance again even when the same photo was already done")
     has_key = bool(cfg.gemini_api_key)
     use_ai = st.checkbox("Gemini AI enhancement", value=has_key and cfg.ai_provider == "gemini",
@@ -84,15 +91,15 @@ def start_form(svc, cfg) -> None:
                                         default_ai=cfg.ai_provider)
             source = stage_uploads([(f.name, f.getvalue()) for f in files], cfg.data_dir / "batches" / "uploads")
             default_name = files[0].name.rsplit(".", 1)[0] if len(files) == 1 else f"{len(files)} photos"
-            ids = create_batches(svc, source, options=opts, name=name.strip() or default_name,
-                                 max_batch_size=cfg.max_batch_size)
+            started = submit(svc, cfg, source, options=opts, name=name.strip() or default_name,
+                             workers=int(workers), force=force)
         except (EnhancerError, ValueError) as exc:
             st.error(f"Could not start: {exc}")
             return
-        request(svc, ids[0], "resume")
-        start_batches(svc, cfg, ids, workers=int(workers), force=force)
+        ids = started["batch_ids"]
         st.session_state["bulk_batch"] = ids[0]
-        st.success(f"Started {len(ids)} batch(es).")
+        where = "queued for the workers" if started["mode"] == "broker" else "running in a process of its own"
+        st.success(f"Started {len(ids)} batch(es): {where}.")
 
 
 @st.fragment(run_every=2)
@@ -100,6 +107,7 @@ def batches_panel(svc) -> None:
     from db import batch_repo as br
     from enhancer.batch.control import summarize
 
+    restart_stalled(svc)
     with svc.session() as s:
         listing = [summarize(s, b, failures=0) for b in br.list_batches(s, limit=100)]
     if not listing:
@@ -124,35 +132,51 @@ def batches_panel(svc) -> None:
     for provider, use in sm.ai_usage.items():
         st.caption(f"AI usage ({provider}): " + " · ".join(f"{k.replace('_', ' ')} {v:,.0f}" for k, v in use.items()))
     if sm.stalled:
-        st.warning("This batch's runner stopped (the process was killed or restarted). Press Resume to finish it; "
-                   "photos already done are not processed again.")
+        st.warning("This batch's runner stopped (the process was killed, or no worker is running). It is "
+                   "restarted automatically; Resume restarts it now. Photos already done are not processed "
+                   "again.")
     controls(svc, sm)
     if sm.recent_failures:
         st.caption("Recent failures")
         st.dataframe(pd.DataFrame(sm.recent_failures), hide_index=True, width="stretch")
 
 
+def restart_stalled(svc) -> None:
+    """Restart batches whose runner died (at most every few seconds per session; one page wins each)."""
+    now = time.monotonic()
+    if now - st.session_state.get("bulk_stall_check", 0.0) < STALL_CHECK_S:
+        return
+    st.session_state["bulk_stall_check"] = now
+    try:
+        for bid in resume_stalled(svc, get_settings()):
+            st.toast(f"Batch {bid[:8]} had stopped; restarted it.")
+    except Exception as exc:  # never let the check break the page
+        st.caption(f"Could not check for stopped batches: {exc}")
+
+
 def controls(svc, sm) -> None:
+    running = sm.status == "running" and not sm.stalled
     b = st.columns(4)
     action = None
     if b[0].button("Pause", disabled=sm.status not in ("queued", "running"), key="bulk_pause"):
         action = "pause"
-    if b[1].button("Resume", disabled=sm.status not in ("paused", "queued", "running")
-                   or running_here(svc, sm.batch_id),
+    if b[1].button("Resume", disabled=sm.status not in ("paused", "queued", "running") or running,
                    key="bulk_resume"):
         action = "resume"
     if b[2].button("Cancel", disabled=sm.status in ("completed", "cancelled", "failed"), key="bulk_cancel"):
         action = "cancel"
-    if b[3].button("Retry failed", disabled=sm.failed == 0 or running_here(svc, sm.batch_id), key="bulk_retry"):
+    if b[3].button("Retry failed", disabled=sm.failed == 0 or running, key="bulk_retry"):
         action = "retry"
     if action:
         try:
             request(svc, sm.batch_id, action)
-            if action in ("resume", "retry") and not start_batches(svc, get_settings(), [sm.batch_id]):
-                st.warning("This batch is already running in this app.")
-        except BatchError as exc:
+            if action in ("resume", "retry"):
+                from enhancer.batch.control import family_ids
+
+                start_batches(svc, get_settings(), family_ids(svc, sm.batch_id))
+        except (BatchError, EnhancerError) as exc:
             st.error(str(exc))
-    with st.popover("Delete batch", icon=":material/delete:", disabled=running_here(svc, sm.batch_id)):
+    with st.popover("Delete batch", icon=":material/delete:", disabled=running):
         st.write("Deletes this batch (every part of its upload), its items and the images it made, with their "
                  "files. Images it only reused stay.")
         if st.checkbox("Yes, delete it", key=f"bulk_confirm_{sm.batch_id}") and \

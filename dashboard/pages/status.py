@@ -26,6 +26,24 @@ if not any("ai" in n or "gemini" in n or "bedrock" in n for n in names):
     st.caption(f"AI provider: {ai} · Gemini key {'set' if cfg.gemini_api_key else 'not set'}"
                + (f" · Bedrock model {cfg.bedrock_model_id}" if ai == "bedrock" else ""))
 
+if cfg.broker_url:
+    from enhancer import broker
+    from enhancer.batch.workers import live_workers
+
+    st.subheader("Workers")
+    depth = broker.queue_depth(cfg)
+    st.metric(f"Queue {cfg.broker_queue}: messages waiting", "?" if depth is None else f"{depth:,}")
+    workers = live_workers(svc)
+    if workers:
+        cols = ("name", "host", "concurrency", "tasks_done", "last_seen_at")
+        st.dataframe(pd.DataFrame([{k: w[k] for k in cols} for w in workers]), hide_index=True, width="stretch")
+    else:
+        st.warning("No worker is running: queued batches wait. Start one with "
+                   "`celery -A enhancer.worker worker --concurrency 2 -n w1@%h`.")
+else:
+    st.caption("Batches run in a process of their own on this machine "
+               "(set BROKER_URL to run them on workers).")
+
 st.subheader("Counts")
 counts = state.counts()
 cols = st.columns(len(counts))

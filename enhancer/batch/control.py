@@ -80,8 +80,9 @@ def _apply(s: Session, b: Batch, action: str) -> None:
     elif action == "cancel":
         if b.status in FINISHED_BATCH:
             return
+        alive = br.runner_alive(b)  # before the update, which sets b.status in this session too
         br.set_status(s, b.id, BatchStatus.CANCELLED)
-        if not br.runner_alive(b):
+        if not alive:
             br.reset_running(s, b.id)
             br.cancel_pending(s, b.id)
             br.refresh_counts(s, b.id)

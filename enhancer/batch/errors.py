@@ -23,3 +23,7 @@ class FetchError(BatchError):
         super().__init__(message)
         self.retryable = retryable
         self.status = status
+
+
+class BrokerError(BatchError):
+    """The message broker (BROKER_URL) could not be reached or refused a message; nothing was queued."""

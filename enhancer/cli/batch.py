@@ -18,6 +18,8 @@ def args_batch(p) -> None:
     add_enhance_opts(p)
     _run_args(p)
     p.add_argument("--name", default=None, help="batch name (default: the source's name)")
+    p.add_argument("--detach", action="store_true",
+                   help="with BROKER_URL: print {\"batch_ids\": [...]} once queued, do not follow")
 
 
 def _run_args(p) -> None:
@@ -125,6 +127,14 @@ def _run_all(runner, b, ids: list[str]) -> int:
 def cmd_batch(args, settings) -> int:
     from ..batch import create_batches
 
+    if settings.broker_url:  # on Celery workers (enhancer/cli/workers.py)
+        from .workers import cmd_batch as on_workers
+
+        return on_workers(args, settings)
+    if getattr(args, "detach", False):
+        raise ValueError("--detach needs BROKER_URL (workers to run the batch); "
+                         "without it the batch runs here")
+
     opts = options(args, settings)
     b = backends(settings)
     ids = create_batches(b, args.source, options=opts, name=args.name, max_batch_size=settings.max_batch_size)
@@ -135,6 +145,10 @@ def _runs(action: str):
     def cmd(args, settings) -> int:
         from ..batch.control import family_ids, request
 
+        if settings.broker_url:
+            from .workers import run_again
+
+            return run_again(action)(args, settings)
         b = backends(settings)
         ids = family_ids(b, args.batch_id)
         request(b, args.batch_id, action)
