@@ -11,15 +11,15 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from enhancer.batch import create_batches, export_batch
+from enhancer.batch import export_batch
 from enhancer.batch.background import BackgroundRuns, stage_uploads
 from enhancer.batch.errors import BatchError
 from enhancer.batch.export import enhanced_zip, rows as export_rows
-from enhancer.batch.control import request, summary
+from enhancer.batch.control import request, start, summary
 from enhancer import INPUT_EXTENSIONS, OUTPUT_FORMATS, PROFILES, EnhanceOptions, EnhancerError, Mode, delete_batch
 
 try:  # the dashboard's shared accessors (dashboard/state.py), when present
-    from dashboard.state import service as get_service, settings as get_settings
+    from dashboard.state import actor as current_actor, service as get_service, settings as get_settings
 except ImportError:  # standalone: a small local cache of the same things
     from enhancer.app import build_backends as build_service
     from enhancer.config import load_settings
@@ -31,6 +31,9 @@ except ImportError:  # standalone: a small local cache of the same things
     @st.cache_resource(show_spinner="Connecting to the database and storage…")
     def get_service():
         return build_service(get_settings())
+
+    def current_actor():
+        return "dashboard:local"
 
 RESULT_ROWS = 500
 UPLOAD_TYPES = ["csv", "xlsx", "zip", *INPUT_EXTENSIONS]
@@ -88,12 +91,12 @@ def start_form(svc, cfg) -> None:
                                         default_ai=cfg.ai_provider)
             source = stage_uploads([(f.name, f.getvalue()) for f in files], cfg.data_dir / "batches" / "uploads")
             default_name = files[0].name.rsplit(".", 1)[0] if len(files) == 1 else f"{len(files)} photos"
-            ids = create_batches(svc, source, options=opts, name=name.strip() or default_name,
-                                 max_batch_size=cfg.max_batch_size)
+            ids = start(svc, source, actor=current_actor(), options=opts, name=name.strip() or default_name,
+                        max_batch_size=cfg.max_batch_size)
         except (EnhancerError, ValueError) as exc:
             st.error(f"Could not start: {exc}")
             return
-        request(svc, ids[0], "resume")
+        request(svc, ids[0], "resume", actor=current_actor())
         background_runs().start(ids, workers=int(workers), force=force)
         st.session_state["bulk_batch"] = ids[0]
         st.success(f"Started {len(ids)} batch(es).")
@@ -151,7 +154,7 @@ def controls(svc, sm) -> None:
         action = "retry"
     if action:
         try:
-            request(svc, sm.batch_id, action)
+            request(svc, sm.batch_id, action, actor=current_actor())
             if action in ("resume", "retry") and not runs.start([sm.batch_id]):
                 st.warning("This batch is already running in this app.")
         except BatchError as exc:
@@ -162,7 +165,7 @@ def controls(svc, sm) -> None:
         if st.checkbox("Yes, delete it", key=f"bulk_confirm_{sm.batch_id}") and \
                 st.button("Delete for good", type="primary", key=f"bulk_delete_{sm.batch_id}"):
             try:
-                gone = delete_batch(svc, sm.batch_id, actor="dashboard:local")
+                gone = delete_batch(svc, sm.batch_id, actor=current_actor())
             except (EnhancerError, ValueError) as exc:
                 st.error(str(exc))
             else:
