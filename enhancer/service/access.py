@@ -12,6 +12,7 @@ runner, a test) and acts as admin, so existing callers keep working.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..errors import PermissionDeniedError
@@ -64,6 +65,37 @@ def require(actor: str | Actor | None, role: str, *, action: str = "") -> Actor:
     a = as_actor(actor)
     if not a.can(role):
         what = f" to {action}" if action else ""
-        raise PermissionDeniedError(f"{a.name} is a {a.role}; the {check_role(role)} role is needed{what}. "
+        raise PermissionDeniedError(f"{a.name} has the {a.role} role; the {check_role(role)} role is needed{what}. "
                                     "Ask an admin to change your role.", needed=role, role=a.role)
     return a
+
+
+def role_for(email: str | None, claims: Mapping[str, object], *, admin_emails: Iterable[str] = (),
+             role_claims: Iterable[str] = ("roles", "groups"), role_map: Iterable[tuple[str, str]] = (),
+             stored_role: str | None = None, default_role: str = "viewer") -> str:
+    """A signed-in person's role, first rule that applies:
+
+    1. their e-mail is in ``admin_emails`` → admin (how the first admin is made);
+    2. the provider sent a ``roles``/``groups`` claim (``role_claims``) whose values
+       map to roles (``role_map``, or a value that is a role's own name) → the highest;
+    3. the users table gave them ``stored_role``;
+    4. ``default_role``.
+    """
+    mail = str(email or "").strip().lower()
+    if mail and mail in {e.strip().lower() for e in admin_emails}:
+        return "admin"
+    mapping = {k: check_role(v) for k, v in role_map}
+    found: list[str] = []
+    for claim in role_claims:
+        values = claims.get(claim)
+        if isinstance(values, str):
+            values = [values]
+        for v in values or ():
+            role = mapping.get(str(v)) or (str(v).lower() if str(v).lower() in _RANK else None)
+            if role:
+                found.append(role)
+    if found:
+        return max(found, key=_RANK.__getitem__)
+    if stored_role:
+        return check_role(stored_role)
+    return check_role(default_role)
