@@ -11,7 +11,7 @@ import sys
 
 from ..config import load_settings
 from ..errors import ConfigError, DatabaseError, EnhancerError
-from . import batch, catalog, system, users
+from . import auth, batch, catalog, system, users
 from .common import BAD_INPUT, EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK, say
 
 
@@ -41,6 +41,7 @@ COMMANDS = {
     "init-db": (_none, system.cmd_init_db, "create or migrate the database schema"),
     "create-bucket": (_none, system.cmd_create_bucket, "create the S3 bucket (private, encrypted)"),
     "gc": (system.args_gc, system.cmd_gc, "remove orphan objects; mark rows whose files are gone FAILED"),
+    "auth-secrets": (auth.args_auth, auth.cmd_auth_secrets, "write .streamlit/secrets.toml [auth] from AUTH_* variables"),
     "user": (users.args_user, users.cmd_user, "users and their roles: add EMAIL --role R | list | remove EMAIL"),
 }
 

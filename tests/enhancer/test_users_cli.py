@@ -79,3 +79,20 @@ def test_role_comes_from_admin_emails_then_claims_then_table_then_default():
     assert role_for("a@x.com", {"roles": "admin"}, **kw) == "admin"
     assert role_for("a@x.com", {"groups": ["other"]}, stored_role="operator", **kw) == "operator"
     assert role_for("a@x.com", {}, default_role="viewer", **kw) == "viewer"
+
+
+def test_auth_secrets_writes_auth_from_the_environment_and_prints_no_secret(cli, tmp_path):
+    import tomllib
+
+    env, _ = cli
+    auth = {"AUTH_REDIRECT_URI": "http://localhost:8501/oauth2callback", "AUTH_COOKIE_SECRET": 'c"ookie-S3CRET',
+            "AUTH_CLIENT_ID": "pixel-lab", "AUTH_CLIENT_SECRET": "client-S3CRET",
+            "AUTH_SERVER_METADATA_URL": "https://login.example.com/.well-known/openid-configuration"}
+    target = tmp_path / ".streamlit" / "secrets.toml"
+    rc, out, err = run(["auth-secrets", str(target)], {**env, **auth}, tmp_path)
+    assert rc == 0, err
+    assert "S3CRET" not in out + err
+    assert tomllib.loads(target.read_text())["auth"] == {k[5:].lower(): v for k, v in auth.items()}
+    assert target.stat().st_mode & 0o077 == 0
+    rc, _, err = run(["auth-secrets", str(target)], env, tmp_path)
+    assert rc == 2 and "AUTH_COOKIE_SECRET" in err and "S3CRET" not in err
