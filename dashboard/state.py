@@ -58,9 +58,12 @@ def settings() -> Settings:
         st.stop()
 
 
-def actor() -> str:
-    """Who is acting in this browser session (sign-in is off: the one local operator)."""
-    return "dashboard:local"
+def actor():
+    """Who is acting in this browser session: the signed-in user's ``Actor``, or the local admin
+    when ``[auth]`` is not configured (see :mod:`dashboard.auth`)."""
+    from dashboard.auth import current_actor
+
+    return current_actor()
 
 
 def service() -> Backends:

@@ -53,6 +53,10 @@ class Settings:
     api_queue: int = 0  # uploads waiting for the pool before 429; 0 = 4 per worker
     max_batch_upload_mb: int = 1024  # a batch file (ZIP/CSV/XLSX) sent to the API
     mysql_password: str | None = None  # kept only so it can be masked in displays
+    admin_emails: tuple[str, ...] = ()          # always admin (the first admin)
+    default_role: str = "viewer"                # a signed-in user nobody gave a role
+    role_claims: tuple[str, ...] = ("roles", "groups")   # ID-token claims read for a role
+    role_map: tuple[tuple[str, str], ...] = ()  # claim value -> role (a role's own name always maps)
     # Workers (enhancer/worker.py): with a broker, batches run on Celery workers on any machine.
     broker_url: str | None = None
     broker_queue: str = "pixel-lab"
@@ -183,6 +187,26 @@ def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'pixel_lab.db'}"
 
 
+def _roles(env: Mapping[str, str]) -> tuple[tuple[str, ...], str, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    from .service.access import ROLES
+
+    admins = tuple(sorted({e.strip().lower() for e in (_opt(env, "ADMIN_EMAILS") or "").split(",") if e.strip()}))
+    default = (_opt(env, "DEFAULT_ROLE") or "viewer").lower()
+    if default not in ROLES:
+        raise ConfigError(f"DEFAULT_ROLE must be one of {', '.join(ROLES)}; got {default!r}")
+    claims = tuple(c.strip() for c in (_opt(env, "ROLE_CLAIMS") or "roles,groups").split(",") if c.strip())
+    pairs = []
+    for item in (_opt(env, "ROLE_MAP") or "").split(","):
+        if not item.strip():
+            continue
+        value, sep, role = item.rpartition("=")
+        if not sep or not value.strip() or role.strip().lower() not in ROLES:
+            raise ConfigError(f"ROLE_MAP entries are claim-value=role with role one of {', '.join(ROLES)}; "
+                              f"got {item.strip()!r}")
+        pairs.append((value.strip(), role.strip().lower()))
+    return admins, default, claims, tuple(pairs)
+
+
 def settings_from_mapping(env: Mapping[str, str]) -> Settings:
     """Build and validate settings from one mapping of variable names to values.
 
@@ -202,7 +226,9 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
     endpoint = _opt(env, "S3_ENDPOINT_URL")
     if endpoint and not endpoint.startswith(("http://", "https://")):
         raise ConfigError(f"S3_ENDPOINT_URL must start with http:// or https://, got {endpoint!r}")
+    admins, default_role, role_claims, role_map = _roles(env)
     return Settings(
+        admin_emails=admins, default_role=default_role, role_claims=role_claims, role_map=role_map,
         database_url=_database_url(env, data_dir), data_dir=data_dir, storage_dir=storage_dir,
         s3_bucket=_opt(env, "S3_BUCKET"), aws_region=_opt(env, "AWS_REGION") or "us-east-1",
         aws_access_key_id=_opt(env, "AWS_ACCESS_KEY_ID"),

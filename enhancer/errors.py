@@ -31,6 +31,15 @@ class NotFoundError(EnhancerError, LookupError):
     """A requested image, enhancement or object does not exist."""
 
 
+class PermissionDeniedError(EnhancerError, PermissionError):
+    """The caller's role does not allow the action; the message names the role needed."""
+
+    def __init__(self, message: str, *, needed: str = "", role: str = ""):
+        super().__init__(message)
+        self.needed = needed
+        self.role = role
+
+
 class ProviderError(EnhancerError):
     """An AI provider failed (after its retries); carries the status code if any."""
 

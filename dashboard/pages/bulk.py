@@ -24,7 +24,7 @@ from enhancer.batch.control import request, summary
 from enhancer import INPUT_EXTENSIONS, OUTPUT_FORMATS, PROFILES, EnhanceOptions, EnhancerError, Mode, delete_batch
 
 try:  # the dashboard's shared accessors (dashboard/state.py), when present
-    from dashboard.state import service as get_service, settings as get_settings
+    from dashboard.state import actor as current_actor, service as get_service, settings as get_settings
 except ImportError:  # standalone: a small local cache of the same things
     from enhancer.app import build_backends as build_service
     from enhancer.config import load_settings
@@ -36,6 +36,9 @@ except ImportError:  # standalone: a small local cache of the same things
     @st.cache_resource(show_spinner="Connecting to the database and storage…")
     def get_service():
         return build_service(get_settings())
+
+    def current_actor():
+        return "dashboard:local"
 
 RESULT_ROWS = 500
 UPLOAD_TYPES = ["csv", "xlsx", "zip", *INPUT_EXTENSIONS]
@@ -92,7 +95,8 @@ def start_form(svc, cfg) -> None:
             source = stage_uploads([(f.name, f.getvalue()) for f in files], cfg.data_dir / "batches" / "uploads")
             default_name = files[0].name.rsplit(".", 1)[0] if len(files) == 1 else f"{len(files)} photos"
             started = submit(svc, cfg, source, options=opts, name=name.strip() or default_name,
-                             workers=int(workers), force=force)
+                             workers=int(workers), force=force,
+                             actor=current_actor())
         except (EnhancerError, ValueError) as exc:
             st.error(f"Could not start: {exc}")
             return
@@ -169,7 +173,7 @@ def controls(svc, sm) -> None:
         action = "retry"
     if action:
         try:
-            request(svc, sm.batch_id, action)
+            request(svc, sm.batch_id, action, actor=current_actor())
             if action in ("resume", "retry"):
                 from enhancer.batch.control import family_ids
 
@@ -182,7 +186,7 @@ def controls(svc, sm) -> None:
         if st.checkbox("Yes, delete it", key=f"bulk_confirm_{sm.batch_id}") and \
                 st.button("Delete for good", type="primary", key=f"bulk_delete_{sm.batch_id}"):
             try:
-                gone = delete_batch(svc, sm.batch_id, actor="dashboard:local")
+                gone = delete_batch(svc, sm.batch_id, actor=current_actor())
             except (EnhancerError, ValueError) as exc:
                 st.error(str(exc))
             else:

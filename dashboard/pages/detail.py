@@ -59,6 +59,8 @@ with left:
 
 last = (history[-1]["quality_metadata"].get("options") or {}) if history else {}
 modes = [m.value for m in Mode]
+who = state.actor()
+can_operate, can_delete = who.can("operator"), who.can("admin")  # the service enforces the same roles
 with right, st.form("reenhance"):
     st.markdown("**Re-enhance**")
     a, b = st.columns(2)
@@ -75,7 +77,8 @@ with right, st.form("reenhance"):
     profile = d.selectbox("Marketplace profile (Standardize / Full)", profiles,
                           index=profiles.index(last["profile"]) if last.get("profile") in profiles
                           else profiles.index("generic"))
-    if st.form_submit_button("Re-enhance", type="primary"):
+    if st.form_submit_button("Re-enhance", type="primary", disabled=not can_operate,
+                             help=None if can_operate else "Needs the operator role"):
         try:
             with st.spinner("Enhancing…"):
                 uses_profile = Mode(mode) in PROFILED_MODES
@@ -108,12 +111,14 @@ def _delete_popover(label: str, icon: str, what: str, confirm: str, delete, targ
                 st.rerun()
 
 
-_delete_popover("Delete image", ":material/delete:", "this image, every enhancement of it and their files",
-                "Yes, delete it", delete_image, image_id, f"Deleted image {img['filename']} of {img['sku_id']}.")
-_delete_popover("Delete product", ":material/delete_forever:",
-                f"product {esc(img['sku_id'])} with all its images, their enhancements and files",
-                "Yes, delete the whole product", delete_product, img["product_id"],
-                f"Deleted product {img['sku_id']} and its images.")
+if can_delete:
+    _delete_popover("Delete image", ":material/delete:", "this image, every enhancement of it and their files",
+                    "Yes, delete it", delete_image, image_id,
+                    f"Deleted image {img['filename']} of {img['sku_id']}.")
+    _delete_popover("Delete product", ":material/delete_forever:",
+                    f"product {esc(img['sku_id'])} with all its images, their enhancements and files",
+                    "Yes, delete the whole product", delete_product, img["product_id"],
+                    f"Deleted product {img['sku_id']} and its images.")
 
 
 def _decide(history_id: str, decision: str, seq: int) -> None:
@@ -166,10 +171,10 @@ for h in history:
             b1, b2, b3 = st.columns(3)
             seq = h["enhancement_sequence"]
             b1.button("Approve", key=f"approve_{h['id']}", type="primary", width="stretch",
-                      disabled=h["review_status"] == "approved", on_click=_decide,
+                      disabled=h["review_status"] == "approved" or not can_operate, on_click=_decide,
                       args=(h["id"], "approved", seq))
             b2.button("Reject", key=f"reject_{h['id']}", width="stretch",
-                      disabled=h["review_status"] == "rejected", on_click=_decide,
+                      disabled=h["review_status"] == "rejected" or not can_operate, on_click=_decide,
                       args=(h["id"], "rejected", seq))
             fmt_ = h["enhanced_format"] or ""
             b3.download_button(f"Download #{h['enhancement_sequence']}",

@@ -4,9 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import state
+from dashboard import auth, state
 from enhancer.app import run_checks
 
+auth.require_page("admin")
 st.title("System status")
 cfg = state.settings()
 svc = state.service()
@@ -54,3 +55,7 @@ st.subheader("Configuration")
 st.caption("Secrets are masked. Set values in the environment, `.env` or `.streamlit/secrets.toml`.")
 st.dataframe(pd.DataFrame(list(cfg.masked().items()), columns=["setting", "value"]), hide_index=True,
              width="stretch")
+
+st.subheader("Sign-in")
+st.caption("Whether `[auth]` is set up, never its values (client and cookie secrets stay in secrets.toml).")
+st.dataframe(pd.DataFrame(auth.status_rows()), hide_index=True, width="stretch")

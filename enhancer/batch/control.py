@@ -15,6 +15,8 @@ from db.batch_models import FINISHED_BATCH, Batch, BatchItem, BatchStatus
 from db.models import EnhancementHistory, utcnow
 
 from ..service import Backends
+from ..service.access import Actor, require
+from ..service.audit import note, note_after
 from ..views import usage_totals
 from .errors import BatchError, UnknownBatchError
 
@@ -46,11 +48,13 @@ class RunSummary:
         return asdict(self)
 
 
-def request(service: Backends, batch_id: str, action: str) -> str:
+def request(service: Backends, batch_id: str, action: str, *, actor: str | Actor = "system") -> str:
     """Pause, cancel, resume or retry a batch and every other part of its split upload.
 
-    Writes the state only (a running runner polls it); returns the named batch's new status.
+    Writes the state only (a running runner polls it) and one audit row; returns the
+    named batch's new status. An :class:`Actor` needs the operator role.
     """
+    who = require(actor, "operator", action=f"{action} batches")
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}; valid: {', '.join(ACTIONS)}")
     with service.session() as s, s.begin():
@@ -66,12 +70,27 @@ def request(service: Backends, batch_id: str, action: str) -> str:
             raise BatchError(f"batch {batch_id} was cancelled; start a new batch instead")
         for p in parts:
             _apply(s, p, action)
+        note(s, who, action, "batch", batch_id, name=b.name, parts=len(parts))
         s.flush()
         s.refresh(b)
         return b.status.value
 
 
 ACTIONS = ("pause", "cancel", "retry", "resume")
+
+
+def start(service: Backends, source, *, actor: str | Actor = "system", **kw) -> list[str]:
+    """:func:`create_batches` for ``actor`` (operator or above), recorded as one ``start`` audit row.
+
+    ``kw`` goes to :func:`enhancer.batch.runner.create_batches` (options, name, max_batch_size…).
+    """
+    from .runner import create_batches
+
+    who = require(actor, "operator", action="start batches")
+    ids = create_batches(service, source, **kw)
+    if ids:
+        note_after(service, who, "start", "batch", ids[0], parts=len(ids), name=kw.get("name"))
+    return ids
 
 
 def _apply(s: Session, b: Batch, action: str) -> None:

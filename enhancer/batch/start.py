@@ -141,7 +141,8 @@ def resume_stalled(b: Backends, settings: Settings) -> list[str]:
 
 
 def submit(b: Backends, settings: Settings, source, *, options, name: str | None = None,
-           workers: int | None = None, force: bool = False, stage: bool | None = None) -> dict:
+           workers: int | None = None, force: bool = False, stage: bool | None = None,
+           actor="system") -> dict:
     """Create the batches for a source and start them: the whole of "enhance this manifest".
 
     With a broker, the broker is checked first (an unreachable one leaves
@@ -151,9 +152,12 @@ def submit(b: Backends, settings: Settings, source, *, options, name: str | None
     ------
     BrokerError, IntakeError, ValueError
     """
+    from ..service.access import require
+    from ..service.audit import note_after
     from .runner import create_batches
     from .stage import stage_batches
 
+    who = require(actor, "operator", action="start batches")
     on_broker = bool(settings.broker_url)
     if on_broker:
         from .. import broker
@@ -166,6 +170,7 @@ def submit(b: Backends, settings: Settings, source, *, options, name: str | None
         except Exception as exc:
             _forget(b, ids)
             raise BrokerError(f"could not stage the source in the object store: {exc}") from exc
+    note_after(b, who, "start", "batch", ids[0], parts=len(ids), name=name)
     return start_batches(b, settings, ids, workers=workers, force=force)
 
 

@@ -11,7 +11,7 @@ import sys
 
 from ..config import load_settings
 from ..errors import ConfigError, DatabaseError, EnhancerError
-from . import batch, catalog, keys, system
+from . import auth, batch, catalog, keys, system, users
 from .common import BAD_INPUT, EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK, say
 
 
@@ -42,6 +42,8 @@ COMMANDS = {
     "create-bucket": (_none, system.cmd_create_bucket, "create the S3 bucket (private, encrypted)"),
     "gc": (system.args_gc, system.cmd_gc, "remove orphan objects; mark rows whose files are gone FAILED"),
     "api-key": (keys.args_api_key, keys.cmd_api_key, "REST API keys: create (shown once), list, revoke"),
+    "auth-secrets": (auth.args_auth, auth.cmd_auth_secrets, "write .streamlit/secrets.toml [auth] from AUTH_* variables"),
+    "user": (users.args_user, users.cmd_user, "users and their roles: add EMAIL --role R | list | remove EMAIL"),
 }
 
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import EXIT_FAIL, EXIT_OK, add_enhance_opts, backends, bounded, emit, options, write_out
+from .common import EXIT_FAIL, EXIT_OK, actor, add_enhance_opts, backends, bounded, emit, options, write_out
 
 
 def args_batch(p) -> None:
@@ -125,7 +125,7 @@ def _run_all(runner, b, ids: list[str]) -> int:
 
 
 def cmd_batch(args, settings) -> int:
-    from ..batch import create_batches
+    from ..batch.control import start
 
     if settings.broker_url:  # on Celery workers (enhancer/cli/workers.py)
         from .workers import cmd_batch as on_workers
@@ -137,7 +137,7 @@ def cmd_batch(args, settings) -> int:
 
     opts = options(args, settings)
     b = backends(settings)
-    ids = create_batches(b, args.source, options=opts, name=args.name, max_batch_size=settings.max_batch_size)
+    ids = start(b, args.source, actor=actor(), options=opts, name=args.name, max_batch_size=settings.max_batch_size)
     return _run_all(_runner(args, settings, b), b, ids)
 
 
@@ -151,7 +151,7 @@ def _runs(action: str):
             return run_again(action)(args, settings)
         b = backends(settings)
         ids = family_ids(b, args.batch_id)
-        request(b, args.batch_id, action)
+        request(b, args.batch_id, action, actor=actor())
         return _run_all(_runner(args, settings, b), b, ids)
     return cmd
 
@@ -161,7 +161,7 @@ def _control(action: str):
         from ..batch.control import request, summary
 
         b = backends(settings)
-        request(b, args.batch_id, action)
+        request(b, args.batch_id, action, actor=actor())
         emit(summary(b, args.batch_id).to_dict())
         return EXIT_OK
     return cmd

@@ -17,6 +17,8 @@ from db.batch_models import Batch, BatchItem
 from db.models import ProductImage
 
 from ..errors import NotFoundError
+from .access import Actor, require
+from .audit import note
 from .backends import Backends
 from .record import remove, write_rows
 
@@ -59,32 +61,40 @@ def _drop_image(s: Session, img: ProductImage) -> set[str]:
     return keys
 
 
-def delete_image(b: Backends, image_id: str, *, actor: str = "system") -> Deleted:
+def delete_image(b: Backends, image_id: str, *, actor: str | Actor = "system") -> Deleted:
     """Delete one image, its history and all their objects.
 
     Raises
     ------
     NotFoundError
         No image has that id.
+    PermissionDeniedError
+        ``actor`` is an :class:`Actor` below admin.
     """
+    who = require(actor, "admin", action="delete images")
+
     def write(s: Session) -> set[str]:
         img = repo.get_image(s, image_id)
         if img is None:
             raise NotFoundError(f"No image with id {image_id}")
+        note(s, who, "delete", "image", image_id, sku_id=img.sku_id)
         return _drop_image(s, img)
 
     keys = write_rows(b, write, [])
     remove(b.storage, sorted(keys))
-    log.info("[DELETE] image %s by %s: %d object(s)", image_id, actor, len(keys))
+    log.info("[DELETE] image %s by %s: %d object(s)", image_id, who, len(keys))
     return Deleted("image", image_id, 1, len(keys))
 
 
-def delete_product(b: Backends, product_id: str, *, actor: str = "system") -> Deleted:
-    """Delete a product (by id or SKU), all its images, their history and objects."""
+def delete_product(b: Backends, product_id: str, *, actor: str | Actor = "system") -> Deleted:
+    """Delete a product (by id or SKU), all its images, their history and objects (admin only)."""
+    who = require(actor, "admin", action="delete products")
+
     def write(s: Session) -> tuple[str, int, set[str]]:
         product = repo.get_product(s, product_id) or repo.product_by_sku(s, product_id)
         if product is None:
             raise NotFoundError(f"No product with id or SKU {product_id}")
+        note(s, who, "delete", "product", product.id, sku_id=product.sku_id)
         keys: set[str] = set()
         images = repo.product_images(s, product.id)
         for img in images:
@@ -96,11 +106,11 @@ def delete_product(b: Backends, product_id: str, *, actor: str = "system") -> De
 
     pid, n, keys = write_rows(b, write, [])
     remove(b.storage, sorted(keys))
-    log.info("[DELETE] product %s by %s: %d image(s), %d object(s)", pid, actor, n, len(keys))
+    log.info("[DELETE] product %s by %s: %d image(s), %d object(s)", pid, who, n, len(keys))
     return Deleted("product", pid, n, len(keys), products=1)
 
 
-def delete_batch(b: Backends, batch_id: str, *, actor: str = "system", images: bool = True) -> Deleted:
+def delete_batch(b: Backends, batch_id: str, *, actor: str | Actor = "system", images: bool = True) -> Deleted:
     """Delete a batch (every part of a split upload), its items and, with ``images``, the images it made.
 
     Images an item only reused (made earlier, outside this batch) are kept.
@@ -109,11 +119,16 @@ def delete_batch(b: Backends, batch_id: str, *, actor: str = "system", images: b
     ------
     NotFoundError
         No batch has that id.
+    PermissionDeniedError
+        ``actor`` is an :class:`Actor` below admin.
     """
+    who = require(actor, "admin", action="delete batches")
+
     def write(s: Session) -> tuple[int, int, set[str], list[str]]:
         batch = s.get(Batch, batch_id)
         if batch is None:
             raise NotFoundError(f"No batch with id {batch_id}")
+        note(s, who, "delete", "batch", batch_id, name=batch.name, images=images)
         family = [batch] if not batch.parent_batch_id else list(
             s.scalars(select(Batch).where(Batch.parent_batch_id == batch.parent_batch_id)))
         ids = [x.id for x in family]
@@ -135,6 +150,6 @@ def delete_batch(b: Backends, batch_id: str, *, actor: str = "system", images: b
 
     n, made, keys, ids = write_rows(b, write, [])
     remove(b.storage, sorted(keys))
-    log.info("[DELETE] batch %s (%d part(s)) by %s: %d image(s), %d object(s)", batch_id, n, actor, made,
+    log.info("[DELETE] batch %s (%d part(s)) by %s: %d image(s), %d object(s)", batch_id, n, who, made,
              len(keys))
     return Deleted("batch", batch_id, made, len(keys), batches=n)

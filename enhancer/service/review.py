@@ -20,6 +20,8 @@ from db import repo
 from db.models import AUTO_REVIEWER, EnhancementHistory, ProductImage, ReviewStatus, utcnow
 
 from ..errors import NotFoundError
+from .access import Actor, require
+from .audit import note
 from .backends import Backends
 from .record import commit, make_current
 
@@ -60,7 +62,7 @@ class Decision:
     image_review_status: str
 
 
-def decide(b: Backends, history_id: str, decision: str, *, actor: str = "unknown") -> Decision:
+def decide(b: Backends, history_id: str, decision: str, *, actor: str | Actor = "unknown") -> Decision:
     """Approve or reject one enhancement.
 
     Approving makes it the image's current file, the one approved result, and
@@ -73,11 +75,14 @@ def decide(b: Backends, history_id: str, decision: str, *, actor: str = "unknown
         ``decision`` is not approve(d) or reject(ed).
     NotFoundError
         No enhancement has that id.
+    PermissionDeniedError
+        ``actor`` is an :class:`Actor` below operator (a plain string is a trusted caller).
     """
+    who = require(actor or "unknown", "operator", action="review results")
     status = _DECISIONS.get(str(decision).strip().lower())
     if status is None:
         raise ValueError(f"decision must be 'approve' or 'reject', got {decision!r}")
-    actor = (actor or "unknown").strip()[:255]
+    actor = who.name
 
     def write(s: Session) -> Decision:
         row = repo.get_history(s, history_id)
@@ -99,6 +104,8 @@ def decide(b: Backends, history_id: str, decision: str, *, actor: str = "unknown
         else:
             _after_reject(img, row, siblings, actor, now)
         repo.refresh_product_status(s, img.product_id)
+        note(s, who, "approve" if status is ReviewStatus.APPROVED else "reject", "enhancement", row.id,
+             image_id=img.id, sku_id=img.sku_id, sequence=row.enhancement_sequence)
         log.info("[REVIEW] %s: enhancement #%d %s by %s", img.sku_id, row.enhancement_sequence, status.value, actor)
         return Decision(row.id, img.id, img.product_id, img.sku_id, status.value, actor, img.review_status.value)
 

@@ -24,6 +24,8 @@ from ..imageio import make_thumbnail, probe
 from ..options import EnhanceOptions, clean_filename, clean_sku
 from ..storage.keys import safe_name, stem
 from . import results
+from .access import Actor, require
+from .audit import note_after
 from .backends import Backends
 from .keys import enhanced_key, original_key, thumbnail_key
 from .produce import Variant, produce
@@ -41,7 +43,7 @@ def sku_from_filename(filename: str) -> str:
 
 
 def upload(b: Backends, data: bytes, filename: str, opts: EnhanceOptions, *, sku_id: str | None = None,
-           actor: str = "system", force: bool = False) -> UploadResult:
+           actor: str | Actor = "system", force: bool = False) -> UploadResult:
     """Enhance one photo and record it as an image of product ``sku_id``.
 
     Parameters
@@ -52,8 +54,9 @@ def upload(b: Backends, data: bytes, filename: str, opts: EnhanceOptions, *, sku
         What to make (see :meth:`EnhanceOptions.parse`).
     sku_id : str, optional
         The product; created when new. Defaults to the file's stem.
-    actor : str
-        Who asked (recorded with the work).
+    actor : str or Actor
+        Who asked (recorded with the work and in the audit trail). An
+        :class:`Actor` needs the operator role; a plain string is a trusted caller.
     force : bool
         Enhance again even when these bytes were already made with these options.
 
@@ -65,7 +68,18 @@ def upload(b: Backends, data: bytes, filename: str, opts: EnhanceOptions, *, sku
         A bad SKU or an AI provider that is not configured (nothing is written).
     StorageError, DatabaseError
         Storing or recording failed; nothing of this upload points at a missing object.
+    PermissionDeniedError
+        The actor's role is below operator (nothing is read or written).
     """
+    who = require(actor, "operator", action="upload photos")
+    res = _upload(b, data, filename, opts, sku_id=sku_id, actor=who.name, force=force)
+    note_after(b, who, "upload", "image", res.image_id or "", sku_id=res.sku_id, success=res.success,
+               reused=res.reused or None, review_status=res.review_status)
+    return res
+
+
+def _upload(b: Backends, data: bytes, filename: str, opts: EnhanceOptions, *, sku_id: str | None,
+            actor: str, force: bool) -> UploadResult:
     t0 = time.perf_counter()
     filename = clean_filename(filename)
     sku = clean_sku(sku_id) or sku_from_filename(filename)
@@ -108,8 +122,18 @@ def upload(b: Backends, data: bytes, filename: str, opts: EnhanceOptions, *, sku
         raise
 
 
-def reenhance(b: Backends, image_id: str, opts: EnhanceOptions, *, actor: str = "system") -> UploadResult:
-    """Enhance a stored original again: adds history, never touches the original or an approved file."""
+def reenhance(b: Backends, image_id: str, opts: EnhanceOptions, *, actor: str | Actor = "system") -> UploadResult:
+    """Enhance a stored original again: adds history, never touches the original or an approved file.
+
+    Raises PermissionDeniedError when an :class:`Actor` is below operator.
+    """
+    who = require(actor, "operator", action="re-enhance images")
+    res = _reenhance(b, image_id, opts, actor=who.name)
+    note_after(b, who, "reenhance", "image", image_id, mode=opts.mode, success=res.success)
+    return res
+
+
+def _reenhance(b: Backends, image_id: str, opts: EnhanceOptions, *, actor: str) -> UploadResult:
     t0 = time.perf_counter()
     with b.session() as s:
         img = repo.get_image(s, image_id)
