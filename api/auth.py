@@ -6,6 +6,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from enhancer.service import KeyInfo, authenticate
+from enhancer.service.access import Actor
 
 from .context import ApiContext, get_ctx
 from .problems import Problem
@@ -41,6 +42,6 @@ operator = require("operator")
 admin = require("admin")
 
 
-def actor(key: KeyInfo) -> str:
-    """Who acted, as recorded with the work: ``api:<key name>``."""
-    return f"api:{key.name}"[:255]
+def actor(key: KeyInfo) -> Actor:
+    """Who acted, with the key's role (the service checks it again): ``key:<key name>``."""
+    return Actor(name=f"key:{key.name}", role=key.role)

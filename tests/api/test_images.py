@@ -83,7 +83,7 @@ def test_review_decides_and_the_product_follows(server, first):
                if e["review_status"] == "pending_review"]
     r = server.call("POST", f"/reviews/{pending[0]['id']}", "operator", json={"decision": "approve"})
     assert r.status_code == 200, r.text
-    assert r.json()["decision"] == "approved" and r.json()["actor"] == "api:test-operator"
+    assert r.json()["decision"] == "approved" and r.json()["actor"] == "key:test-operator"
     product = server.call("GET", f"/products/{first['product_id']}", "viewer").json()
     assert product["sku_id"] == "SHOE-1" and product["status"] == "approved"
     assert server.call("GET", "/products/SHOE-1", "viewer").json()["id"] == first["product_id"]
