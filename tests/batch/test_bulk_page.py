@@ -103,7 +103,7 @@ def test_gemini_control_disabled_without_key_and_enabled_with_one(page_env, monk
 def test_batches_table_has_operator_column_names(page_env):
     from db.batch_models import Batch, BatchStatus
 
-    svc = ImageService(make_engine(f"sqlite:///{page_env / 'pl.db'}"), LocalStorage(page_env / "storage"))
+    svc = Backends(make_engine(f"sqlite:///{page_env / 'pl.db'}"), LocalStorage(page_env / "storage"))
     with svc.session() as s, s.begin():
         s.add(Batch(name="Shoes", source_kind="manifest", fingerprint="a" * 64, status=BatchStatus.PAUSED,
                     total=4, completed=1, options={"mode": "AUTO"}))

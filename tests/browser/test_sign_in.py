@@ -81,7 +81,7 @@ def _sign_in(page, url, sub, idle):
     page.locator("input[name=sub]").wait_for()
     page.locator("input[name=sub]").fill(sub)
     page.get_by_role("button", name="Authorize").click()
-    page.get_by_text(f"Signed in as").wait_for(timeout=60_000)
+    page.get_by_text("Signed in as").wait_for(timeout=60_000)
     idle(page)
 
 
