@@ -40,7 +40,7 @@ class KeyIn(BaseModel):
 @router.post("/keys", tags=["keys"], status_code=201,
              summary="A new API key; the key is in this response only")
 def new_key(body: KeyIn, key: KeyInfo = Depends(auth.admin), ctx: ApiContext = Depends(get_ctx)):
-    return create_key(ctx.backends, body.name, body.role)
+    return create_key(ctx.backends, body.name, body.role, actor=auth.actor(key))
 
 
 @router.get("/keys", tags=["keys"], summary="Every API key (never a secret)")
@@ -50,4 +50,4 @@ def keys(key: KeyInfo = Depends(auth.admin), ctx: ApiContext = Depends(get_ctx))
 
 @router.delete("/keys/{key_id}", tags=["keys"], summary="Revoke a key (refused from the next request)")
 def revoke(key_id: str, key: KeyInfo = Depends(auth.admin), ctx: ApiContext = Depends(get_ctx)):
-    return revoke_key(ctx.backends, key_id).to_dict()
+    return revoke_key(ctx.backends, key_id, actor=auth.actor(key)).to_dict()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..service import create_key, list_keys, revoke_key
 from ..service.api_keys import ROLES
-from .common import EXIT_OK, backends, emit, say
+from .common import EXIT_OK, actor, backends, emit, say
 
 
 def args_api_key(p) -> None:
@@ -21,11 +21,11 @@ def args_api_key(p) -> None:
 def cmd_api_key(args, settings) -> int:
     b = backends(settings)
     if args.key_command == "create":
-        out = create_key(b, args.name, args.role)
+        out = create_key(b, args.name, args.role, actor=actor())
         say("store this key now: it is shown only once")
         emit(out)
     elif args.key_command == "list":
         emit({"keys": [k.to_dict() for k in list_keys(b)]})
     else:
-        emit(revoke_key(b, args.key_id).to_dict())
+        emit(revoke_key(b, args.key_id, actor=actor()).to_dict())
     return EXIT_OK

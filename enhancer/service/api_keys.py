@@ -59,14 +59,22 @@ def parse_role(role: str) -> ApiRole:
         raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}") from None
 
 
-def create_key(b: Backends, name: str, role: str) -> dict:
+def create_key(b: Backends, name: str, role: str, *, actor="system") -> dict:
     """A new key: ``{"id", "name", "role", "key"}``. The secret ``key`` is returned here only.
+
+    ``actor`` must be an admin; the change is recorded in the audit trail (never the secret).
 
     Raises
     ------
     ValueError
         An empty or over-long name, or an unknown role.
+    PermissionDeniedError
+        ``actor`` is not an admin.
     """
+    from .access import require
+    from .audit import note
+
+    who = require(actor, "admin", action="create API keys")
     name = (name or "").strip()
     if not name or len(name) > 128:
         raise ValueError("name must be 1-128 characters (who or what uses the key, e.g. 'pim-sync')")
@@ -76,6 +84,7 @@ def create_key(b: Backends, name: str, role: str) -> dict:
         row = ApiKey(name=name, role=r, key_hash=_hash(secret))
         s.add(row)
         s.flush()
+        note(s, who, "key_create", "key", row.id, name=name, role=r.value)
         return {"id": row.id, "name": name, "role": r.value, "key": secret}
 
 
@@ -84,7 +93,7 @@ def list_keys(b: Backends) -> list[KeyInfo]:
         return [_info(k) for k in s.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.id))]
 
 
-def revoke_key(b: Backends, key_id: str) -> KeyInfo:
+def revoke_key(b: Backends, key_id: str, *, actor="system") -> KeyInfo:
     """Revoke a key (at once: the next request with it is refused). Revoking twice keeps the first time.
 
     Raises
@@ -92,11 +101,16 @@ def revoke_key(b: Backends, key_id: str) -> KeyInfo:
     NotFoundError
         No key has that id.
     """
+    from .access import require
+    from .audit import note
+
+    who = require(actor, "admin", action="revoke API keys")
     with b.session() as s, s.begin():
         k = s.get(ApiKey, key_id)
         if k is None:
             raise NotFoundError(f"No API key with id {key_id}")
         k.revoked_at = k.revoked_at or utcnow()
+        note(s, who, "key_revoke", "key", k.id, name=k.name)
         s.flush()
         return _info(k)
 

@@ -49,3 +49,21 @@ def test_product_fields_name_what_is_wrong(kw, word):
         ProductFields.parse("SKU", **kw)
     with pytest.raises(ValueError, match="sku_id"):
         ProductFields.parse("  ")
+
+
+def test_key_changes_are_audited_and_need_an_admin(service):
+    from db import audit
+    from enhancer.errors import PermissionDeniedError
+    from enhancer.service import create_key, revoke_key
+    from enhancer.service.access import Actor
+
+    made = create_key(service, "pim-sync", "operator", actor=Actor("ann@example.com", "admin"))
+    revoke_key(service, made["id"], actor="cli:root")
+    import pytest
+    with pytest.raises(PermissionDeniedError):
+        create_key(service, "sneaky", "admin", actor=Actor("op@example.com", "operator"))
+    with service.session() as s:
+        rows = [audit.as_dict(r) for r in audit.entries(s, audit.AuditFilter(target_kind="key"))[1]]
+    assert sorted((r["action"], r["actor"]) for r in rows) == [("key_create", "ann@example.com"),
+                                                              ("key_revoke", "cli:root")]
+    assert all(made["key"] not in str(r) for r in rows)  # never the secret
