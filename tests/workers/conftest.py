@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from workers.harness import PhotoServer, Worker
+from tests.workers.harness import PhotoServer, Worker
 
 REQUIRE = os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("PIXEL_LAB_REQUIRE_SERVICES") == "1"
 RABBIT = os.environ.get("TEST_BROKER_AMQP", "amqp://guest:guest@127.0.0.1:5672//")

@@ -23,7 +23,7 @@ from enhancer.options import EnhanceOptions
 from enhancer.service import Backends
 from enhancer.storage import LocalStorage
 
-from workers.harness import settled, wait_for
+from tests.workers.harness import settled, wait_for
 
 OPTS = EnhanceOptions.parse(mode="OPTIMIZE", target_size_kb=60)
 PAGES = Path(__file__).resolve().parents[2] / "dashboard" / "pages"

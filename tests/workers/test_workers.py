@@ -23,7 +23,7 @@ from enhancer.batch.start import start_batches, submit
 from enhancer.config import settings_from_mapping
 from enhancer.options import EnhanceOptions
 
-from workers.harness import REPO, CutProxy, batch_row, image_count, item_rows, settled, wait_for
+from tests.workers.harness import REPO, CutProxy, batch_row, image_count, item_rows, settled, wait_for
 
 OPTS = EnhanceOptions.parse(mode="OPTIMIZE", target_size_kb=60)
 DONE = ("completed", "cancelled", "failed")
