@@ -91,7 +91,7 @@ def test_0004_adds_api_keys_and_idempotency_records(old_db):
     from db.models import ApiKey, IdempotencyRecord
     from sqlalchemy.orm import Session
 
-    upgrade(old_db)
+    upgrade(old_db, "0004")
     assert current_revision(old_db) == "0004"
     with Session(old_db) as s, s.begin():
         s.add(ApiKey(name="pim", role="operator", key_hash="f" * 64))
