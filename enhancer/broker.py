@@ -27,7 +27,7 @@ from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from .batch.errors import BrokerError
-from .config import Settings, _mask_url
+from .config import Settings, mask_url
 
 log = logging.getLogger("enhancer.broker")
 ITEM_TASK = "pixel_lab.item"
@@ -119,10 +119,10 @@ def ping(settings: Settings, *, timeout: float = 3.0) -> str:
                 with conn.channel() as ch:
                     ch.sqs().list_queues(QueueNamePrefix=settings.broker_queue)
     except Exception as exc:
-        raise BrokerError(f"broker {_mask_url(settings.broker_url)} unreachable "
+        raise BrokerError(f"broker {mask_url(settings.broker_url)} unreachable "
                           f"({exc.__class__.__name__}: {str(exc)[:200]}); start it or fix BROKER_URL"
                           ) from None
-    return f"{settings.broker_kind} at {_mask_url(settings.broker_url)} reachable"
+    return f"{settings.broker_kind} at {mask_url(settings.broker_url)} reachable"
 
 
 def publish(settings: Settings, batch_id: str, item_ids: Iterable[str], *, app=None) -> int:
@@ -136,7 +136,7 @@ def publish(settings: Settings, batch_id: str, item_ids: Iterable[str], *, app=N
                               task_id=str(uuid.uuid4()), producer=producer, ignore_result=True)
                 n += 1
     except Exception as exc:
-        raise BrokerError(f"could not queue work on {_mask_url(settings.broker_url)} after {n} message(s): "
+        raise BrokerError(f"could not queue work on {mask_url(settings.broker_url)} after {n} message(s): "
                           f"{exc.__class__.__name__}: {str(exc)[:200]}") from None
     return n
 

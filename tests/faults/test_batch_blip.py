@@ -50,11 +50,13 @@ def _run_through_outage(svc, direct, bid, proxy, caplog):
 
 
 def _check(svc, bid, sm, caplog):
-    assert sm is not None and (sm.status, sm.completed, sm.failed) == ("completed", N, 0), sm
+    # an item whose attempt landed just as the blip hit is found again by the reuse rule on its retry
+    # ("skipped", reused): done once either way, which the image count checks
+    assert sm is not None and (sm.status, sm.completed + sm.skipped, sm.failed) == ("completed", N, 0), sm
     with svc.session() as s:
         items = br.items(s, bid)
         images = s.scalar(select(func.count()).select_from(ProductImage))
-    assert [i.status for i in items] == [ItemStatus.COMPLETED] * N
+    assert {i.status for i in items} <= {ItemStatus.COMPLETED, ItemStatus.SKIPPED}
     assert images == N and all(1 <= i.attempts <= 3 for i in items)
     runner_tracebacks = [r for r in caplog.records if r.exc_info and r.name == "enhancer.batch"
                          and "could not record" in r.getMessage()]
