@@ -10,7 +10,10 @@ whose files are gone. :func:`reconcile` finds both:
 - a ``COMPLETED`` image whose original, enhanced or thumbnail object is missing
   is marked ``FAILED`` with the missing key in ``error_message``;
 - a ``PENDING``/``PROCESSING`` image untouched for longer than the grace period
-  (its process died) is marked ``FAILED`` as interrupted.
+  (its process died) is marked ``FAILED`` as interrupted;
+- photos staged for workers (``batch-sources/<batch>/``) whose batch no longer
+  exists, older than the grace period, are deleted (a batch delete that could
+  not remove them, or a submit that died after staging).
 
 Referenced keys are read with plain SQL from every ``*_key`` column of every
 table, so a new table or key column is honoured without changing this module
@@ -30,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import Engine, String, bindparam, inspect, text
 
 from .errors import EnhancerError, NotFoundError
+from .service.keys import STAGED_ROOT
 from .storage.base import Storage
 
 log = logging.getLogger("enhancer.gc")
@@ -124,6 +128,7 @@ def reconcile(engine: Engine, storage: Storage, *, grace_s: float = 3600, dry_ru
                 continue
         report.orphans_deleted.append(key)
 
+    _orphan_sources(engine, storage, cutoff, report, dry_run=dry_run)
     _missing_images(engine, storage, listed, prefix, report, dry_run=dry_run, now=now)
     _interrupted_images(engine, cutoff, report, dry_run=dry_run, now=now)
     _missing_history(engine, storage, listed, prefix, report)
@@ -180,6 +185,36 @@ def _referenced(engine: Engine, columns: list[tuple[str, str]], *, only: list[st
             for i in range(0, len(only), _CHUNK):
                 found.update(k for (k,) in conn.execute(q, {"keys": only[i:i + _CHUNK]}))
     return found
+
+
+def _orphan_sources(engine: Engine, storage: Storage, cutoff: datetime, report: GcReport, *,
+                    dry_run: bool) -> None:
+    """Staged batch sources whose batch row is gone (checked again just before each batch's objects go)."""
+    by_batch: dict[str, list[str]] = {}
+    for obj in storage.list(STAGED_ROOT):
+        report.objects_seen += 1
+        bid = obj.key[len(STAGED_ROOT):].split("/", 1)[0]
+        if _aware(obj.last_modified) < cutoff:
+            by_batch.setdefault(bid, []).append(obj.key)
+        else:
+            report.kept_young += 1
+    if not by_batch:
+        return
+    q = text("SELECT id FROM batches WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
+    ids = sorted(by_batch)
+    with engine.connect() as conn:
+        alive = {r[0] for i in range(0, len(ids), _CHUNK) for r in conn.execute(q, {"ids": ids[i:i + _CHUNK]})}
+    for bid in ids:
+        if bid in alive:
+            continue
+        for key in by_batch[bid]:
+            if not dry_run:
+                try:
+                    storage.delete(key)
+                except EnhancerError as exc:
+                    report.delete_errors.append(f"{key}: {exc}")
+                    continue
+            report.orphans_deleted.append(key)
 
 
 # -- rows whose objects are gone -------------------------------------------------------------

@@ -21,6 +21,7 @@ from db.batch_models import Batch, BatchItem, ItemStatus
 from db.models import utcnow
 
 from ..service import Backends
+from ..service.keys import staged_prefix
 from .errors import IntakeError
 from .intake import ZipLimits, read_folder_member, read_zip_member
 
@@ -30,7 +31,7 @@ PAGE = 200
 
 
 def prefix(batch_id: str) -> str:
-    return f"batch-sources/{batch_id}/"
+    return staged_prefix(batch_id)
 
 
 def source_key(batch_id: str, position: int) -> str:

@@ -16,10 +16,11 @@ from db import repo
 from db.batch_models import Batch, BatchItem
 from db.models import ProductImage
 
-from ..errors import NotFoundError
+from ..errors import EnhancerError, NotFoundError
 from .access import Actor, require
 from .audit import note
 from .backends import Backends
+from .keys import staged_prefix
 from .record import remove, write_rows
 
 log = logging.getLogger("enhancer.service")
@@ -149,6 +150,12 @@ def delete_batch(b: Backends, batch_id: str, *, actor: str | Actor = "system", i
         return len(family), made, keys, ids
 
     n, made, keys, ids = write_rows(b, write, [])
+    # the photos staged for workers (batch-sources/<batch>/): left over if this fails, the reconciler's then
+    for bid in ids:
+        try:
+            keys |= {o.key for o in b.storage.list(staged_prefix(bid))}
+        except EnhancerError as exc:
+            log.warning("[DELETE] batch %s: staged sources not listed (%s); gc removes them later", bid, exc)
     remove(b.storage, sorted(keys))
     log.info("[DELETE] batch %s (%d part(s)) by %s: %d image(s), %d object(s)", batch_id, n, who, made,
              len(keys))

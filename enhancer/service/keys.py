@@ -19,3 +19,11 @@ def enhanced_key(history_id: str, filename: str, ext: str) -> str:
 
 def thumbnail_key(history_id: str) -> str:
     return f"uploads/thumbs/{history_id}.jpg"
+
+
+#: Where a batch's source photos are staged for workers (one object per item); see enhancer.batch.stage.
+STAGED_ROOT = "batch-sources/"
+
+
+def staged_prefix(batch_id: str) -> str:
+    return f"{STAGED_ROOT}{batch_id}/"

@@ -146,3 +146,34 @@ def test_periodic_passes_run_until_stopped(world):
     stop.set()
     t.join(10)
     assert not storage.exists("uploads/original/0ddba11_x.jpg") and not t.is_alive()
+
+
+def test_staged_batch_sources_go_with_their_batch_and_strays_are_reclaimed(world, tmp_path):
+    """Photos staged for workers are deleted with their batch; those of a batch that no longer exists
+    (a submit that died after staging, a failed delete) go at the next pass past the grace."""
+    from enhancer.batch import create_batches
+    from enhancer.batch.stage import prefix, stage_batches
+    from enhancer.options import EnhanceOptions
+    from enhancer.service import delete_batch
+
+    engine, storage, _ = world
+    svc = Backends(engine, storage)
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"SRC-{i}.jpg").write_bytes(photo_bytes(size=(64, 48), seed=10 + i))
+    (bid,) = create_batches(svc, folder, options=EnhanceOptions.parse(mode="OPTIMIZE"), name="staged")
+    assert stage_batches(svc, [bid]) == 3
+    staged = {o.key for o in storage.list(prefix(bid))}
+    assert len(staged) == 3
+    strays = [f"batch-sources/0000dead-gone/{i:08d}" for i in range(2)]
+    for k in strays:
+        storage.put(k, b"x", content_type="application/octet-stream")
+
+    assert reconcile(engine, storage).orphans_deleted == []  # young: a submit may still be staging
+    r = reconcile(engine, storage, now=datetime.now(timezone.utc) + LATER)
+    assert sorted(r.orphans_deleted) == strays
+    assert {o.key for o in storage.list("batch-sources/")} == staged  # the live batch's are kept
+
+    delete_batch(svc, bid, actor="system")
+    assert list(storage.list("batch-sources/")) == []
