@@ -7,6 +7,7 @@ MariaDB on 127.0.0.1:3306; S3 is moto's server in a process of its own::
     python benchmarks/workers.py                  # 24 photos, OPTIMIZE to 200 KB and AUTO, RabbitMQ
     python benchmarks/workers.py --photos 60 --modes OPTIMIZE
     python benchmarks/workers.py --no-check       # skip the Redis / SQS correctness rows
+    python benchmarks/workers.py --pin            # each worker on a core of its own (a one-core "machine")
 
 Photos are 2 MP (1732x1155, benchmarks/bulk.py's) served from a loopback HTTP server, each distinct, in
 a CSV manifest. Each row is a fresh MariaDB database and bucket. Workers are real ``celery worker``
@@ -50,14 +51,17 @@ def options(mode: str) -> EnhanceOptions:
 class Workers:
     """``n`` celery worker processes, concurrency 1 each, in their own folders."""
 
-    def __init__(self, env: dict[str, str], root: Path, n: int):
+    def __init__(self, env: dict[str, str], root: Path, n: int, *, pin: bool = False):
         self.procs = []
+        cpus = sorted(os.sched_getaffinity(0))
         for i in range(n):
+            # --pin: each worker on a core of its own, as on a machine of its own (one core each)
+            pinned = ["taskset", "-c", str(cpus[i % len(cpus)])] if pin else []
             d = root / f"machine{i + 1}"
             d.mkdir(parents=True, exist_ok=True)
             log = open(d / "worker.log", "ab")
             self.procs.append((subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "enhancer.worker", "worker", "--concurrency", "1",
+                [*pinned, sys.executable, "-m", "celery", "-A", "enhancer.worker", "worker", "--concurrency", "1",
                  "-n", f"bench{i + 1}-{uuid.uuid4().hex[:6]}@%h", "-l", "WARNING", "--without-gossip"],
                 cwd=d, env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True), d / "worker.log"))
@@ -83,7 +87,8 @@ class Workers:
                 os.killpg(p.pid, signal.SIGKILL)
 
 
-def on_workers(backend: Backend, manifest: Path, mode: str, n_workers: int, broker: dict, root: Path) -> dict:
+def on_workers(backend: Backend, manifest: Path, mode: str, n_workers: int, broker: dict, root: Path, *,
+               pin: bool = False) -> dict:
     from enhancer.batch.control import summary
     from enhancer.batch.start import submit
 
@@ -92,7 +97,7 @@ def on_workers(backend: Backend, manifest: Path, mode: str, n_workers: int, brok
     settings = settings_from_mapping(env)
     b = build_backends(settings)
     b.storage.create_bucket()
-    workers = Workers(env, root / uuid.uuid4().hex[:6], n_workers)
+    workers = Workers(env, root / uuid.uuid4().hex[:6], n_workers, pin=pin)
     try:
         workers.wait_ready(b, n_workers)
         t0 = time.perf_counter()
@@ -197,6 +202,9 @@ def main(argv=None) -> int:
     ap.add_argument("--photos", type=int, default=24)
     ap.add_argument("--modes", nargs="+", default=["OPTIMIZE", "AUTO"])
     ap.add_argument("--no-check", action="store_true", help="skip the Redis and SQS rows")
+    ap.add_argument("--pin", action="store_true",
+                    help="pin each worker process to a core of its own (taskset), so one worker cannot spill its "
+                         "threads onto the core the second worker gets: each stands in for a one-core machine")
     args = ap.parse_args(argv)
 
     print(f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.1f}; making {args.photos} distinct "
@@ -221,10 +229,11 @@ def main(argv=None) -> int:
                   f"| {'---':>8} | {'---':>5} |")
             for mode in args.modes:
                 row("local pool, 2 processes", mode, on_local_pool(backend, manifest, mode, 2))
-                one = on_workers(backend, manifest, mode, 1, BROKERS["rabbitmq"], root)
-                row("rabbitmq, 1 worker", mode, one)
-                two = on_workers(backend, manifest, mode, 2, BROKERS["rabbitmq"], root)
-                row("rabbitmq, 2 workers", mode, two, base=one["ipm"])
+                pin = " (pinned)" if args.pin else ""
+                one = on_workers(backend, manifest, mode, 1, BROKERS["rabbitmq"], root, pin=args.pin)
+                row(f"rabbitmq, 1 worker{pin}", mode, one)
+                two = on_workers(backend, manifest, mode, 2, BROKERS["rabbitmq"], root, pin=args.pin)
+                row(f"rabbitmq, 2 workers{pin}", mode, two, base=one["ipm"])
             if not args.no_check:
                 few = root / "few.csv"
                 few.write_bytes(manifest_bytes([{"sku_id": f"C-{i:05d}", "image_url": f"{base_url}/img/{i}.jpg"}
