@@ -57,6 +57,10 @@ class Provenance:
     edge_contact : float
         Share of the upload's own border covered by the product's matte: a
         product on a background leaves its border free.
+    backdrop : bool or None
+        The upload's own border is a plain backdrop (a studio shot); False for
+        a scene (brick, a table, a street) the product was cut out of; None
+        when not measured.
     """
 
     source_size: tuple[int, int] | None = None
@@ -67,6 +71,7 @@ class Provenance:
     source_background: tuple[int, int, int] | None = None
     softness: float = 1.0
     edge_contact: float = 0.0
+    backdrop: bool | None = None
 
     def resized(self, factor: float) -> None:
         """The output was resized by ``factor`` (linear) after placement."""
@@ -311,6 +316,11 @@ def _background_rule(rgb, alpha, prof: Profile, fmt: str | None, prov: Provenanc
         return RuleResult("background", False,
                           f"the subject runs off the photo's edge on {prov.edge_contact:.0%} of its border "
                           "(a scene, or a product cut off by the frame)", want)
+    if prov.matted and prov.backdrop is False:
+        return RuleResult("background", False,
+                          "the photo's own background is a scene, not a plain backdrop (its border is "
+                          "detailed or uneven); the product was cut out of it, so check the cut-out's edges and "
+                          "shoot it on a plain background", want)
     med = np.median(px, axis=0)
     plain = float((np.abs(px - med).max(axis=1) <= PLAIN_LEVELS).mean())
     colour = f"RGB({med[0]:.0f},{med[1]:.0f},{med[2]:.0f})"

@@ -64,9 +64,7 @@ def product_matte(img: np.ndarray) -> np.ndarray | None:
     ModelError
         If the packaged saliency model is missing or corrupt.
     """
-    h, w = img.shape[:2]
-    f = min(1.0, WORK_SIDE / max(h, w))
-    small = shrink(img, (max(1, round(w * f)), max(1, round(h * f)))) if f < 1 else img
+    small = _working_copy(img)
     model = backdrop_model(small)
     mask = None
     if model is not None:
@@ -81,6 +79,22 @@ def product_matte(img: np.ndarray) -> np.ndarray | None:
     if mask is None:
         return None
     return _upsample_matte(mask, img, small)
+
+
+def on_backdrop(img: np.ndarray) -> bool:
+    """Is the photo's own border a plain backdrop (a studio shot) rather than a scene?
+
+    Compliance asks this of the upload: a product cut out of a street, a
+    table or a page is not "a product photographed on a plain background",
+    however clean the cut-out looks on white.
+    """
+    return backdrop_model(_working_copy(img)) is not None
+
+
+def _working_copy(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape[:2]
+    f = min(1.0, WORK_SIDE / max(h, w))
+    return shrink(img, (max(1, round(w * f)), max(1, round(h * f)))) if f < 1 else img
 
 
 def _saliency_at(small: np.ndarray, side: int) -> np.ndarray:

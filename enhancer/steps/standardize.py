@@ -13,7 +13,7 @@ from ..compliance import border_colour, product_box
 from ..context import Context
 from ..imageio import shrink
 from ..profiles import get_profile
-from .background import product_matte
+from .background import on_backdrop, product_matte
 
 DEFAULT_PROFILE = "generic"
 
@@ -60,6 +60,7 @@ def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
     prov = ctx.provenance
     prov.source_background = border_colour(img)
     prov.edge_contact = _edge_contact(alpha) if alpha is not None else 0.0
+    prov.backdrop = on_backdrop(img) if alpha is not None else None
     prov.scale *= scale
     prov.placed = (ox, oy, ox + pw, oy + ph)
     prov.matted = crop_a is not None
