@@ -48,7 +48,9 @@ from enhancer import PROFILES, enhance  # noqa: E402
 BACKGROUNDS = {"white": (252, 252, 252), "offwhite": (244, 241, 234), "grey": (214, 214, 216),
                "blue": (176, 204, 232), "pink": (242, 198, 210), "light": (236, 236, 236)}
 TEXTURES = ["astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "camera"]
-SCENES = ["astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry"]
+SCENES = ["astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "camera", "clock",
+          "coins", "page", "grass", "brick", "moon", "cell", "text"]
+ON_SCENES = ["astronaut", "rocket", "chelsea", "coffee", "page", "grass", "brick", "coins", "camera", "moon"]
 
 
 @dataclass
@@ -173,8 +175,8 @@ def cases() -> list[Case]:
         size = (round(img.shape[1] * f), round(img.shape[0] * f))
         big = cv2.resize(img, size, interpolation=cv2.INTER_CUBIC)
         out.append(Case(f"scene {s}", "scene", _jpeg(big)))
-    for i, s in enumerate(("astronaut", "rocket", "chelsea")):  # a product on a busy scene
-        img, _ = product_photo(TEXTURES[(i + 4) % len(TEXTURES)], None, side=1600, product=900, shape=i,
+    for i, s in enumerate(ON_SCENES):  # a product on a busy scene (cut out cleanly or not, not a studio shot)
+        img, _ = product_photo(TEXTURES[(i + 4) % len(TEXTURES)], None, side=1600, product=900, shape=i % 4,
                                seed=k, scene=s)
         out.append(Case(f"on-scene {s}", "on-scene", _jpeg(img)))
         k += 1

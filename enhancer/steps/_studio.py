@@ -67,6 +67,33 @@ def _ring_detail(rgb: np.ndarray) -> float:
     return float((ring > max(3.0, 4.0 * float(np.median(ring)))).mean())
 
 
+#: Detail (90th percentile of the high-pass energy, grey levels) in the border ring at half the working
+#: size above which the border has structure of its own (craters, a cell culture, fabric), not just noise.
+STRUCTURE = 1.6
+
+
+def structured_border(small: np.ndarray) -> bool:
+    """Does the border hold structure coarser than the noise, though its colour fits a smooth surface?
+
+    Noise loses energy when the image is halved; structure (a crater field, a
+    weave) keeps it. A grey planetary surface passes the backdrop model's
+    tests (no fine detail, a smooth mean) and fails this one. Not judged on
+    thumbnails (under 300 px), whose ring is too thin to tell.
+    """
+    h, w = small.shape[:2]
+    if min(h, w) < 300:
+        return False
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    half = cv2.resize(grey, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+
+    def p90(g: np.ndarray) -> float:
+        t = cv2.GaussianBlur(np.abs(g - cv2.GaussianBlur(g, (0, 0), 2.0)), (0, 0), 1.5)
+        return float(np.percentile(t[_ring(g.shape)], 90))
+
+    coarse = p90(half)
+    return coarse > STRUCTURE and coarse > p90(grey)
+
+
 def _design(h: int, w: int, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     y = ys / max(1, h - 1) * 2 - 1
     x = xs / max(1, w - 1) * 2 - 1

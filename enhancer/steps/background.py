@@ -25,7 +25,7 @@ from ..context import Context
 from ..imageio import shrink
 from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
-from ._studio import backdrop_model, studio_mask
+from ._studio import backdrop_model, structured_border, studio_mask
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
@@ -88,7 +88,8 @@ def on_backdrop(img: np.ndarray) -> bool:
     table or a page is not "a product photographed on a plain background",
     however clean the cut-out looks on white.
     """
-    return backdrop_model(_working_copy(img)) is not None
+    small = _working_copy(img)
+    return backdrop_model(small) is not None and not structured_border(small)
 
 
 def _working_copy(img: np.ndarray) -> np.ndarray:
