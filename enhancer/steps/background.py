@@ -6,7 +6,7 @@ Two mattes are fused, both on a copy about 640 px on its longest side:
   shadow and texture evidence and GrabCut. Precise where it applies:
   shadows stay out, a mug handle's hole stays open, edges are exact.
 * the learned matte (:mod:`._saliency`, U^2-Net-p on the CPU): which region
-  is the object, on any background.
+  is the object, on any background; refined by GrabCut seeded with it.
 
 On a backdrop the studio matte decides, seeded by the learned one so that a
 white product on a white sweep or a light panel on a light backdrop is kept;
@@ -34,6 +34,10 @@ STUDIO_NET_SIDE = 224
 SALIENT_LOW, SALIENT_HIGH = 0.3, 0.7  # hysteresis on the learned matte where it alone decides
 SUPPORT = 0.5         # share of a studio-mask component the learned matte must cover to keep it
 LEAK = 1.6            # a studio mask this many times the learned one (and unlike it) leaked
+REFINE_SIDE = 320     # GrabCut on the learned matte at this size (at 640: +0.01 IoU for 5x the time)
+REFINE_BAND = 0.04    # ... with a band this share of the side around the matte as probable background
+REFINE_ITERS = 2
+REFINE_PIXELS = 30_000  # ... over a box of at most this many pixels (its time is about proportional)
 MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
 MAX_SALIENT = 0.92    # ... nor one that covers nearly all of it (nothing stands out)
 NO_PRODUCT = ("Background removal found no product standing out from the background, so nothing was "
@@ -74,8 +78,10 @@ def product_matte(img: np.ndarray) -> np.ndarray | None:
             mask = _supported(mask, sal)
         if mask is not None and _leaks(mask, _salient_mask(sal)):
             mask = None  # a regular texture (a wall, a page) passed for a backdrop
-    if mask is None:  # no backdrop: the network decides, at its full resolution
+    if mask is None:  # no backdrop: the network decides, at its full resolution, and colour refines it
         mask = _salient_mask(_saliency_at(small, NET_SIDE))
+        if mask is not None:
+            mask = _refined(small, mask)
     if mask is None:
         return None
     return _upsample_matte(mask, img, small)
@@ -156,6 +162,55 @@ def _salient_mask(sal: np.ndarray) -> np.ndarray | None:
     if not MIN_SALIENT <= mask.mean() <= MAX_SALIENT:
         return None
     return mask
+
+
+def _refined(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The learned matte trimmed by colour: GrabCut seeded with it, at REFINE_SIDE.
+
+    The network's map is coarse (320 px for the whole frame) and it takes in
+    what touches the product (the coins beside a bottle, a saucer under a
+    mug). Seeded as probable product inside the matte and probable background
+    in a band around it (definite background beyond), GrabCut's colour models
+    hand those pixels back to the background they match. It only removes:
+    what it would add beyond the network's matte follows texture that merely
+    looks like the product. benchmarks/background.py: busy mean IoU +0.03 for
+    about 25 ms. A refinement that keeps less than half is not trusted.
+    """
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    box = (ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1) * (1 + 4 * REFINE_BAND) ** 2
+    # GrabCut's time grows with the box it works on: a product filling the frame is refined coarser
+    f = min(1.0, REFINE_SIDE / max(h, w), float(np.sqrt(REFINE_PIXELS / max(1.0, box))))
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    img = cv2.resize(small, size, interpolation=cv2.INTER_AREA) if f < 1 else small
+    m = (cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 127) if f < 1 else mask
+    if not m.any():
+        return mask
+    r = max(3, round(REFINE_BAND * min(size)))
+    near = cv2.dilate(m.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    gc = np.full(m.shape, cv2.GC_BGD, np.uint8)
+    gc[near.astype(bool)] = cv2.GC_PR_BGD
+    gc[m] = cv2.GC_PR_FGD
+    ys, xs = np.nonzero(near)
+    y0, y1 = max(0, ys.min() - 4), min(m.shape[0], ys.max() + 5)
+    x0, x1 = max(0, xs.min() - 4), min(m.shape[1], xs.max() + 5)
+    roi = np.ascontiguousarray(gc[y0:y1, x0:x1])
+    if not (roi == cv2.GC_BGD).any():
+        return mask  # the matte fills the frame: no background to learn from
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        cv2.grabCut(np.ascontiguousarray(img[y0:y1, x0:x1]), roi, None, bgd, fgd, REFINE_ITERS,
+                    cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        return mask  # degenerate colour models: keep the network's matte
+    gc[y0:y1, x0:x1] = roi
+    out = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)).astype(np.uint8) * 255
+    if f < 1:
+        out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
+    out = (out > 127) & mask  # trim only: additions would follow look-alike texture (gravel beside a grey label)
+    if out.sum() < 0.5 * mask.sum():
+        return mask
+    return out
 
 
 def _upsample_matte(mask: np.ndarray, img: np.ndarray, small: np.ndarray) -> np.ndarray:

@@ -103,3 +103,19 @@ def test_fused_matte_beats_each_part():
         classic, learned, fused = scores.mean(axis=0)
         assert fused >= classic + 0.02 and fused >= learned - 0.005, (name, scores.round(3).tolist())
         assert fused >= (0.95 if name == "studio" else 0.9), (name, scores.round(3).tolist())
+
+
+def test_colour_refinement_trims_what_the_network_took_in_beside_the_product():
+    """On a busy scene GrabCut, seeded with the learned matte, hands back the coins, the street and
+    the saucer the network took in with the product: a seeded grid (every seed kept, regressions too)."""
+    learned_scores, fused_scores = [], []
+    for scene, shape, finish in (("coins", "lamp", "solid"), ("street", "mug", "label"),
+                                 ("cafe_table", "mug", "solid")):
+        for seed in (1, 2, 3):
+            data, truth = compose_busy(scene, shape, finish=finish, side=800, seed=seed)
+            _, learned, fused = _parts_and_fused(data, truth)
+            learned_scores.append(learned)
+            fused_scores.append(fused)
+            assert fused >= learned - 0.05, (scene, seed, learned, fused)
+    # measured when written: learned 0.564, fused 0.619 (mean of 9)
+    assert np.mean(fused_scores) >= np.mean(learned_scores) + 0.03, (learned_scores, fused_scores)
