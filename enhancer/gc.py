@@ -117,16 +117,7 @@ def reconcile(engine: Engine, storage: Storage, *, grace_s: float = 3600, dry_ru
     old = [k for k, when in listed.items() if k not in referenced and when < cutoff]
     report.kept_young = sum(1 for k, when in listed.items() if k not in referenced and when >= cutoff)
     still = _referenced(engine, columns, only=old)  # committed since the first read: keep
-    for key in old:
-        if key in still:
-            continue
-        if not dry_run:
-            try:
-                storage.delete(key)
-            except EnhancerError as exc:
-                report.delete_errors.append(f"{key}: {exc}")
-                continue
-        report.orphans_deleted.append(key)
+    _delete_orphans(storage, [k for k in old if k not in still], report, dry_run=dry_run)
 
     _orphan_sources(engine, storage, cutoff, report, dry_run=dry_run)
     _missing_images(engine, storage, listed, prefix, report, dry_run=dry_run, now=now)
@@ -204,17 +195,19 @@ def _orphan_sources(engine: Engine, storage: Storage, cutoff: datetime, report: 
     ids = sorted(by_batch)
     with engine.connect() as conn:
         alive = {r[0] for i in range(0, len(ids), _CHUNK) for r in conn.execute(q, {"ids": ids[i:i + _CHUNK]})}
-    for bid in ids:
-        if bid in alive:
-            continue
-        for key in by_batch[bid]:
-            if not dry_run:
-                try:
-                    storage.delete(key)
-                except EnhancerError as exc:
-                    report.delete_errors.append(f"{key}: {exc}")
-                    continue
-            report.orphans_deleted.append(key)
+    _delete_orphans(storage, [k for bid in ids if bid not in alive for k in by_batch[bid]], report,
+                    dry_run=dry_run)
+
+
+def _delete_orphans(storage: Storage, keys: list[str], report: GcReport, *, dry_run: bool) -> None:
+    for key in keys:
+        if not dry_run:
+            try:
+                storage.delete(key)
+            except EnhancerError as exc:
+                report.delete_errors.append(f"{key}: {exc}")
+                continue
+        report.orphans_deleted.append(key)
 
 
 # -- rows whose objects are gone -------------------------------------------------------------
