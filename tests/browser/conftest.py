@@ -6,6 +6,7 @@ folder; ``page`` is a fresh Playwright page on Debian's Chromium. Without
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -50,45 +51,56 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory):
-    """``streamlit run streamlit_app.py`` on a free port against tmp SQLite + storage folder.
+@contextlib.contextmanager
+def streamlit_app(tmp: Path, *, host: str = "127.0.0.1", port: int | None = None, args: tuple[str, ...] = (),
+                  env: dict | None = None):
+    """``streamlit run streamlit_app.py`` on a free port against tmp SQLite + storage folder, until exit.
 
-    One per test module: each flow starts from an empty catalog, whatever ran before it.
+    Yields ``{"url", "tmp", "env"}``; ``host`` is the name the browser uses (an OpenID redirect must
+    match it), ``port`` one chosen beforehand, ``args`` more ``streamlit run`` options, ``env`` more
+    variables.
     """
-    tmp = tmp_path_factory.mktemp("app")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MYSQL_", "S3_", "AWS_", "GEMINI_", "BEDROCK_", "CLOUDFRONT_"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp / 'app.db'}", STORAGE_DIR=str(tmp / "storage"),
-               PIXEL_LAB_DATA_DIR=str(tmp / "data"), PYTHONUNBUFFERED="1",
-               PIXEL_LAB_ALLOW_PRIVATE_URLS="1")  # the bulk test serves its CSV's photos on loopback
+    port = port or _free_port()
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("MYSQL_", "S3_", "AWS_", "GEMINI_", "BEDROCK_", "CLOUDFRONT_"))}
+    full_env.update(DATABASE_URL=f"sqlite:///{tmp / 'app.db'}", STORAGE_DIR=str(tmp / "storage"),
+                    PIXEL_LAB_DATA_DIR=str(tmp / "data"), PYTHONUNBUFFERED="1", **(env or {}))
     log = open(tmp / "streamlit.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+         "--server.fileWatcherType", "none", *args],
+        cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://{host}:{port}"
     deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
-        time.sleep(0.3)
-    yield {"url": url, "tmp": tmp, "env": env}
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield {"url": url, "tmp": tmp, "env": full_env, "port": port}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory):
+    """The app on tmp SQLite + storage folder: one per test module, so each flow starts from an empty
+    catalog, whatever ran before it."""
+    # the bulk test serves its CSV's photos on loopback
+    with streamlit_app(tmp_path_factory.mktemp("app"), env={"PIXEL_LAB_ALLOW_PRIVATE_URLS": "1"}) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

@@ -6,16 +6,10 @@ Approve button; both sign out. The audit trail names the operator.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 from support import photo_bytes
 
-from .conftest import ROOT, _free_port
+from .conftest import _free_port, streamlit_app
 
 USERS = {"op": {"email": "op@example.com", "name": "Olga Operator", "roles": ["operator"]},
          "view": {"email": "view@example.com", "name": "Victor Viewer", "roles": ["viewer"]}}
@@ -32,8 +26,8 @@ def provider():
 @pytest.fixture(scope="module")
 def auth_app(provider, tmp_path_factory, browser):
     tmp = tmp_path_factory.mktemp("authapp")
-    port = _free_port()
     secrets = tmp / "secrets.toml"
+    port = _free_port()
     secrets.write_text(
         "[auth]\n"
         f'redirect_uri = "http://localhost:{port}/oauth2callback"\n'
@@ -41,36 +35,8 @@ def auth_app(provider, tmp_path_factory, browser):
         'client_id = "pixel-lab"\n'
         'client_secret = "browser-test-client-secret"\n'
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MYSQL_", "S3_", "AWS_", "GEMINI_", "BEDROCK_", "CLOUDFRONT_"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp / 'app.db'}", STORAGE_DIR=str(tmp / "storage"),
-               PIXEL_LAB_DATA_DIR=str(tmp / "data"), PYTHONUNBUFFERED="1")
-    log = open(tmp / "streamlit.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none", "--secrets.files", str(secrets)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
-        time.sleep(0.3)
-    yield {"url": url, "tmp": tmp, "env": env}
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with streamlit_app(tmp, host="localhost", port=port, args=("--secrets.files", str(secrets))) as app:
+        yield app
     text = (tmp / "streamlit.log").read_text(errors="replace")
     assert "browser-test-client-secret" not in text and "browser-test-cookie-secret" not in text
 
