@@ -5,6 +5,7 @@ Tests that need a server skip with a reason when it is absent locally; in CI
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -33,21 +34,28 @@ def mysql_server_url():
     return f"mysql+pymysql://root@{MYSQL_HOST}:{MYSQL_PORT}"
 
 
-@pytest.fixture
-def mysql_url(mysql_server_url):
-    """A scratch database, created for one test and dropped after it."""
+@contextlib.contextmanager
+def scratch_database(server_url: str, prefix: str = "pl_test"):
+    """A fresh database on the server (yields its URL), dropped on exit."""
     import pymysql
 
-    name = f"pl_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="")
     with conn.cursor() as cur:
         cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
     try:
-        yield f"{mysql_server_url}/{name}?charset=utf8mb4"
+        yield f"{server_url}/{name}?charset=utf8mb4"
     finally:
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
         conn.close()
+
+
+@pytest.fixture
+def mysql_url(mysql_server_url):
+    """A scratch database, created for one test and dropped after it."""
+    with scratch_database(mysql_server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

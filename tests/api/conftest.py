@@ -9,7 +9,7 @@ import pytest
 
 from api_server import ApiServer  # tests/api_server.py (tests/ is on the path)
 from batch.photoserver import PhotoServer
-from conftest import MYSQL_HOST, MYSQL_PORT, env_for
+from conftest import env_for, scratch_database
 
 #: Settings every test server runs with: a small pool, so saturation is reachable, and small batch parts.
 SERVER_ENV = {"PIXEL_LAB_ALLOW_PRIVATE_URLS": "1", "API_WORKERS": "1", "API_QUEUE": "2", "MAX_BATCH_SIZE": "4"}
@@ -18,18 +18,8 @@ SETUPS = {"streamlit+sqlite": ("streamlit", "sqlite+local"), "uvicorn+mariadb-s3
 
 @pytest.fixture(scope="session")
 def module_mysql_url(mysql_server_url):
-    import pymysql
-
-    name = f"pl_api_{uuid.uuid4().hex[:10]}"
-    conn = pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", password="")
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    try:
-        yield f"{mysql_server_url}/{name}?charset=utf8mb4"
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        conn.close()
+    with scratch_database(mysql_server_url, "pl_api") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
