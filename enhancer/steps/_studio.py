@@ -30,6 +30,7 @@ MIN_COMPONENT = 0.12  # components at least this share of the largest are kept
 MIN_PART = 0.003      # smaller ones down to this share are kept when confidently foreground
 SALIENT = 0.5         # learned-matte probability above which a pixel is never sure backdrop
 SALIENT_CORE = 0.9    # ... and above which (eroded) it seeds sure product
+STANDS_OUT = 0.6      # share of the learned matte the backdrop model alone calls product: no white on white
 
 
 def backdrop_model(small: np.ndarray) -> np.ndarray | None:
@@ -169,6 +170,14 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
     # pixel is sure background, and its eroded core is sure product.
     learned = sal > SALIENT
     learned_core = cv2.erode((sal > SALIENT_CORE).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    # A product that stands out from the backdrop by itself (not white on white): where the network
+    # fills a hole (a mug's handle), the backdrop seen through it stays background. Only enclosed
+    # regions: a light panel on the product's edge looks like backdrop too, and there the network is right.
+    if (sure_fg & learned).sum() >= STANDS_OUT * max(1, learned.sum()):
+        backdrop = (plain & ~textured) | shadow
+        hole = _holes(learned & ~backdrop) & backdrop  # enclosed by the product, of the backdrop's colour
+        learned &= ~hole
+        learned_core &= ~hole
     sure_fg |= learned_core
     maybe_fg |= learned
     sure_bg &= ~learned
