@@ -148,11 +148,18 @@ def heartbeat(s: Session, batch_id: str, runner: str) -> bool:
     return s.execute(q, execution_options={"synchronize_session": False}).rowcount == 1
 
 
-def claim_item(s: Session, item_id: str) -> bool:
-    """pending -> running for one item (counting the attempt); False when someone else has it or it is done."""
+def claim_item(s: Session, item_id: str, token: str | None = None) -> bool:
+    """pending -> running for one item (counting the attempt); False when someone else has it or it is done.
+
+    With ``token`` (new for each claim, the same on its retries) a retry whose first try committed but
+    lost its reply finds the item running under that token: still this claim's, so True.
+    """
     q = (update(BatchItem).where(BatchItem.id == item_id, BatchItem.status == ItemStatus.PENDING)
-         .values(status=ItemStatus.RUNNING, started_at=utcnow(), attempts=BatchItem.attempts + 1))
-    return s.execute(q, execution_options={"synchronize_session": False}).rowcount == 1
+         .values(status=ItemStatus.RUNNING, started_at=utcnow(), attempts=BatchItem.attempts + 1, task_id=token))
+    if s.execute(q, execution_options={"synchronize_session": False}).rowcount == 1:
+        return True
+    return token is not None and s.scalar(select(BatchItem.id).where(
+        BatchItem.id == item_id, BatchItem.status == ItemStatus.RUNNING, BatchItem.task_id == token)) is not None
 
 
 def runner_tag(*, unique: bool = False) -> str:

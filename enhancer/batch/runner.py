@@ -19,6 +19,7 @@ import queue
 import sys
 import threading
 import time
+import uuid
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -392,7 +393,8 @@ class BatchRunner:
             try:
                 if stop.is_set():  # paused or cancelled: leave queued items pending
                     continue
-                if not with_retry(f"claiming item {w.position}", lambda: self._claim_item(w),
+                token = f"local:{uuid.uuid4().hex}"  # this claim's, the same on each of its retries
+                if not with_retry(f"claiming item {w.position}", lambda: self._claim_item(w, token),
                                   engine=self.service.engine, stop=stop):
                     continue  # done or taken by another runner meanwhile
                 self._one(kind, root, w)
@@ -403,9 +405,9 @@ class BatchRunner:
                 with self._count_lock:
                     self._inflight -= 1
 
-    def _claim_item(self, w: _Work) -> bool:
+    def _claim_item(self, w: _Work, token: str) -> bool:
         with self.service.session() as s, s.begin():
-            return br.claim_item(s, w.id)
+            return br.claim_item(s, w.id, token)
 
     # -- one item ----------------------------------------------------------------------------
     def _one(self, kind: str, root: str | None, w: _Work) -> None:

@@ -244,3 +244,19 @@ def test_worker_processes_reuse_freed_photo_memory(tmp_path):
             pool.submit(_proc_upload, photos[i], f"p{i}.jpg", opts, {"sku_id": f"P{i}"}).result()
         faults = (pool.submit(resource.getrusage, resource.RUSAGE_SELF).result().ru_minflt - before) / 4
     assert faults < 300, faults
+
+
+def test_a_claim_retried_after_its_lost_reply_is_still_this_claims(service, photo_server, tmp_path):
+    """The claim's UPDATE committed but the reply never came (a database blip): its retry finds the item
+    running under the claim's own token and goes on, instead of leaving it running with nobody on it
+    (seen in CI: a batch ended 'running', 15 of 16)."""
+    (bid,) = create_batches(service, write_manifest(tmp_path / "m.csv", rows_for(photo_server, 1)), options=OPTS)
+    (item,) = items_of(service, bid)
+    with service.session() as s, s.begin():
+        assert br.claim_item(s, item.id, "local:first")
+    with service.session() as s, s.begin():
+        assert br.claim_item(s, item.id, "local:first")       # the retry of that same claim
+        assert not br.claim_item(s, item.id, "local:other")   # anyone else: taken
+        assert not br.claim_item(s, item.id)
+    (item,) = items_of(service, bid)
+    assert (item.status, item.attempts, item.task_id) == (ItemStatus.RUNNING, 1, "local:first")
