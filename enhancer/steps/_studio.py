@@ -24,6 +24,7 @@ import numpy as np
 RING = 0.03          # border ring used for the backdrop model (share of the side)
 RING_DETAIL = 0.05    # a backdrop's border has (almost) no fine detail; a busy scene's has plenty
 GRABCUT_ITERS = 3
+GRABCUT_SEED = 0x5EED
 FLAT_K = 0.035        # std of the brightness ratio inside a flat product part (a shadow spreads more)
 SHARP_EDGE = 50.0     # Sobel magnitude along a region's border that marks a crisp edge, not a shadow
 MIN_COMPONENT = 0.12  # components at least this share of the largest are kept
@@ -262,6 +263,9 @@ def _grabcut_roi(small: np.ndarray, gc: np.ndarray) -> None:
         return
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     try:
+        # GrabCut seeds its colour models by k-means from OpenCV's per-thread RNG: seeded here, the same
+        # photo gets the same matte whatever ran before it in the process
+        cv2.setRNGSeed(GRABCUT_SEED)
         cv2.grabCut(roi, roi_gc, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
     except cv2.error:
         return  # degenerate colour models: keep the seeded mask

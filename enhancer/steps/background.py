@@ -25,7 +25,7 @@ from ..context import Context
 from ..imageio import shrink
 from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
-from ._studio import backdrop_model, structured_border, studio_mask
+from ._studio import GRABCUT_SEED, backdrop_model, structured_border, studio_mask
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
@@ -199,6 +199,7 @@ def _refined(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return mask  # the matte fills the frame: no background to learn from
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     try:
+        cv2.setRNGSeed(GRABCUT_SEED)  # deterministic k-means start (see _studio)
         cv2.grabCut(np.ascontiguousarray(img[y0:y1, x0:x1]), roi, None, bgd, fgd, REFINE_ITERS,
                     cv2.GC_INIT_WITH_MASK)
     except cv2.error:
