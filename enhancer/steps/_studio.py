@@ -64,8 +64,7 @@ def _ring_detail(rgb: np.ndarray) -> float:
     or a scene does, even where its mean colour fits a smooth surface.
     """
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    texture = cv2.GaussianBlur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), 2.0)), (0, 0), 1.5)
-    ring = texture[_ring(grey.shape)]
+    ring = _highpass(grey)[_ring(grey.shape)]
     return float((ring > max(3.0, 4.0 * float(np.median(ring)))).mean())
 
 
@@ -89,8 +88,7 @@ def structured_border(small: np.ndarray) -> bool:
     half = cv2.resize(grey, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
 
     def p90(g: np.ndarray) -> float:
-        t = cv2.GaussianBlur(np.abs(g - cv2.GaussianBlur(g, (0, 0), 2.0)), (0, 0), 1.5)
-        return float(np.percentile(t[_ring(g.shape)], 90))
+        return float(np.percentile(_highpass(g)[_ring(g.shape)], 90))
 
     coarse = p90(half)
     return coarse > STRUCTURE and coarse > p90(grey)
@@ -237,9 +235,14 @@ def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray, k: np.
     return out | (cand & cuts & cv2.dilate(out.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool))
 
 
+def _highpass(grey: np.ndarray, s_hp: float = 2.0, s_avg: float = 1.5) -> np.ndarray:
+    """Local high-pass energy: |grey - its blur at s_hp|, averaged at s_avg."""
+    return cv2.GaussianBlur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), s_hp)), (0, 0), s_avg)
+
+
 def _textured(grey: np.ndarray, ring: np.ndarray, s_hp: float, s_avg: float) -> np.ndarray:
     """High-pass energy, not the gradient: soft shadows have gradients but no detail."""
-    texture = cv2.GaussianBlur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), s_hp)), (0, 0), s_avg)
+    texture = _highpass(grey, s_hp, s_avg)
     return texture > max(4 * float(np.median(texture[ring])), 2.5)
 
 
@@ -261,15 +264,26 @@ def _grabcut_roi(small: np.ndarray, gc: np.ndarray) -> None:
     roi = np.ascontiguousarray(small[y0:y1, x0:x1])
     if not ((roi_gc == cv2.GC_BGD) | (roi_gc == cv2.GC_PR_BGD)).any():
         return
+    if seeded_grabcut(roi, roi_gc, GRABCUT_ITERS):
+        gc[y0:y1, x0:x1] = roi_gc
+
+
+def seeded_grabcut(img: np.ndarray, gc: np.ndarray, iters: int) -> bool:
+    """GrabCut from a mask, in place; False (``gc`` unchanged) when its colour models are degenerate.
+
+    GrabCut seeds its colour models by k-means from OpenCV's per-thread RNG:
+    seeded here, the same photo gets the same matte whatever ran before it in
+    the process.
+    """
+    work = gc.copy()
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(GRABCUT_SEED)
     try:
-        # GrabCut seeds its colour models by k-means from OpenCV's per-thread RNG: seeded here, the same
-        # photo gets the same matte whatever ran before it in the process
-        cv2.setRNGSeed(GRABCUT_SEED)
-        cv2.grabCut(roi, roi_gc, None, bgd, fgd, GRABCUT_ITERS, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(img, work, None, bgd, fgd, iters, cv2.GC_INIT_WITH_MASK)
     except cv2.error:
-        return  # degenerate colour models: keep the seeded mask
-    gc[y0:y1, x0:x1] = roi_gc
+        return False
+    gc[...] = work
+    return True
 
 
 def _main_components(mask: np.ndarray, sure_fg: np.ndarray) -> np.ndarray | None:

@@ -25,7 +25,7 @@ from ..context import Context
 from ..imageio import shrink
 from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
-from ._studio import GRABCUT_SEED, backdrop_model, structured_border, studio_mask
+from ._studio import backdrop_model, seeded_grabcut, structured_border, studio_mask
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
@@ -209,12 +209,7 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False) -> np.nd
     roi = np.ascontiguousarray(gc[y0:y1, x0:x1])
     if not (roi == cv2.GC_BGD).any():
         return mask  # the matte fills the frame: no background to learn from
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    try:
-        cv2.setRNGSeed(GRABCUT_SEED)  # deterministic k-means start (see _studio)
-        cv2.grabCut(np.ascontiguousarray(img[y0:y1, x0:x1]), roi, None, bgd, fgd, REFINE_ITERS,
-                    cv2.GC_INIT_WITH_MASK)
-    except cv2.error:
+    if not seeded_grabcut(np.ascontiguousarray(img[y0:y1, x0:x1]), roi, REFINE_ITERS):
         return mask  # degenerate colour models: keep the network's matte
     gc[y0:y1, x0:x1] = roi
     out = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)).astype(np.uint8) * 255
