@@ -20,7 +20,7 @@ from enhancer.views import product_summary
 from .. import auth
 from ..context import ApiContext, get_ctx
 from ..idempotency import fingerprint, once
-from .enhance import parse_options
+from .enhance import OptionsIn, parse_options
 
 router = APIRouter(tags=["products"])
 MAX_PRODUCTS = 5000
@@ -48,15 +48,10 @@ class ProductIn(BaseModel):
         return ([self.raw_image] if self.raw_image else []) + list(self.images)
 
 
-class BulkIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BulkIn(OptionsIn):
+    """Products to create, with the enhancement options for all their photos."""
+
     products: list[ProductIn] = Field(min_length=1, max_length=MAX_PRODUCTS)
-    mode: str | None = None
-    target_size_kb: int | None = None
-    output_format: str | None = None
-    profile: str | None = None
-    ai: str | None = None
-    variants: int | None = None
     batch_name: str | None = Field(None, max_length=200)
 
 
