@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import repo
-from db.models import EnhancementHistory, ImageStatus, Product, ProductImage, new_id, utcnow
+from db.models import EnhancementHistory, ImageStatus, Product, ProductImage, ProductStatus, new_id, utcnow
 
 from ..errors import InvalidImageError, NotFoundError, StorageError
 from ..formats import EXTENSIONS, MIME_TYPES, sniff
@@ -184,20 +184,21 @@ def claim(b: Backends, data: bytes, filename: str, sku: str, sha: str,
 
     def write(s: Session) -> tuple[str, bool]:
         product = repo.product_by_sku(s, sku)
-        if product is None:
-            product = Product(sku_id=sku)
+        new = product is None
+        if new:  # its first image, being processed: nothing to look up (the common case of a bulk run)
+            product = Product(sku_id=sku, status=ProductStatus.PROCESSING)
             s.add(product)
             s.flush()
-        existing = repo.image_for_bytes(s, product.id, sha)
-        if existing is not None:
+        elif (existing := repo.image_for_bytes(s, product.id, sha)) is not None:
             return existing.id, False
-        position = repo.next_position(s, product.id)
+        position = 1 if new else repo.next_position(s, product.id)
         s.add(ProductImage(
             id=image_id, product_id=product.id, sku_id=sku, position=position, is_main=position == 1,
             original_filename=filename, original_size_bytes=len(data), original_width=width,
             original_height=height, original_format=fmt[:16], content_sha256=sha, original_key=okey,
             image_url=b.storage.public_url(okey), status=ImageStatus.PROCESSING))
-        repo.refresh_product_status(s, product.id)
+        if not new:
+            repo.refresh_product_status(s, product.id)
         return image_id, True
 
     from ..errors import ConflictError
