@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 
 from db.batch_models import FINISHED_BATCH, Batch, BatchItem, BatchStatus, ItemStatus
 from db.models import EnhancementHistory, utcnow
@@ -130,13 +130,16 @@ def _finish(s, item_id: str, batch_id: str, status: ItemStatus, *, task_id: str 
         q = q.where(BatchItem.status == ItemStatus.RUNNING, BatchItem.task_id == task_id)
     if not s.execute(q.values(status=status, finished_at=utcnow(), **values)).rowcount:
         return False
-    counter = _COUNTER[status]
-    s.execute(update(Batch).where(Batch.id == batch_id)
-              .values({counter: counter + 1, Batch.heartbeat_at: utcnow(), Batch.updated_at: utcnow()}))
-    # the last item finishes the batch (counters are exact: each item is counted once, above)
-    s.execute(update(Batch).where(Batch.id == batch_id, Batch.status == BatchStatus.RUNNING,
-                                  Batch.completed + Batch.failed + Batch.skipped >= Batch.total)
-              .values(status=BatchStatus.COMPLETED, finished_at=utcnow(), updated_at=utcnow()))
+    # Count it and, for the last item, finish the batch (counters are exact: each item is counted once,
+    # above). One statement; MySQL assigns left to right with the new values, SQLite with the old ones, so
+    # the finish is decided on the old counters (+ this item) before the counter moves.
+    counter, now = _COUNTER[status], utcnow()
+    last = and_(Batch.status == BatchStatus.RUNNING,
+                Batch.completed + Batch.failed + Batch.skipped + 1 >= Batch.total)
+    s.execute(update(Batch).where(Batch.id == batch_id).ordered_values(
+        (Batch.finished_at, case((last, now), else_=Batch.finished_at)),
+        (Batch.status, case((last, BatchStatus.COMPLETED), else_=Batch.status)),
+        (counter, counter + 1), (Batch.heartbeat_at, now), (Batch.updated_at, now)))
     return True
 
 
