@@ -14,7 +14,8 @@ import threading
 from sqlalchemy import func, select, text
 
 from db import make_engine
-from db.models import EnhancementHistory, Product, ProductImage
+from db import repo
+from db.models import EnhancementHistory, ImageStatus, Product, ProductImage, ProductStatus
 from enhancer.service import Backends
 from support import photo_bytes, referenced_keys, reup, stored_keys, up
 
@@ -81,6 +82,21 @@ def test_two_photos_for_a_new_sku_at_once_make_one_product_with_two_images(servi
     with service.session() as s:
         assert s.scalar(select(func.count()).select_from(Product)) == 1
         assert s.scalar(select(func.count()).select_from(ProductImage)) == 2
+    _consistent(service)
+
+
+def test_photos_of_one_product_finishing_at_once_leave_its_status_as_derived_from_all_of_them(service):
+    # each writer derives the product's status in its own transaction; a snapshot that missed the other
+    # image (still processing there) would leave the product "processing" for ever
+    n = 4
+    results = _race(*[lambda i=i: up(service, photo_bytes(seed=10 + i, size=(320, 240)), f"{i}.jpg",
+                                     sku_id="MANY-1", mode="OPTIMIZE") for i in range(n)])
+    assert all(getattr(r, "success", False) for r in results), results
+    with service.session() as s:
+        product = s.scalars(select(Product)).one()
+        images = repo.product_images(s, product.id)
+        assert len(images) == n and all(i.status is ImageStatus.COMPLETED for i in images)
+        assert product.status is repo.product_status(images, 0) is ProductStatus.APPROVED
     _consistent(service)
 
 
