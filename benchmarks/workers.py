@@ -8,7 +8,8 @@ MariaDB on 127.0.0.1:3306; S3 is moto's server in a process of its own::
     python benchmarks/workers.py --photos 60 --modes OPTIMIZE
     python benchmarks/workers.py --no-check       # skip the Redis / SQS correctness rows
     python benchmarks/workers.py --pin            # each worker on a core of its own (a one-core "machine")
-    python benchmarks/workers.py --photos 200 --pin --repeat 3 --no-check   # the scaling figure, medians
+    python benchmarks/workers.py --photos 200 --repeat 3 --no-check   # the scaling figure, medians
+    sudo python benchmarks/workers.py --photos 200 --repeat 3 --cpu-share 0.5   # each worker a "machine" of its own
 
 Photos are 2 MP (1732x1155, benchmarks/bulk.py's) served from a loopback HTTP server, each distinct, in
 a CSV manifest. Each row is a fresh MariaDB database and bucket. Workers are real ``celery worker``
@@ -49,11 +50,43 @@ def options(mode: str) -> EnhanceOptions:
     return EnhanceOptions.parse(mode=mode, target_size_kb=200 if mode == "OPTIMIZE" else None)
 
 
+CGROUP_CPU = Path("/sys/fs/cgroup/cpu")  # cgroup v1's cpu controller (on cgroup v2: /sys/fs/cgroup + cpu.max)
+
+
+class CpuBudget:
+    """A CPU budget of its own for one worker "machine": ``share`` of a core (CFS quota), as on a machine
+    whose cores are its own, while the services (database, S3, broker) run on what the workers leave."""
+
+    def __init__(self, name: str, share: float, period_us: int = 20_000):
+        v2 = not CGROUP_CPU.is_dir()
+        self.dir = (Path("/sys/fs/cgroup") if v2 else CGROUP_CPU) / name
+        try:
+            self.dir.mkdir()
+            quota = int(share * period_us)
+            if v2:
+                (self.dir / "cpu.max").write_text(f"{quota} {period_us}")
+            else:
+                (self.dir / "cpu.cfs_period_us").write_text(str(period_us))
+                (self.dir / "cpu.cfs_quota_us").write_text(str(quota))
+        except OSError as exc:
+            raise SystemExit(f"--cpu-share needs a writable cgroup cpu controller (root): {exc}") from None
+
+    def wrap(self, cmd: list[str]) -> list[str]:
+        # the shell joins the group, then becomes the worker: its pool processes are born inside it
+        return ["sh", "-c", f'echo $$ > {self.dir / "cgroup.procs"} && exec "$@"', "sh", *cmd]
+
+    def remove(self) -> None:
+        try:
+            self.dir.rmdir()
+        except OSError:
+            pass
+
+
 class Workers:
     """``n`` celery worker processes, concurrency 1 each, in their own folders."""
 
-    def __init__(self, env: dict[str, str], root: Path, n: int, *, pin: bool = False):
-        self.procs = []
+    def __init__(self, env: dict[str, str], root: Path, n: int, *, pin: bool = False, cpu_share: float = 0.0):
+        self.procs, self.budgets = [], []
         cpus = sorted(os.sched_getaffinity(0))
         for i in range(n):
             # --pin: each worker on a core of its own, as on a machine of its own (one core each)
@@ -61,10 +94,13 @@ class Workers:
             d = root / f"machine{i + 1}"
             d.mkdir(parents=True, exist_ok=True)
             log = open(d / "worker.log", "ab")
+            cmd = [*pinned, sys.executable, "-m", "celery", "-A", "enhancer.worker", "worker", "--concurrency", "1",
+                   "-n", f"bench{i + 1}-{uuid.uuid4().hex[:6]}@%h", "-l", "WARNING", "--without-gossip"]
+            if cpu_share:
+                self.budgets.append(CpuBudget(f"pixel-lab-bench-{root.name}-{i + 1}", cpu_share))
+                cmd = self.budgets[-1].wrap(cmd)
             self.procs.append((subprocess.Popen(
-                [*pinned, sys.executable, "-m", "celery", "-A", "enhancer.worker", "worker", "--concurrency", "1",
-                 "-n", f"bench{i + 1}-{uuid.uuid4().hex[:6]}@%h", "-l", "WARNING", "--without-gossip"],
-                cwd=d, env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT,
+                cmd, cwd=d, env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True), d / "worker.log"))
 
     def wait_ready(self, b, n: int, timeout: float = 120) -> None:
@@ -86,10 +122,13 @@ class Workers:
                 p.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
+                p.wait(10)
+        for budget in self.budgets:
+            budget.remove()
 
 
 def on_workers(backend: Backend, manifest: Path, mode: str, n_workers: int, broker: dict, root: Path, *,
-               pin: bool = False) -> dict:
+               pin: bool = False, cpu_share: float = 0.0) -> dict:
     from enhancer.batch.control import summary
     from enhancer.batch.start import submit
 
@@ -98,21 +137,21 @@ def on_workers(backend: Backend, manifest: Path, mode: str, n_workers: int, brok
     settings = settings_from_mapping(env)
     b = build_backends(settings)
     b.storage.create_bucket()
-    workers = Workers(env, root / uuid.uuid4().hex[:6], n_workers, pin=pin)
+    workers = Workers(env, root / uuid.uuid4().hex[:6], n_workers, pin=pin, cpu_share=cpu_share)
     try:
         workers.wait_ready(b, n_workers)
-        t0 = time.perf_counter()
+        cpu0, t0 = cpu_times(), time.perf_counter()
         (bid,) = submit(b, settings, manifest, options=options(mode), name="bench")["batch_ids"]
         while (sm := summary(b, bid, failures=0)).status not in ("completed", "failed", "cancelled"):
             time.sleep(0.1)
-        elapsed = time.perf_counter() - t0
+        elapsed, cpu = time.perf_counter() - t0, cpu_per_item(cpu0, cpu_times(), sm.completed + sm.failed)
         gap = gaps_ms(b, bid)
     finally:
         workers.stop()
         b.engine.dispose()
         backend.cleanup(env)
     return {"done": sm.completed, "failed": sm.failed, "elapsed": elapsed, "ipm": sm.completed / elapsed * 60,
-            "overhead": gap}
+            "overhead": gap, "cpu": cpu}
 
 
 def on_local_pool(backend: Backend, manifest: Path, mode: str, processes: int) -> dict:
@@ -173,6 +212,36 @@ def broker_cost(broker: dict, n: int = 300) -> tuple[float, float, float]:
     return (t1 - t0) / n * 1000, (t2 - t1) / n * 1000, (t3 - t2) / 50 * 1000
 
 
+SERVICES = {"mariadbd": "database", "mysqld": "database", "moto.server": "S3 (moto)", "beam.smp": "broker",
+            "redis-server": "broker"}
+
+
+def cpu_times() -> dict[str, float]:
+    """CPU seconds so far by role: celery workers, each service, this process (the photo server), idle."""
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = open("/proc/stat").readline().split()[1:]
+    out = {"idle": (int(fields[3]) + int(fields[4])) / tick}  # idle + iowait, all CPUs
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        ticks = stat[stat.rfind(")") + 2:].split()
+        used = (int(ticks[11]) + int(ticks[12])) / tick  # utime + stime
+        role = ("workers" if "celery" in cmd and "worker" in cmd else
+                "photo server + bench" if int(pid) == os.getpid() else
+                next((r for k, r in SERVICES.items() if k in cmd), "other"))
+        out[role] = out.get(role, 0.0) + used
+    return out
+
+
+def cpu_per_item(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+    return {k: (after.get(k, 0.0) - before.get(k, 0.0)) / max(n, 1) * 1000 for k in after}
+
+
 def gaps_ms(b, batch_id: str) -> float:
     """Median time a worker process spends between two items: record, ack, top-up, next delivery, claim."""
     from statistics import median
@@ -202,6 +271,35 @@ def row(label: str, mode: str, r: dict, base: float | None = None) -> None:
           f"| {scale:>7} | {over:>8} | {os.getloadavg()[0]:>5.1f} |", flush=True)
 
 
+ROLES = ("workers", "database", "S3 (moto)", "broker", "photo server + bench", "other")
+
+
+def cpu_table(runs: list[tuple[str, dict, dict | None]], *, ceiling: bool = True) -> None:
+    """Where the two cores went, per image; and the best 1 → 2 scaling this machine allows.
+
+    Here the services share the workers' two cores (on two machines they would not): with the 1-worker run's
+    CPU per image spread over both cores with no idle time, 2 workers could reach at most
+    2 x (1-worker wall per image) / (1-worker CPU per image) times its speed.
+    """
+    print(f"\n| CPU ms per image ({os.cpu_count()} cores) | " + " | ".join(ROLES) +
+          " | idle | wall x cores | best 1→2 here | reached |")
+    print("| --- " * (len(ROLES) + 6) + "|")
+    for label, r, base in runs:
+        cpu = r["cpu"]
+        busy = sum(cpu.get(k, 0.0) for k in ROLES)
+        wall = r["elapsed"] / max(r["done"] + r["failed"], 1) * 1000 * os.cpu_count()
+        best = reached = ""
+        if not ceiling:  # the workers have budgets of their own: the two cores are not what bounds them
+            pass
+        elif base is None:
+            ceiling = 2 * (wall / os.cpu_count()) / busy
+            best = f"{ceiling:.2f}x"
+        else:
+            reached = f"{r['ipm'] / base['ipm'] / ceiling:.0%} of it"
+        print(f"| {label} | " + " | ".join(f"{cpu.get(k, 0.0):.1f}" for k in ROLES) +
+              f" | {cpu.get('idle', 0.0):.1f} | {wall:.1f} | {best} | {reached} |", flush=True)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--photos", type=int, default=24)
@@ -213,6 +311,10 @@ def main(argv=None) -> int:
     ap.add_argument("--pin", action="store_true",
                     help="pin each worker process to a core of its own (taskset), so one worker cannot spill its "
                          "threads onto the core the second worker gets: each stands in for a one-core machine")
+    ap.add_argument("--cpu-share", type=float, default=0.0, metavar="F",
+                    help="give each worker process a CPU budget of its own, F of a core (a CFS quota in a cgroup; "
+                         "needs root): each stands in for a machine of its own, and the services run on the CPU "
+                         "the workers leave, as they would on other machines (e.g. 0.5 on 2 cores)")
     args = ap.parse_args(argv)
 
     print(f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()[0]:.1f}; making {args.photos} distinct "
@@ -235,20 +337,27 @@ def main(argv=None) -> int:
                   f"| {'1→2':>7} | {'gap ms':>8} | {'load1':>5} |")
             print(f"| {'---':<30} | {'---':<8} | {'---':>4} | {'---':>4} | {'---':>7} | {'---':>7} | {'---':>7} "
                   f"| {'---':>8} | {'---':>5} |")
+            cpu_rows = []
             for mode in args.modes:
-                row("local pool, 2 processes", mode, on_local_pool(backend, manifest, mode, 2))
-                pin = " (pinned)" if args.pin else ""
+                local1 = on_local_pool(backend, manifest, mode, 1)
+                row("local pool, 1 process", mode, local1)
+                row("local pool, 2 processes", mode, on_local_pool(backend, manifest, mode, 2), base=local1["ipm"])
+                pin = " (pinned)" if args.pin else f" ({args.cpu_share:g} core each)" if args.cpu_share else ""
                 ones, twos = [], []
+                run = lambda n: on_workers(backend, manifest, mode, n, BROKERS["rabbitmq"], root,  # noqa: E731
+                                           pin=args.pin, cpu_share=args.cpu_share)
                 for _ in range(args.repeat):  # alternated, so drift in the machine's speed hits both alike
-                    ones.append(on_workers(backend, manifest, mode, 1, BROKERS["rabbitmq"], root, pin=args.pin))
-                    twos.append(on_workers(backend, manifest, mode, 2, BROKERS["rabbitmq"], root, pin=args.pin))
+                    ones.append(run(1))
+                    twos.append(run(2))
                 rep = f", median of {args.repeat}" if args.repeat > 1 else ""
                 one, two = _median_run(ones), _median_run(twos)
                 row(f"rabbitmq, 1 worker{pin}{rep}", mode, one)
                 row(f"rabbitmq, 2 workers{pin}{rep}", mode, two, base=one["ipm"])
+                cpu_rows += [(f"1 worker, {mode}", one, None), (f"2 workers, {mode}", two, one)]
                 if args.repeat > 1:
                     fmt = lambda rs: ", ".join(f"{r['ipm']:.0f}" for r in rs)  # noqa: E731
                     print(f"|   runs: 1 worker {fmt(ones)} img/min; 2 workers {fmt(twos)} img/min | | | | | | | | |")
+            cpu_table(cpu_rows, ceiling=not args.cpu_share)
             if not args.no_check:
                 few = root / "few.csv"
                 few.write_bytes(manifest_bytes([{"sku_id": f"C-{i:05d}", "image_url": f"{base_url}/img/{i}.jpg"}
