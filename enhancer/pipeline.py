@@ -108,12 +108,15 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     ctx.notes.extend(dec.notes)
     tried = tuple(step.__name__ for step in MODES[mode])
     img, applied = dec.rgb, []
+    width, height = dec.width, dec.height
     decode_notes = len(ctx.notes)
     for step in MODES[mode]:
         out = step(img, ctx)
         if out is not img:
             applied.append(step.__name__)
             img = out
+            if decoded is None:  # ours alone: let the decoded pixels go (a 12 MP array less for the next steps)
+                dec.rgb = img
     if not applied:
         note = outcome.nothing_done(mode.value, tried, before, ctx.options)
         if note and not any(n.startswith("The photo is blurred by motion") for n in ctx.notes):
@@ -135,7 +138,7 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     stream = jpeg_without_metadata(data) if unchanged and dec.verbatim and fmt == "JPEG" else None
     if stream is not None and mode is not Mode.OPTIMIZE:
         # nothing to fix: the upload's own JPEG data, metadata removed, beats any re-encode
-        fitted = keep_stream(stream, dec.width, dec.height, target_bytes=target, floor_bytes=floor)
+        fitted = keep_stream(stream, width, height, target_bytes=target, floor_bytes=floor)
         if fitted is not None and len(ctx.notes) == decode_notes:  # a step that declined has said why
             ctx.notes.append("Nothing needed fixing: the upload's JPEG data was kept as it is "
                              "(metadata removed), so it is not compressed a second time.")
@@ -144,8 +147,8 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
                              cap_only=cap_only)
     if cap_only and unchanged and (fitted.scaled < 1 or len(fitted.data) >= len(data)):
         # a re-encode only pays when it is smaller at full size; else keep the upload's own data
-        kept = keep_stream(stream, dec.width, dec.height, target_bytes=len(data)) if stream else None
-        fitted = kept or Fitted(data, dec.width, dec.height, fmt, None, True, 0)
+        kept = keep_stream(stream, width, height, target_bytes=len(data)) if stream else None
+        fitted = kept or Fitted(data, width, height, fmt, None, True, 0)
         ctx.notes.append("The upload is already compressed as far as it goes without visible loss or "
                          "downscaling: its own data was kept" + (" (metadata removed)." if kept else "."))
     resized = (fitted.width, fitted.height) != (img.shape[1], img.shape[0])
@@ -165,7 +168,7 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
         ctx.notes.append(f"The {prof.name} minimum of {prof.min_kb} KB was not reached: "
                          "the image has too little detail for that file size.")
     ctx.notes.extend(outcome.size_notes(
-        upload_bytes=len(data), upload_format=upload_fmt, upload_size=(dec.width, dec.height),
+        upload_bytes=len(data), upload_format=upload_fmt, upload_size=(width, height),
         result_bytes=len(fitted.data), result_format=fmt, result_size=(fitted.width, fitted.height)))
     # the "after" report comes from the array in hand (plus the real encoded size):
     # decoding our own output again would cost a second full decode
