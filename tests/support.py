@@ -115,3 +115,25 @@ def referenced_keys(engine) -> set[str]:
             for row in c.execute(text(sql)):
                 keys |= {k for k in row if k}
     return keys
+
+
+def at_once(*calls, timeout: float = 120) -> list:
+    """Run the callables in threads released together; each one's result, or the exception it raised."""
+    import threading
+
+    out, threads = [None] * len(calls), []
+    gate = threading.Barrier(len(calls))
+
+    def run(i, fn):
+        gate.wait()
+        try:
+            out[i] = fn()
+        except Exception as exc:  # collected, asserted on by the test
+            out[i] = exc
+
+    for i, fn in enumerate(calls):
+        threads.append(threading.Thread(target=run, args=(i, fn)))
+        threads[-1].start()
+    for t in threads:
+        t.join(timeout)
+    return out

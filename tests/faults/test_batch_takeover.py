@@ -20,7 +20,7 @@ from db.models import ProductImage
 from enhancer.batch import create_batches
 from enhancer.options import EnhanceOptions
 from enhancer.service import Backends
-from support import photo_bytes
+from support import at_once, photo_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 N_ITEMS = 12
@@ -97,8 +97,6 @@ def test_four_simultaneous_resumers_attempt_each_item_once(backend, tmp_path):
 
 def test_four_resumer_threads_in_one_process(tmp_path):
     """Same host:pid for all four: the per-run token in the runner tag still tells them apart."""
-    import threading
-
     from enhancer.batch import BatchRunner
     from enhancer.batch.errors import BatchError
     from enhancer.storage import LocalStorage
@@ -106,21 +104,14 @@ def test_four_resumer_threads_in_one_process(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'pl.db'}")
     svc = Backends(engine, LocalStorage(tmp_path / "storage"))
     (bid,) = create_batches(svc, photo_folder(tmp_path), options=EnhanceOptions.parse("OPTIMIZE"), name="Threads")
-    gate, outcomes = threading.Barrier(RESUMERS), []
 
     def resume():
-        runner = BatchRunner(svc, workers=2, poll_s=0.1)
-        gate.wait()
         try:
-            outcomes.append(("ran", runner.run(bid).completed))
+            return "ran", BatchRunner(svc, workers=2, poll_s=0.1).run(bid).completed
         except BatchError as exc:
-            outcomes.append(("refused", str(exc)))
+            return "refused", str(exc)
 
-    threads = [threading.Thread(target=resume) for _ in range(RESUMERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(300)
+    outcomes = at_once(*[resume] * RESUMERS, timeout=300)
     assert len(outcomes) == RESUMERS and any(o[0] == "ran" for o in outcomes), outcomes
     assert all("is being run by " in o[1] for o in outcomes if o[0] == "refused")
     with svc.session() as s:

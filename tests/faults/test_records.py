@@ -9,38 +9,16 @@ checked before anything is removed.
 """
 from __future__ import annotations
 
-import threading
-
 from sqlalchemy import func, select, text
 
-from db import make_engine
-from db import repo
+from db import make_engine, repo
 from db.models import EnhancementHistory, ImageStatus, Product, ProductImage, ProductStatus
 from enhancer.service import Backends
-from support import photo_bytes, referenced_keys, reup, stored_keys, up
+from support import at_once, photo_bytes, referenced_keys, reup, stored_keys, up
 
 
 def _consistent(b: Backends, storage=None) -> None:
     assert stored_keys(storage or b.storage) == referenced_keys(b.engine)
-
-
-def _race(*calls):
-    out, threads = [None] * len(calls), []
-    barrier = threading.Barrier(len(calls))
-
-    def run(i, fn):
-        barrier.wait()
-        try:
-            out[i] = fn()
-        except Exception as exc:  # collected, asserted on by the test
-            out[i] = exc
-
-    for i, fn in enumerate(calls):
-        threads.append(threading.Thread(target=run, args=(i, fn)))
-        threads[-1].start()
-    for t in threads:
-        t.join(120)
-    return out
 
 
 def test_a_lost_commit_reply_keeps_rows_and_files(proxied_mysql_url, mysql_url, db_proxy, s3_storage):
@@ -62,8 +40,8 @@ def test_a_lost_commit_reply_keeps_rows_and_files(proxied_mysql_url, mysql_url, 
 
 def test_two_reenhances_of_one_image_at_once_keep_both(service):
     first = up(service, photo_bytes(size=(480, 360)), "race.jpg", mode="OPTIMIZE")
-    results = _race(lambda: reup(service, first.image_id, mode="AUTO"),
-                    lambda: reup(service, first.image_id, mode="LIGHT_CORRECTION"))
+    results = at_once(lambda: reup(service, first.image_id, mode="AUTO"),
+                      lambda: reup(service, first.image_id, mode="LIGHT_CORRECTION"))
     assert all(getattr(r, "success", False) for r in results), results
     assert sorted(r.enhancement_sequence for r in results) == [2, 3]
     assert len({r.enhanced_key for r in results}) == 2
@@ -75,8 +53,8 @@ def test_two_reenhances_of_one_image_at_once_keep_both(service):
 
 
 def test_two_photos_for_a_new_sku_at_once_make_one_product_with_two_images(service):
-    results = _race(lambda: up(service, photo_bytes(seed=1, size=(320, 240)), "a.jpg", sku_id="NEW-1"),
-                    lambda: up(service, photo_bytes(seed=2, size=(320, 240)), "b.jpg", sku_id="NEW-1"))
+    results = at_once(lambda: up(service, photo_bytes(seed=1, size=(320, 240)), "a.jpg", sku_id="NEW-1"),
+                      lambda: up(service, photo_bytes(seed=2, size=(320, 240)), "b.jpg", sku_id="NEW-1"))
     assert all(getattr(r, "success", False) for r in results), results
     assert len({r.product_id for r in results}) == 1 and sorted(r.position for r in results) == [1, 2]
     with service.session() as s:
@@ -89,8 +67,8 @@ def test_photos_of_one_product_finishing_at_once_leave_its_status_as_derived_fro
     # each writer derives the product's status in its own transaction; a snapshot that missed the other
     # image (still processing there) would leave the product "processing" for ever
     n = 4
-    results = _race(*[lambda i=i: up(service, photo_bytes(seed=10 + i, size=(320, 240)), f"{i}.jpg",
-                                     sku_id="MANY-1", mode="OPTIMIZE") for i in range(n)])
+    results = at_once(*[lambda i=i: up(service, photo_bytes(seed=10 + i, size=(320, 240)), f"{i}.jpg",
+                                       sku_id="MANY-1", mode="OPTIMIZE") for i in range(n)])
     assert all(getattr(r, "success", False) for r in results), results
     with service.session() as s:
         product = s.scalars(select(Product)).one()
@@ -102,8 +80,8 @@ def test_photos_of_one_product_finishing_at_once_leave_its_status_as_derived_fro
 
 def test_the_same_bytes_under_one_sku_at_once_are_one_image(service):
     data = photo_bytes(seed=3, size=(320, 240))
-    results = _race(lambda: up(service, data, "a.jpg", sku_id="SAME-1", mode="OPTIMIZE"),
-                    lambda: up(service, data, "a.jpg", sku_id="SAME-1", mode="AUTO"))
+    results = at_once(lambda: up(service, data, "a.jpg", sku_id="SAME-1", mode="OPTIMIZE"),
+                      lambda: up(service, data, "a.jpg", sku_id="SAME-1", mode="AUTO"))
     assert all(getattr(r, "success", False) for r in results), results
     assert len({r.image_id for r in results}) == 1
     with service.session() as s:

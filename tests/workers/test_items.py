@@ -6,7 +6,6 @@ victim's item waited a second's backoff before its retry: 2 % of the items of a 
 """
 from __future__ import annotations
 
-import threading
 import time
 
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from db import make_engine
 from db.batch_models import Batch, BatchItem, BatchStatus, ItemStatus
 from enhancer.batch.items import Claimed, claim, record
 from enhancer.service import Backends
+from support import at_once
 
 N = 24
 
@@ -30,25 +30,6 @@ def _batch(b: Backends, status: BatchStatus) -> tuple[str, list[str]]:
         return batch.id, [i.id for i in items]
 
 
-def _at_once(fn, args: list) -> list[BaseException]:
-    """Run ``fn(*a)`` for every ``a`` in threads released together; the exceptions they raised."""
-    gate, errors = threading.Barrier(len(args)), []
-
-    def run(a):
-        gate.wait()
-        try:
-            fn(*a)
-        except BaseException as exc:  # noqa: BLE001 - collected for the assert
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in args]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return errors
-
-
 def test_many_tasks_claim_and_finish_items_of_one_batch_at_once_without_a_deadlock(mysql_url):
     engine = make_engine(mysql_url, pool_size=N + 2)
     b = Backends(engine, None)
@@ -62,12 +43,12 @@ def test_many_tasks_claim_and_finish_items_of_one_batch_at_once_without_a_deadlo
             claims[item_id] = c
 
         # every claim at once, the first of them starting the queued batch
-        assert _at_once(take, [(i,) for i in ids]) == []
+        assert at_once(*[lambda i=i: take(i) for i in ids]) == [None] * N
         t0 = time.perf_counter()
         statuses = [ItemStatus.COMPLETED, ItemStatus.FAILED, ItemStatus.SKIPPED]
         finish = lambda item_id, n: record(b, claims[item_id], f"task-{item_id}", statuses[n % 3],  # noqa: E731
                                            t0=t0, error="x" if n % 3 == 1 else None)
-        assert _at_once(finish, [(i, n) for n, i in enumerate(ids)]) == []
+        assert at_once(*[lambda i=i, n=n: finish(i, n) for n, i in enumerate(ids)]) == [True] * N
 
         with b.session() as s:
             batch = s.get(Batch, batch_id)
