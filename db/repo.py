@@ -172,29 +172,31 @@ def product_status(images: list[ProductImage], open_reviews: int) -> ProductStat
 
 
 def refresh_product_status(s: Session, product_id: str) -> ProductStatus:
-    """Derive and store the product's status (call in the transaction that changed its images).
-
-    Exact whatever ran at the same time: the product's row is locked first (writers of one product's
-    status take turns), and its images and reviews are read as they are now, locked until the commit,
-    not from the transaction's snapshot (MariaDB's REPEATABLE READ would miss an image another writer
-    finished after this transaction's first read, and both writers could store ``processing``).
-    """
+    """Derive and store the product's status (call in the transaction that changed its images)."""
     s.flush()
-    s.execute(select(Product.id).where(Product.id == product_id).with_for_update())
-    images = list(s.scalars(select(ProductImage).where(ProductImage.product_id == product_id)
-                            .order_by(ProductImage.position).with_for_update(read=True)
-                            .execution_options(populate_existing=True)))
+    images = product_images(s, product_id)
     open_reviews = s.scalar(
         select(func.count()).select_from(EnhancementHistory)
         .join(ProductImage, ProductImage.id == EnhancementHistory.product_image_id)
         .where(ProductImage.product_id == product_id,
-               EnhancementHistory.review_status == ReviewStatus.PENDING_REVIEW)
-        .with_for_update(read=True)) or 0
+               EnhancementHistory.review_status == ReviewStatus.PENDING_REVIEW)) or 0
     status = product_status(images, open_reviews)
     product = s.get(Product, product_id)
     if product is not None and product.status != status:
         product.status = status
     return status
+
+
+def settle_product_status(s: Session, product_id: str) -> ProductStatus:
+    """:func:`refresh_product_status` again, in its own transaction, once the product row is locked.
+
+    Two writers finishing images of one product at once each derive the status
+    from a snapshot without the other's image (MariaDB's REPEATABLE READ), so
+    both may store ``processing``. Run after their commits, with the row lock
+    taken before any read, the last of them sees both images.
+    """
+    s.execute(select(Product.id).where(Product.id == product_id).with_for_update())
+    return refresh_product_status(s, product_id)
 
 
 def counts(s: Session) -> dict[str, int]:

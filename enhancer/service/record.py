@@ -95,6 +95,20 @@ def commit(s: Session, write: Callable[[Session], T], *,
         raise err from exc
 
 
+def settle_product(b: Backends, product_id: str | None) -> None:
+    """Re-derive a product's status after a commit that changed its images (best effort; see
+    :func:`db.repo.settle_product_status`)."""
+    if not product_id:
+        return
+    from db import repo
+
+    try:
+        with b.session() as s, s.begin():
+            repo.settle_product_status(s, product_id)
+    except Exception as exc:  # the next change to the product derives it again
+        log.warning("[UPLOAD] could not settle product %s's status: %s", product_id, exc)
+
+
 def _landed(engine, landed: Callable[[Session], bool]) -> bool | None:
     try:
         with Session(engine) as s:

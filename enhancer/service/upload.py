@@ -29,7 +29,7 @@ from .audit import note_after
 from .backends import Backends
 from .keys import enhanced_key, original_key, thumbnail_key
 from .produce import Variant, produce
-from .record import history_row, put_all, remove, write_rows
+from .record import history_row, put_all, remove, settle_product, write_rows
 from .review import apply_new_rows
 from .results import UploadResult
 
@@ -302,7 +302,9 @@ def record_attempt(b: Backends, image_id: str, produced: list[Variant], opts: En
                  img.sku_id, image_id, seq, len(rows), actor, elapsed)
         return results.from_rows(img, rows, reused=False)
 
-    return write_rows(b, write, keys, landed=lambda s: s.get(EnhancementHistory, ids[0]) is not None, retries=3)
+    out = write_rows(b, write, keys, landed=lambda s: s.get(EnhancementHistory, ids[0]) is not None, retries=3)
+    settle_product(b, out.product_id)  # another image of this product may have finished at the same time
+    return out
 
 
 _NOT_COPIED = {"id", "product_image_id", "enhancement_sequence", "enhanced_key", "thumbnail_key",
@@ -351,7 +353,9 @@ def _copy(b: Backends, image_id: str, source_ids: list[str], opts: EnhanceOption
                  source_ids[0], actor)
         return results.from_rows(img, rows, reused=True)
 
-    return write_rows(b, write, keys, landed=lambda s: s.get(EnhancementHistory, ids[0]) is not None, retries=3)
+    out = write_rows(b, write, keys, landed=lambda s: s.get(EnhancementHistory, ids[0]) is not None, retries=3)
+    settle_product(b, out.product_id)  # another image of this product may have finished at the same time
+    return out
 
 
 def _locked(s: Session, image_id: str) -> ProductImage:
