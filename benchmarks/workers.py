@@ -274,7 +274,7 @@ def row(label: str, mode: str, r: dict, base: float | None = None) -> None:
 ROLES = ("workers", "database", "S3 (moto)", "broker", "photo server + bench", "other")
 
 
-def cpu_table(runs: list[tuple[str, dict, dict | None]], *, ceiling: bool = True) -> None:
+def cpu_table(runs: list[tuple[str, dict, dict | None]], *, shared_cores: bool = True) -> None:
     """Where the two cores went, per image; and the best 1 → 2 scaling this machine allows.
 
     Here the services share the workers' two cores (on two machines they would not): with the 1-worker run's
@@ -289,12 +289,10 @@ def cpu_table(runs: list[tuple[str, dict, dict | None]], *, ceiling: bool = True
         busy = sum(cpu.get(k, 0.0) for k in ROLES)
         wall = r["elapsed"] / max(r["done"] + r["failed"], 1) * 1000 * os.cpu_count()
         best = reached = ""
-        if not ceiling:  # the workers have budgets of their own: the two cores are not what bounds them
-            pass
-        elif base is None:
+        if shared_cores and base is None:  # (with budgets of their own, the cores do not bound the workers)
             ceiling = 2 * (wall / os.cpu_count()) / busy
             best = f"{ceiling:.2f}x"
-        else:
+        elif shared_cores:
             reached = f"{r['ipm'] / base['ipm'] / ceiling:.0%} of it"
         print(f"| {label} | " + " | ".join(f"{cpu.get(k, 0.0):.1f}" for k in ROLES) +
               f" | {cpu.get('idle', 0.0):.1f} | {wall:.1f} | {best} | {reached} |", flush=True)
@@ -357,7 +355,7 @@ def main(argv=None) -> int:
                 if args.repeat > 1:
                     fmt = lambda rs: ", ".join(f"{r['ipm']:.0f}" for r in rs)  # noqa: E731
                     print(f"|   runs: 1 worker {fmt(ones)} img/min; 2 workers {fmt(twos)} img/min | | | | | | | | |")
-            cpu_table(cpu_rows, ceiling=not args.cpu_share)
+            cpu_table(cpu_rows, shared_cores=not args.cpu_share)
             if not args.no_check:
                 few = root / "few.csv"
                 few.write_bytes(manifest_bytes([{"sku_id": f"C-{i:05d}", "image_url": f"{base_url}/img/{i}.jpg"}

@@ -219,6 +219,16 @@ def ping(engine: Engine) -> None:
 _TRANSIENT_CODES = {2003, 2006, 2013, 1205, 1213, 2055}
 
 
+def error_code(exc: BaseException) -> int | None:
+    """The MySQL/MariaDB error number behind ``exc`` (a SQLAlchemy error or the driver's own), if any."""
+    orig = getattr(exc, "orig", None) or exc
+    args = getattr(orig, "args", None)
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+LOCK_CONFLICT = (1205, 1213)  # lock wait timeout; chosen as a deadlock victim
+
+
 def is_transient(exc: BaseException) -> bool:
     """Could the same statement succeed if tried again shortly (a blip, not a bug or bad data)?"""
     if isinstance(exc, (sa_exc.TimeoutError, sa_exc.DisconnectionError)):
@@ -227,11 +237,10 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, sa_exc.OperationalError):
         return False
-    orig = exc.orig
-    code = orig.args[0] if orig is not None and orig.args and isinstance(orig.args[0], int) else None
+    code = error_code(exc)
     if code is not None:
         return code in _TRANSIENT_CODES
-    msg = str(orig).lower()
+    msg = str(exc.orig).lower()
     return "locked" in msg or "busy" in msg
 
 
@@ -244,7 +253,7 @@ def describe_error(exc: BaseException, where: Engine | URL | str | None = None) 
     url, limits = _where(where)
     place = _place(url)
     orig = getattr(exc, "orig", None) or exc
-    code = orig.args[0] if getattr(orig, "args", None) and isinstance(orig.args[0], int) else None
+    code = error_code(exc)
     detail = str(orig.args[1] if code is not None and len(orig.args) > 1 else orig).splitlines()[0] if str(orig) \
         else orig.__class__.__name__
     timed_out = "timed out" in detail.lower() or isinstance(orig, TimeoutError)
@@ -271,7 +280,7 @@ def describe_error(exc: BaseException, where: Engine | URL | str | None = None) 
             if url is not None else f"database refused the login: {detail}"
     elif code == 1049:
         msg = f"database {url.database if url is not None else ''!r} does not exist at {place}: create it first"
-    elif code in (1205, 1213):
+    elif code in LOCK_CONFLICT:
         msg = f"database at {place} is busy ({detail}); try again"
     elif "database is locked" in detail:
         msg = f"database {place} is locked by another process: gave up after {limits.get('busy', 0):g} s"

@@ -29,6 +29,7 @@ from sqlalchemy import and_, case, or_, select, update
 
 from db.batch_models import FINISHED_BATCH, Batch, BatchItem, BatchStatus, ItemStatus
 from db.models import EnhancementHistory, utcnow
+from db.session import LOCK_CONFLICT, error_code
 
 from ..errors import ConflictError, InvalidImageError
 from ..formats import ACCEPTED_TEXT, EXTENSIONS, sniff
@@ -259,8 +260,7 @@ def run_item(b: Backends, item_id: str, task_id: str, *, worker: str, max_attemp
 
 def _pause(exc: BaseException, n: int, backoff_s: float) -> float:
     """How long to wait before try ``n + 1``: a lost lock race at once (jittered), an outage with backoff."""
-    code = getattr(getattr(exc, "orig", None), "args", (None,))[:1]
-    if code and code[0] in (1205, 1213):  # lock wait timeout, deadlock victim: the other side is done by now
+    if error_code(exc) in LOCK_CONFLICT:  # the other side of the race is done by now
         return random.uniform(0.005, 0.05)
     return backoff_s * 2 ** n
 

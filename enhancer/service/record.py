@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db.models import EnhancementHistory, ProductImage, utcnow
+from db.session import error_code
 
 from ..errors import ConflictError, DatabaseError, StorageError
 from ..options import EnhanceOptions
@@ -145,8 +146,7 @@ def write_rows(b: Backends, write: Callable[[Session], T], keys: list[str], *,
 
 def _deadlock(exc: SQLAlchemyError) -> bool:
     # MySQL/MariaDB 1213: chosen as a deadlock victim (two images of one product claimed at once)
-    args = getattr(getattr(exc, "orig", None), "args", None) or (None,)
-    return isinstance(exc, DBAPIError) and args[0] == 1213
+    return isinstance(exc, DBAPIError) and error_code(exc) == 1213
 
 
 def _orig(exc: DBAPIError) -> str:
