@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import EnhancementHistory, ImageStatus, Product, ProductImage, ProductStatus, ReviewStatus
@@ -118,8 +118,10 @@ def get_product(s: Session, product_id: str) -> Product | None:
     return s.get(Product, product_id)
 
 
-def product_by_sku(s: Session, sku_id: str) -> Product | None:
-    return s.scalars(select(Product).where(Product.sku_id == sku_id)).first()
+def product_by_sku(s: Session, sku_id: str, *, lock: bool = False) -> Product | None:
+    """``lock``: hold the product's row until the transaction ends (MySQL; a no-op on SQLite)."""
+    q = select(Product).where(Product.sku_id == sku_id)
+    return s.scalars(q.with_for_update() if lock else q).first()
 
 
 def image_for_bytes(s: Session, product_id: str, sha: str) -> ProductImage | None:
@@ -194,8 +196,14 @@ def settle_product_status(s: Session, product_id: str) -> ProductStatus:
     from a snapshot without the other's image (MariaDB's REPEATABLE READ), so
     both may store ``processing``. Run after their commits, with the row lock
     taken before any read, the last of them sees both images.
+
+    The lock is a write that changes nothing: MySQL locks the row as ``FOR
+    UPDATE`` would, and SQLite (which ignores ``FOR UPDATE`` and reads outside
+    a transaction until its first write) takes its write lock here, so the
+    reads that follow see every commit before ours and none can come between.
     """
-    s.execute(select(Product.id).where(Product.id == product_id).with_for_update())
+    s.execute(update(Product).where(Product.id == product_id).values(status=Product.status)
+              .execution_options(synchronize_session=False))
     return refresh_product_status(s, product_id)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import time
 
 from sqlalchemy import select
@@ -34,7 +35,9 @@ from .review import apply_new_rows
 from .results import UploadResult
 
 log = logging.getLogger("enhancer.service")
-_CLAIM_TRIES = 3
+# claims of one SKU take turns on its product row (MySQL); SQLite cannot lock a row, so there
+# each round of racers has one winner and the rest read again: enough rounds for a busy SKU
+_CLAIM_TRIES = 8
 
 
 def sku_from_filename(filename: str) -> str:
@@ -183,7 +186,9 @@ def claim(b: Backends, data: bytes, filename: str, sku: str, sha: str,
     put_all(b.storage, [(okey, data, MIME_TYPES.get(sniff(data) or fmt, "application/octet-stream"))])
 
     def write(s: Session) -> tuple[str, bool]:
-        product = repo.product_by_sku(s, sku)
+        # locked before any other read, so the positions and bytes read next are those the last
+        # claim of this SKU committed
+        product = repo.product_by_sku(s, sku, lock=True)
         new = product is None
         if new:  # its first image, being processed: nothing to look up (the common case of a bulk run)
             product = Product(sku_id=sku, status=ProductStatus.PROCESSING)
@@ -211,6 +216,7 @@ def claim(b: Backends, data: bytes, filename: str, sku: str, sha: str,
             if attempt == _CLAIM_TRIES - 1:
                 remove(b.storage, [okey])
                 raise
+            time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # racers of one round spread out
             continue
         except Exception as exc:
             if not getattr(exc, "outcome_unknown", False):

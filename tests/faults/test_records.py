@@ -65,8 +65,9 @@ def test_two_photos_for_a_new_sku_at_once_make_one_product_with_two_images(servi
 
 def test_photos_of_one_product_finishing_at_once_leave_its_status_as_derived_from_all_of_them(service):
     # each writer derives the product's status in its own transaction; a snapshot that missed the other
-    # image (still processing there) would leave the product "processing" for ever
-    n = 4
+    # image (still processing there) would leave the product "processing" for ever; and each claim
+    # of the SKU must get a position of its own, however many race for it
+    n = 6
     results = at_once(*[lambda i=i: up(service, photo_bytes(seed=10 + i, size=(320, 240)), f"{i}.jpg",
                                        sku_id="MANY-1", mode="OPTIMIZE") for i in range(n)])
     assert all(getattr(r, "success", False) for r in results), results
@@ -74,6 +75,7 @@ def test_photos_of_one_product_finishing_at_once_leave_its_status_as_derived_fro
         product = s.scalars(select(Product)).one()
         images = repo.product_images(s, product.id)
         assert len(images) == n and all(i.status is ImageStatus.COMPLETED for i in images)
+        assert sorted(i.position for i in images) == list(range(1, n + 1))
         assert product.status is repo.product_status(images, 0) is ProductStatus.APPROVED
     _consistent(service)
 
