@@ -185,8 +185,12 @@ class FaultProxy:
                 if self._delay:
                     time.sleep(self._delay)
                 if to_server:
+                    armed = self._take_trigger(data)
+                    if armed == "blackhole":  # before forwarding: the reply may come back at once
+                        link.blackholed = True
                     dst.sendall(data)
-                    self._check_trigger(link, data)
+                    if armed not in (None, "blackhole"):
+                        self._fire(link, armed)
                 elif self._blackhole or link.blackholed:
                     self.dropped += len(data)
                 else:
@@ -198,15 +202,18 @@ class FaultProxy:
                 self._links.discard(link)
             link.reset()
 
-    def _check_trigger(self, link: _Link, data: bytes) -> None:
+    def _take_trigger(self, data: bytes):
+        """The armed action if ``data`` holds its trigger (disarming it), else None."""
         armed = self._trigger
         if armed is None or armed[0] not in data:
-            return
+            return None
         self._trigger = None
-        if callable(armed[1]):
-            armed[1](link)
-        elif armed[1] == "blackhole":
-            link.blackholed = True
-        else:
+        return armed[1]
+
+    @staticmethod
+    def _fire(link: _Link, action) -> None:
+        if callable(action):
+            action(link)
+        else:  # "cut"
             time.sleep(0.05)  # let the server read what was forwarded before the reset
             link.reset()
