@@ -11,6 +11,7 @@ from enhancer.service import Backends
 
 from . import problems
 from .context import ApiContext
+from .auth import AuthFirst
 from .limits import BodyLimit
 from .routes import batches, enhance, images, products, system
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, backends: Backends | None = Non
     app.include_router(v1)
     problems.install(app)
     app.add_middleware(BodyLimit, ctx=ctx)
+    app.add_middleware(AuthFirst, ctx=ctx)  # outermost: no key, no body read
     return app
 
 

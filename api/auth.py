@@ -9,11 +9,15 @@ from enhancer.service import KeyInfo, authenticate
 from enhancer.service.access import Actor
 
 from .context import ApiContext, get_ctx
-from .problems import Problem
+from .problems import Problem, problem
 
 RANK = {"viewer": 0, "operator": 1, "admin": 2}
 _bearer = HTTPBearer(auto_error=False, description="An API key from `python -m enhancer api-key create`")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+NO_KEY = "Send an API key: Authorization: Bearer <key>"
+BAD_KEY = "This API key is unknown or revoked"
+#: Routes whose bodies are files (an upload, a batch's ZIP or manifest): only operators send them.
+FILE_ROUTES = ("/enhance/upload", "/batches")
 
 
 def require(role: str):
@@ -23,11 +27,12 @@ def require(role: str):
     async def check(request: Request, cred: HTTPAuthorizationCredentials | None = Depends(_bearer),
                     ctx: ApiContext = Depends(get_ctx)) -> KeyInfo:
         if cred is None or cred.scheme.lower() != "bearer" or not cred.credentials:
-            raise Problem(401, "Send an API key: Authorization: Bearer <key>", slug="unauthorized",
-                          headers=_CHALLENGE)
-        key = await run_in_threadpool(authenticate, ctx.backends, cred.credentials.strip())
+            raise Problem(401, NO_KEY, slug="unauthorized", headers=_CHALLENGE)
+        key = getattr(request.state, "key", None)  # AuthFirst found it before the body was read
         if key is None:
-            raise Problem(401, "This API key is unknown or revoked", slug="unauthorized", headers=_CHALLENGE)
+            key = await run_in_threadpool(authenticate, ctx.backends, cred.credentials.strip())
+        if key is None:
+            raise Problem(401, BAD_KEY, slug="unauthorized", headers=_CHALLENGE)
         if RANK[key.role] < need:
             raise Problem(403, f"This endpoint needs the {role} role; the key {key.name!r} is {key.role}",
                           slug="forbidden")
@@ -45,3 +50,43 @@ admin = require("admin")
 def actor(key: KeyInfo) -> Actor:
     """Who acted, with the key's role (the service checks it again): ``key:<key name>``."""
     return Actor(name=f"key:{key.name}", role=key.role)
+
+
+class AuthFirst:
+    """ASGI middleware: a request with a body shows its key before the body is read.
+
+    FastAPI reads a form body (spooling it to disk past 1 MB) before it runs
+    the route's dependencies, so a client without a key could make the server
+    take in a 50 MB upload or a 1 GB batch ZIP only to hear 401. Here a missing
+    or unknown key is refused at once, and so is a viewer's key on the file
+    routes; the route still checks its own role, with the key found here.
+    Anything this cannot decide (the database is down) is left to the route.
+    """
+
+    def __init__(self, app, ctx: ApiContext):
+        self.app, self.ctx = app, ctx
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        scheme, _, token = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return await _refuse(scope, receive, send, 401, NO_KEY)
+        try:
+            key = await run_in_threadpool(authenticate, self.ctx.backends, token.strip())
+        except Exception:  # misconfigured or unreachable: the route answers with the right problem
+            return await self.app(scope, receive, send)
+        if key is None:
+            return await _refuse(scope, receive, send, 401, BAD_KEY)
+        if scope["path"].rstrip("/").endswith(FILE_ROUTES) and RANK[key.role] < RANK["operator"]:
+            return await _refuse(scope, receive, send, 403,
+                                 f"Sending files needs the operator role; the key {key.name!r} is {key.role}")
+        scope.setdefault("state", {})["key"] = key
+        return await self.app(scope, receive, send)
+
+
+async def _refuse(scope, receive, send, status: int, detail: str) -> None:
+    # Connection: close: the client may still be sending a body that will not be read
+    headers = {"Connection": "close", **(_CHALLENGE if status == 401 else {})}
+    await problem(status, detail, slug="unauthorized" if status == 401 else "forbidden",
+                  headers=headers)(scope, receive, send)

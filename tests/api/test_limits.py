@@ -13,15 +13,17 @@ from support import photo_bytes
 MB = 2**20
 
 
-def _send_big_body(server, *, total: int, chunked: bool) -> tuple[int, bytes, int]:
+def _send_big_body(server, *, total: int, chunked: bool, role: str | None = "operator",
+                   path: str = "/enhance/upload") -> tuple[int, bytes, int]:
     """Send a ``total``-byte multipart upload over a raw socket until the server answers; returns
-    (status, response head+body, bytes sent)."""
+    (status, response head+body, bytes sent). ``role`` None: no Authorization header."""
     boundary = "pixellabboundary"
     head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.jpg\"\r\n"
             f"Content-Type: image/jpeg\r\n\r\n").encode()
-    lines = ["POST /api/v1/enhance/upload HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
-             f"Authorization: Bearer {server.keys['operator']}",
+    lines = [f"POST /api/v1{path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
              f"Content-Type: multipart/form-data; boundary={boundary}"]
+    if role:
+        lines.append(f"Authorization: Bearer {server.keys[role]}")
     lines.append("Transfer-Encoding: chunked" if chunked else f"Content-Length: {total}")
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
     sent = 0
@@ -70,6 +72,17 @@ def test_a_60_mb_body_is_refused_without_being_held(server, chunked):
     grown = (server.rss_kb() - before) / 1024
     assert grown < 30, f"the server grew by {grown:.0f} MB while refusing the body"
     assert server.call("GET", "/health", None).status_code == 200  # still serving
+
+
+@pytest.mark.parametrize("role,path,status", [(None, "/enhance/upload", 401), ("viewer", "/enhance/upload", 403),
+                                               (None, "/batches", 401), ("viewer", "/batches", 403)])
+def test_a_body_without_a_key_that_may_send_it_is_refused_before_it_is_read(server, role, path, status):
+    # 40 MB is under the limits: only the key can stop the server reading (and spooling) it all
+    status_, answer, sent = _send_big_body(server, total=40 * MB, chunked=False, role=role, path=path)
+    assert status_ == status, answer[:500]
+    assert b"application/problem+json" in answer
+    assert sent < 10 * MB, f"the server read {sent // MB} MB before answering {status}"
+    assert server.call("GET", "/health", None).status_code == 200
 
 
 def test_a_file_over_the_limit_inside_the_slack_is_413_not_415(server):
