@@ -3,6 +3,7 @@
     python benchmarks/api.py                      # all of it (about 10 minutes on 2 cores)
     python benchmarks/api.py --uploads 200        # fewer uploads for the memory line
     python benchmarks/api.py --server uvicorn     # the standalone app instead
+    python benchmarks/api.py --listing-only       # only GET /images on 100 000 rows, by offset and by cursor
 
 Prints one table:
 - POST /enhance/upload of a 2 MP photo (AUTO): p50/p95 end to end (429s retried after Retry-After) and
@@ -172,6 +173,7 @@ def main() -> None:
     ap.add_argument("--server", choices=("streamlit", "uvicorn"), default="streamlit")
     ap.add_argument("--uploads", type=int, default=500, help="uploads for the memory line")
     ap.add_argument("--per-client", type=int, default=3, help="uploads per client in the latency runs")
+    ap.add_argument("--listing-only", action="store_true", help="only the GET /images rows (about a minute)")
     args = ap.parse_args()
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as d:
@@ -182,57 +184,69 @@ def main() -> None:
         try:
             server.keys["operator"] = server.cli("api-key", "create", "--name", "bench", "--role", "operator")["key"]
             server.keys["viewer"] = server.cli("api-key", "create", "--name", "bench-v", "--role", "viewer")["key"]
-            data = photos(POOL)
-            client = Client(server, data)
-            client.upload("WARM")
-            rates = {}
-            for clients in (1, 4, 16):
-                lat, wall = concurrent(client, clients, args.per_client, f"C{clients}")
-                rates[clients] = len(lat) / wall
-                rows.append((f"upload 2 MP, {clients} client(s)",
-                             f"p50 {statistics.median(lat) * 1000:.0f} ms, p95 {pct(lat, 95) * 1000:.0f} ms",
-                             f"{rates[clients]:.2f} photos/s over {len(lat)}"))
-            cli = cli_rate(server, data, tmp, 4 * args.per_client)
-            best = max(rates.values())
-            rows.append(("throughput vs CLI", f"API {best:.2f} / CLI {cli:.2f} photos/s",
-                         f"{best / cli * 100:.0f} % (goal >= 90 %)"))
-
-            before = dict(client.status)
-            lat, wall = concurrent(client, 32, 2, "C32")
-            codes = {k: v - before.get(k, 0) for k, v in client.status.items() if v - before.get(k, 0)}
-            sent = [s for s in client.accepted if s.startswith("C32-")]
-            lost = 64 - len(sent) + sum(
-                1 for sku in sent
-                if server.call("GET", "/images", "viewer", params={"sku_id": sku}).json()["total"] != 1)
-            fivexx = sum(v for k, v in codes.items() if isinstance(k, int) and k >= 500)
-            rows.append(("32 clients x 2 uploads", ", ".join(f"{k}: {v}" for k, v in codes.items()),
-                         f"5xx {fivexx}, lost {lost} (goal 0, 0)"))
-
-            rss = [(client.n, server.rss_kb())]
-            step = max(1, args.uploads // 5)
-            done = 0
-            while done < args.uploads:
-                k = min(step, args.uploads - done)
-                concurrent(client, 4, max(1, k // 4), "MEM")
-                done += 4 * max(1, k // 4)
-                rss.append((client.n, server.rss_kb()))
-            rows.append((f"server RSS over {done} more uploads",
-                         " → ".join(f"{kb / 1024:.0f}" for _, kb in rss) + " MB",
-                         f"after {rss[0][0]} → {rss[-1][0]} uploads"))
-
-            seed_rows(server)
-            rows.append(("GET /images?limit=50 on 100k rows", f"p50 {list_p50(server, {'limit': 50}):.1f} ms",
-                         "goal <= 50 ms"))
-            rows.append(("… &status=COMPLETED&offset=90000",
-                         f"p50 {list_p50(server, {'limit': 50, 'status': 'COMPLETED', 'offset': 90000}):.1f} ms",
-                         ""))
-            rows.append(("… &sku_id=SEED050000", f"p50 {list_p50(server, {'sku_id': 'SEED050000'}):.1f} ms", ""))
+            if not args.listing_only:
+                uploads(server, args, rows, tmp)
+            listing(server, rows)
         finally:
             server.stop()
     w = [max(len(r[i]) for r in rows) for i in range(3)]
     print(f"API benchmark ({args.server} server, SQLite + folder, API_WORKERS = cores)")
     for r in rows:
         print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
+
+
+def uploads(server: ApiServer, args, rows: list, tmp: Path) -> None:
+    data = photos(POOL)
+    client = Client(server, data)
+    client.upload("WARM")
+    rates = {}
+    for clients in (1, 4, 16):
+        lat, wall = concurrent(client, clients, args.per_client, f"C{clients}")
+        rates[clients] = len(lat) / wall
+        rows.append((f"upload 2 MP, {clients} client(s)",
+                     f"p50 {statistics.median(lat) * 1000:.0f} ms, p95 {pct(lat, 95) * 1000:.0f} ms",
+                     f"{rates[clients]:.2f} photos/s over {len(lat)}"))
+    cli = cli_rate(server, data, tmp, 4 * args.per_client)
+    best = max(rates.values())
+    rows.append(("throughput vs CLI", f"API {best:.2f} / CLI {cli:.2f} photos/s",
+                 f"{best / cli * 100:.0f} % (goal >= 90 %)"))
+
+    before = dict(client.status)
+    lat, wall = concurrent(client, 32, 2, "C32")
+    codes = {k: v - before.get(k, 0) for k, v in client.status.items() if v - before.get(k, 0)}
+    sent = [s for s in client.accepted if s.startswith("C32-")]
+    lost = 64 - len(sent) + sum(
+        1 for sku in sent
+        if server.call("GET", "/images", "viewer", params={"sku_id": sku}).json()["total"] != 1)
+    fivexx = sum(v for k, v in codes.items() if isinstance(k, int) and k >= 500)
+    rows.append(("32 clients x 2 uploads", ", ".join(f"{k}: {v}" for k, v in codes.items()),
+                 f"5xx {fivexx}, lost {lost} (goal 0, 0)"))
+
+    rss = [(client.n, server.rss_kb())]
+    step = max(1, args.uploads // 5)
+    done = 0
+    while done < args.uploads:
+        k = min(step, args.uploads - done)
+        concurrent(client, 4, max(1, k // 4), "MEM")
+        done += 4 * max(1, k // 4)
+        rss.append((client.n, server.rss_kb()))
+    rows.append((f"server RSS over {done} more uploads",
+                 " → ".join(f"{kb / 1024:.0f}" for _, kb in rss) + " MB",
+                 f"after {rss[0][0]} → {rss[-1][0]} uploads"))
+
+
+def listing(server: ApiServer, rows: list) -> None:
+    seed_rows(server)
+    rows.append(("GET /images?limit=50 on 100k rows", f"p50 {list_p50(server, {'limit': 50}):.1f} ms",
+                 "goal <= 50 ms"))
+    deep = {"limit": 50, "status": "COMPLETED"}
+    rows.append(("… &status=COMPLETED&offset=90000", f"p50 {list_p50(server, deep | {'offset': 90000}):.1f} ms",
+                 ""))
+    # the same page by cursor: the next_cursor of the page just before it
+    cursor = server.call("GET", "/images", "viewer", params=deep | {"offset": 89950}).json()["next_cursor"]
+    rows.append(("… &status=COMPLETED&cursor=(row 90000)", f"p50 {list_p50(server, deep | {'cursor': cursor}):.1f} ms",
+                 ""))
+    rows.append(("… &sku_id=SEED050000", f"p50 {list_p50(server, {'sku_id': 'SEED050000'}):.1f} ms", ""))
 
 
 if __name__ == "__main__":

@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import EnhancementHistory, ImageStatus, Product, ProductImage, ProductStatus, ReviewStatus
 
 SORTS = {
-    "newest": ProductImage.created_at.desc(),
+    "newest": ProductImage.created_at.desc(),  # (ties by id in the same direction: see _ordered)
     "oldest": ProductImage.created_at.asc(),
     "sku": ProductImage.sku_id.asc(),
     "quality_gain": (ProductImage.quality_after - ProductImage.quality_before).desc(),
@@ -63,14 +63,38 @@ def _filtered(q: Select, f: ImageFilter) -> Select:
     return q
 
 
+#: Sorts a listing can page through by keyset (``after``): by creation time, ties by id.
+KEYSET_SORTS = ("newest", "oldest")
+
+
 def list_images(s: Session, f: ImageFilter = ImageFilter(), *, sort: str = "newest", limit: int = 50,
-                offset: int = 0) -> tuple[int, list[ProductImage]]:
-    """One page of images and the total matching the filter."""
+                offset: int = 0, after: tuple[datetime, str] | None = None) -> tuple[int, list[ProductImage]]:
+    """One page of images and the total matching the filter.
+
+    ``after``: the (created_at, id) of the last image of the previous page
+    (sorts in :data:`KEYSET_SORTS`): the page starts right after it, however
+    deep, read through the created_at index instead of skipping ``offset`` rows,
+    and rows added meanwhile neither repeat nor hide others.
+    """
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}; valid sorts: {', '.join(SORTS)}")
     total = s.scalar(_filtered(select(func.count()).select_from(ProductImage), f)) or 0
-    q = _filtered(select(ProductImage), f).order_by(SORTS[sort], ProductImage.id).limit(limit).offset(offset)
-    return total, list(s.scalars(q))
+    q = _filtered(select(ProductImage), f)
+    if sort in KEYSET_SORTS:
+        q = _keyset(q, ProductImage.created_at, ProductImage.id, after, descending=sort == "newest")
+    else:
+        if after is not None:
+            raise ValueError(f"paging by cursor needs sort {' or '.join(KEYSET_SORTS)}, not {sort!r}")
+        q = q.order_by(SORTS[sort], ProductImage.id)
+    return total, list(s.scalars(q.limit(limit).offset(offset)))
+
+
+def _keyset(q: Select, at, id_, after: tuple[datetime, str] | None, *, descending: bool) -> Select:
+    """Order ``q`` by (at, id) in one direction, starting after the row ``after`` names."""
+    if after is not None:
+        t, i = after
+        q = q.where(or_(at < t, and_(at == t, id_ < i)) if descending else or_(at > t, and_(at == t, id_ > i)))
+    return q.order_by(at.desc(), id_.desc()) if descending else q.order_by(at.asc(), id_.asc())
 
 
 def history(s: Session, image_id: str) -> list[EnhancementHistory]:
@@ -139,8 +163,9 @@ def next_position(s: Session, product_id: str) -> int:
     return (cur or 0) + 1
 
 
-def list_products(s: Session, f: ProductFilter = ProductFilter(), *, limit: int = 50,
-                  offset: int = 0) -> tuple[int, list[Product]]:
+def list_products(s: Session, f: ProductFilter = ProductFilter(), *, limit: int = 50, offset: int = 0,
+                  after: tuple[datetime, str] | None = None) -> tuple[int, list[Product]]:
+    """One page of products, newest first, and the total; ``after`` as in :func:`list_images`."""
     q = select(Product)
     if f.status:
         q = q.where(Product.status == ProductStatus(f.status.lower()))
@@ -150,7 +175,7 @@ def list_products(s: Session, f: ProductFilter = ProductFilter(), *, limit: int 
         term = _like(f.search)
         q = q.where(or_(Product.sku_id.like(term, escape="\\"), Product.name.like(term, escape="\\")))
     total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
-    rows = s.scalars(q.order_by(Product.created_at.desc(), Product.id).limit(limit).offset(offset))
+    rows = s.scalars(_keyset(q, Product.created_at, Product.id, after, descending=True).limit(limit).offset(offset))
     return total, list(rows)
 
 

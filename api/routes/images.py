@@ -11,7 +11,7 @@ from enhancer.service import KeyInfo, delete_image
 from enhancer.storage.keys import stem
 from enhancer.views import image_history, image_summary
 
-from .. import auth
+from .. import auth, paging
 from ..context import ApiContext, get_ctx
 
 router = APIRouter(tags=["images"])
@@ -20,7 +20,9 @@ MAX_LIMIT = 200
 
 @router.get("/images", summary="Images, newest first (filter by status, SKU, review status, search)")
 def list_images(limit: int = Query(50, ge=1, description=f"at most {MAX_LIMIT}"),
-                offset: int = Query(0, ge=0),
+                offset: int = Query(0, ge=0, description="rows to skip; for deep paging use cursor"),
+                cursor: str | None = Query(None, description="a previous page's next_cursor (sort newest or "
+                                                               "oldest): the page after it, at any depth"),
                 status: str | None = Query(None, description="PENDING, PROCESSING, COMPLETED or FAILED"),
                 sku_id: str | None = None, review_status: str | None = None, search: str | None = None,
                 sort: str = Query("newest", description=", ".join(repo.SORTS)),
@@ -28,8 +30,10 @@ def list_images(limit: int = Query(50, ge=1, description=f"at most {MAX_LIMIT}")
     limit = min(limit, MAX_LIMIT)
     f = repo.ImageFilter(status=status, sku_id=sku_id, review_status=review_status, search=search)
     with ctx.backends.session() as s:
-        total, rows = repo.list_images(s, f, sort=sort, limit=limit, offset=offset)
-        return {"total": total, "limit": limit, "offset": offset, "images": [image_summary(r) for r in rows]}
+        total, rows = repo.list_images(s, f, sort=sort, limit=limit, offset=offset,
+                                       after=paging.after(cursor, offset))
+        return {"total": total, **paging.page(rows, limit, offset, cursor, keyset=sort in repo.KEYSET_SORTS),
+                "images": [image_summary(r) for r in rows]}
 
 
 def _history(ctx: ApiContext, image_id: str) -> dict:

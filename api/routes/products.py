@@ -17,7 +17,7 @@ from enhancer.errors import NotFoundError
 from enhancer.service import KeyInfo, ProductFields, delete_product, save_product
 from enhancer.views import product_summary
 
-from .. import auth
+from .. import auth, paging
 from ..context import ApiContext, get_ctx
 from ..idempotency import fingerprint, once
 from .enhance import OptionsIn, parse_options
@@ -103,14 +103,16 @@ async def products_bulk(request: Request, body: BulkIn, key: KeyInfo = Depends(a
 
 
 @router.get("/products", summary="Products, newest first")
-def list_products(limit: int = Query(50, ge=1), offset: int = Query(0, ge=0), status: str | None = None,
+def list_products(limit: int = Query(50, ge=1), offset: int = Query(0, ge=0),
+                  cursor: str | None = Query(None, description="a previous page's next_cursor: the page after it"),
+                  status: str | None = None,
                   search: str | None = None, category: str | None = None, key: KeyInfo = Depends(auth.viewer),
                   ctx: ApiContext = Depends(get_ctx)):
     limit = min(limit, 200)
     with ctx.backends.session() as s:
         f = repo.ProductFilter(status=status, search=search, category=category)
-        total, rows = repo.list_products(s, f, limit=limit, offset=offset)
-        return {"total": total, "limit": limit, "offset": offset,
+        total, rows = repo.list_products(s, f, limit=limit, offset=offset, after=paging.after(cursor, offset))
+        return {"total": total, **paging.page(rows, limit, offset, cursor),
                 "products": [product_summary(p, repo.product_images(s, p.id)) for p in rows]}
 
 

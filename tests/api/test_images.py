@@ -37,6 +37,52 @@ def test_list_images_pages_and_filters(server, first):
     is_problem(server.call("GET", "/images", "viewer", params={"limit": 0}), 422)
 
 
+def _walk(server, path, key, params, cursor=None):
+    r = server.call("GET", path, "viewer", params=params | ({"cursor": cursor} if cursor else {}))
+    assert r.status_code == 200, r.text
+    return [row["id"] for row in r.json()[key]], r.json()["next_cursor"]
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_a_cursor_walks_a_listing_once_while_images_are_added(server, sort):
+    sku = f"PAGES-{sort}"
+    for i in range(5):
+        assert upload(server, photo_bytes(seed=40 + i, size=(160, 120)), f"{i}.jpg", mode="OPTIMIZE",
+                      sku_id=sku).status_code == 200
+    params = {"sku_id": sku, "sort": sort, "limit": 2}
+    everything, _ = _walk(server, "/images", "images", params | {"limit": 200})
+    assert len(everything) == 5
+    seen, cursor = _walk(server, "/images", "images", params)
+    # a photo arrives between pages: an offset would show a row twice (newest) or not at all
+    assert upload(server, photo_bytes(seed=49, size=(160, 120)), "late.jpg", mode="OPTIMIZE",
+                  sku_id=sku).status_code == 200
+    while cursor:
+        page, cursor = _walk(server, "/images", "images", params, cursor)
+        seen += page
+    assert seen == everything if sort == "newest" else seen == everything + seen[5:]
+    assert len(seen) == len(set(seen)) and set(everything) <= set(seen)
+    is_problem(server.call("GET", "/images", "viewer", params={"cursor": "bm9wZQ"}), 400)
+    is_problem(server.call("GET", "/images", "viewer", params={"cursor": "not base64!"}), 400)
+    cursor = server.call("GET", "/images", "viewer", params=params).json()["next_cursor"]
+    assert "either cursor or offset" in is_problem(
+        server.call("GET", "/images", "viewer", params=params | {"cursor": cursor, "offset": 2}), 400)["detail"]
+    is_problem(server.call("GET", "/images", "viewer", params={"sort": "sku", "cursor": cursor}), 400)
+    assert server.call("GET", "/images", "viewer", params={"sort": "sku"}).json()["next_cursor"] is None
+
+
+def test_a_cursor_walks_the_products(server):
+    for i in range(3):
+        assert upload(server, photo_bytes(seed=60 + i, size=(160, 120)), f"{i}.jpg", mode="OPTIMIZE",
+                      sku_id=f"CURSOR-{i}").status_code == 200
+    params = {"search": "CURSOR-", "limit": 2}
+    everything, _ = _walk(server, "/products", "products", params | {"limit": 200})
+    seen, cursor = _walk(server, "/products", "products", params)
+    while cursor:
+        page, cursor = _walk(server, "/products", "products", params, cursor)
+        seen += page
+    assert len(everything) == 3 and seen == everything
+
+
 def test_image_and_history_are_ordered_by_sequence(server, first):
     iid = first["image_id"]
     r = server.call("POST", f"/images/{iid}/reenhance", "operator", json={"mode": "LIGHT_CORRECTION",
