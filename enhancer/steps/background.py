@@ -70,7 +70,17 @@ def product_matte(img: np.ndarray) -> np.ndarray | None:
         If the packaged saliency model is missing or corrupt.
     """
     small = _working_copy(img)
+    return _matte(img, small, backdrop_model(small))
+
+
+def matte_on_backdrop(img: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """:func:`product_matte` and :func:`on_backdrop` from one working copy and backdrop fit."""
+    small = _working_copy(img)
     model = backdrop_model(small)
+    return _matte(img, small, model), model is not None and not structured_border(small)
+
+
+def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.ndarray | None:
     mask = None
     if model is not None:
         sal = _saliency_at(small, STUDIO_NET_SIDE)

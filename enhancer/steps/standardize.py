@@ -1,7 +1,7 @@
 """Trim to the product and place it on the marketplace profile's canvas.
 
 The product comes from ``ctx.alpha`` when background removal ran, otherwise
-from the same matte (:func:`.background.product_matte`, on a backdrop or a
+from the same matte (:func:`.background.matte_on_backdrop`, on a backdrop or a
 busy scene); when no product stands out the whole photo is letterboxed.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from ..compliance import border_colour, product_box
 from ..context import Context
 from ..imageio import shrink
 from ..profiles import get_profile
-from .background import on_backdrop, product_matte
+from .background import matte_on_backdrop, on_backdrop
 
 DEFAULT_PROFILE = "generic"
 
@@ -28,9 +28,9 @@ def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
     it was magnified and whether its background was replaced through a matte.
     """
     prof = get_profile(ctx.options.profile or DEFAULT_PROFILE)
-    alpha = ctx.alpha
+    alpha, backdrop = ctx.alpha, None
     if alpha is None:
-        alpha = product_matte(img)
+        alpha, backdrop = matte_on_backdrop(img)
         if alpha is None:
             ctx.notes.append("No plain studio background found: the whole photo was placed on the "
                              f"{prof.canvas[0]}x{prof.canvas[1]} canvas with its own background, "
@@ -60,7 +60,7 @@ def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
     prov = ctx.provenance
     prov.source_background = border_colour(img)
     prov.edge_contact = _edge_contact(alpha) if alpha is not None else 0.0
-    prov.backdrop = on_backdrop(img) if alpha is not None else None
+    prov.backdrop = (on_backdrop(img) if backdrop is None else backdrop) if alpha is not None else None
     prov.scale *= scale
     prov.placed = (ox, oy, ox + pw, oy + ph)
     prov.matted = crop_a is not None
@@ -70,7 +70,6 @@ def standardize(img: np.ndarray, ctx: Context) -> np.ndarray:
         prov.matte[oy:oy + ph, ox:ox + pw] = part_a
     ctx.alpha = None
     return canvas
-
 
 
 def _edge_contact(alpha: np.ndarray) -> float:
