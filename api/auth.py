@@ -9,7 +9,7 @@ from enhancer.service import KeyInfo, authenticate
 from enhancer.service.access import Actor
 
 from .context import ApiContext, get_ctx
-from .problems import Problem, problem
+from .problems import Problem, refuse_unread
 
 RANK = {"viewer": 0, "operator": 1, "admin": 2}
 _bearer = HTTPBearer(auto_error=False, description="An API key from `python -m enhancer api-key create`")
@@ -71,22 +71,16 @@ class AuthFirst:
             return await self.app(scope, receive, send)
         scheme, _, token = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return await _refuse(scope, receive, send, 401, NO_KEY)
+            return await refuse_unread(scope, receive, send, 401, NO_KEY, slug="unauthorized", headers=_CHALLENGE)
         try:
             key = await run_in_threadpool(authenticate, self.ctx.backends, token.strip())
         except Exception:  # misconfigured or unreachable: the route answers with the right problem
             return await self.app(scope, receive, send)
         if key is None:
-            return await _refuse(scope, receive, send, 401, BAD_KEY)
+            return await refuse_unread(scope, receive, send, 401, BAD_KEY, slug="unauthorized", headers=_CHALLENGE)
         if scope["path"].rstrip("/").endswith(FILE_ROUTES) and RANK[key.role] < RANK["operator"]:
-            return await _refuse(scope, receive, send, 403,
-                                 f"Sending files needs the operator role; the key {key.name!r} is {key.role}")
+            return await refuse_unread(scope, receive, send, 403, f"Sending files needs the operator role; the key "
+                                       f"{key.name!r} is {key.role}", slug="forbidden")
         scope.setdefault("state", {})["key"] = key
         return await self.app(scope, receive, send)
 
-
-async def _refuse(scope, receive, send, status: int, detail: str) -> None:
-    # Connection: close: the client may still be sending a body that will not be read
-    headers = {"Connection": "close", **(_CHALLENGE if status == 401 else {})}
-    await problem(status, detail, slug="unauthorized" if status == 401 else "forbidden",
-                  headers=headers)(scope, receive, send)

@@ -8,7 +8,7 @@ once at most: when the service reads it.
 """
 from __future__ import annotations
 
-from .problems import Problem, problem
+from .problems import Problem, refuse_unread
 
 _SLACK = 256 * 1024  # multipart framing and the form fields around the file
 JSON_LIMIT = 10 * 1024 * 1024  # a JSON request (products/bulk with thousands of products fits)
@@ -75,6 +75,4 @@ class BodyLimit:
 
 
 async def _refuse(scope, receive, send, limit: int) -> None:
-    # Connection: close: the client may still be sending a body that will not be read
-    await problem(413, BodyTooLarge(limit).detail, slug="too-large",
-                  headers={"Connection": "close"})(scope, receive, send)
+    await refuse_unread(scope, receive, send, 413, BodyTooLarge(limit).detail, slug="too-large")

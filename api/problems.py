@@ -60,6 +60,14 @@ def problem(status: int, detail: str, *, slug: str | None = None, headers: dict 
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+async def refuse_unread(scope, receive, send, status: int, detail: str, *, slug: str,
+                        headers: dict | None = None) -> None:
+    """Answer an ASGI request before its body is read; ``Connection: close``, since the client may
+    still be sending a body no one will read."""
+    await problem(status, detail, slug=slug, headers={"Connection": "close", **(headers or {})})(
+        scope, receive, send)
+
+
 def classify(exc: BaseException) -> tuple[int, str]:
     """``(status, slug)`` for an enhancer or database error; ``(500, "internal")`` for anything else."""
     for cls, status, slug in STATUSES:
