@@ -138,14 +138,13 @@ class ProductFilter:
     category: str | None = None
 
 
-def get_product(s: Session, product_id: str) -> Product | None:
-    return s.get(Product, product_id)
+def get_product(s: Session, product_id: str, *, lock: bool = False) -> Product | None:
+    """``lock``: hold its row until the transaction ends (MySQL; a no-op on SQLite)."""
+    return s.get(Product, product_id, with_for_update=lock or None)
 
 
-def product_by_sku(s: Session, sku_id: str, *, lock: bool = False) -> Product | None:
-    """``lock``: hold the product's row until the transaction ends (MySQL; a no-op on SQLite)."""
-    q = select(Product).where(Product.sku_id == sku_id)
-    return s.scalars(q.with_for_update() if lock else q).first()
+def product_by_sku(s: Session, sku_id: str) -> Product | None:
+    return s.scalars(select(Product).where(Product.sku_id == sku_id)).first()
 
 
 def image_for_bytes(s: Session, product_id: str, sha: str) -> ProductImage | None:

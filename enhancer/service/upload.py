@@ -180,15 +180,18 @@ def claim(b: Backends, data: bytes, filename: str, sku: str, sha: str,
         existing = repo.image_for_bytes(s, product.id, sha) if product else None
         if existing is not None:
             return existing.id, False
+        known = product.id if product else None
     fmt, width, height = probed
     image_id = new_id()
     okey = original_key(image_id, filename)
     put_all(b.storage, [(okey, data, MIME_TYPES.get(sniff(data) or fmt, "application/octet-stream"))])
 
     def write(s: Session) -> tuple[str, bool]:
-        # locked before any other read, so the positions and bytes read next are those the last
-        # claim of this SKU committed
-        product = repo.product_by_sku(s, sku, lock=True)
+        # An existing product's row is locked before any other read, so the positions and bytes read
+        # next are those the last claim of this SKU committed. Only by id: a locking read of a SKU not
+        # there yet takes a gap lock (MySQL), and two new SKUs in one gap deadlock on their inserts.
+        product = repo.get_product(s, known, lock=True) if known else None
+        product = product or repo.product_by_sku(s, sku)
         new = product is None
         if new:  # its first image, being processed: nothing to look up (the common case of a bulk run)
             product = Product(sku_id=sku, status=ProductStatus.PROCESSING)
@@ -217,6 +220,9 @@ def claim(b: Backends, data: bytes, filename: str, sku: str, sha: str,
                 remove(b.storage, [okey])
                 raise
             time.sleep(random.uniform(0, 0.005 * (attempt + 1)))  # racers of one round spread out
+            if known is None:  # the SKU's product may exist now: lock it next time
+                with b.session() as s:
+                    known = getattr(repo.product_by_sku(s, sku), "id", None)
             continue
         except Exception as exc:
             if not getattr(exc, "outcome_unknown", False):

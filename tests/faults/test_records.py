@@ -9,6 +9,8 @@ checked before anything is removed.
 """
 from __future__ import annotations
 
+import importlib
+
 from sqlalchemy import func, select, text
 
 from db import make_engine, repo
@@ -78,6 +80,32 @@ def test_photos_of_one_product_finishing_at_once_leave_its_status_as_derived_fro
         assert sorted(i.position for i in images) == list(range(1, n + 1))
         assert product.status is repo.product_status(images, 0) is ProductStatus.APPROVED
     _consistent(service)
+
+
+def test_photos_of_new_skus_claimed_at_once_never_conflict(service, monkeypatch):
+    # a claim locks its product's row, but only one that exists: a locking read of a SKU that is not
+    # there yet would take a gap lock, and two new SKUs landing in one gap deadlock on their inserts
+    from enhancer.errors import ConflictError
+
+    upload = importlib.import_module("enhancer.service.upload")  # the module (the package exports a function)
+
+    conflicts, write_rows = [], upload.write_rows
+
+    def counted(*args, **kw):
+        try:
+            return write_rows(*args, **kw)
+        except ConflictError as exc:
+            conflicts.append(str(exc))
+            raise
+
+    monkeypatch.setattr(upload, "write_rows", counted)
+    n = 8
+    results = at_once(*[lambda i=i: upload.claim(service, photo_bytes(seed=70 + i, size=(64, 48)), f"{i}.jpg",
+                                                 f"FRESH-{i:03d}", f"{i:064x}", ("JPEG", 64, 48)) for i in range(n)])
+    assert all(isinstance(r, tuple) and r[1] for r in results), results
+    assert conflicts == []
+    with service.session() as s:
+        assert s.scalar(select(func.count()).select_from(Product)) == n
 
 
 def test_the_same_bytes_under_one_sku_at_once_are_one_image(service):
