@@ -64,7 +64,7 @@ def make_engine(url: str, *, migrate: bool = True, connect_timeout_s: float = 10
         def _sqlite_pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA journal_mode=WAL")
+            _wal(cur, busy_timeout_s)
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
     else:
@@ -82,6 +82,27 @@ def make_engine(url: str, *, migrate: bool = True, connect_timeout_s: float = 10
     if migrate:
         upgrade(engine)
     return engine
+
+
+def _wal(cur, wait_s: float) -> None:
+    """``PRAGMA journal_mode=WAL``, waiting out other processes' locks.
+
+    Switching a new database's journal needs it to itself, and SQLite answers
+    "database is locked" at once, without its busy handler, while another
+    process holds it (several processes opening a new database at once; once
+    in WAL mode the file stays so and the pragma costs nothing).
+    """
+    import sqlite3
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _alembic_config(engine: Engine):
