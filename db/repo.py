@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from .models import EnhancementHistory, ImageStatus, Product, ProductImage, ProductStatus, ReviewStatus
 
 SORTS = {
-    "newest": ProductImage.created_at.desc(),  # (ties by id in the same direction: see _ordered)
+    "newest": ProductImage.created_at.desc(),  # (ties by id in the same direction: see _keyset)
     "oldest": ProductImage.created_at.asc(),
     "sku": ProductImage.sku_id.asc(),
     "quality_gain": (ProductImage.quality_after - ProductImage.quality_before).desc(),
