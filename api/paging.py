@@ -1,8 +1,8 @@
 """Cursor paging for the listings: ``next_cursor`` names the last row of a page, ``cursor=`` starts after it.
 
 A cursor is opaque to clients (base64url of the row's creation time and id);
-a page read by cursor costs the same at row 10 or row 10,000,000, where an
-``offset`` makes the database walk past every skipped row.
+the database reads only the page's rows, where an ``offset`` makes it walk
+past every skipped row (``python benchmarks/api.py --listing-only``).
 """
 from __future__ import annotations
 
