@@ -219,20 +219,34 @@ def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray, k: np.
     counts = np.bincount(near[border], minlength=n).astype(np.float64)
     sums = np.bincount(near[border], weights=grad_near[border], minlength=n)
     mean = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
-    # ... and is evenly lit: a cast shadow deepens toward the product, so its k spreads
-    area = np.bincount(labels.ravel(), minlength=n).astype(np.float64)
-    k1 = np.bincount(labels.ravel(), weights=k.ravel(), minlength=n) / np.maximum(area, 1)
-    k2 = np.bincount(labels.ravel(), weights=(k * k).ravel(), minlength=n) / np.maximum(area, 1)
-    spread = np.sqrt(np.maximum(k2 - k1 * k1, 0))
+    # ... and is evenly lit: a cast shadow deepens toward the product, so its k spreads. Robustly: a
+    # panel's own shading at its rim (a soft bevel) must not count, the bulk of its pixels must vary
+    area = np.bincount(labels.ravel(), minlength=n)
+    spread = _robust_spread(labels, k, n)
     sharp = (mean > SHARP_EDGE) & (counts >= 8) & (spread < FLAT_K)
-    # A cast shadow falls on the background, so it always meets the plain
-    # background; an evenly lit region walled in by crisp edges on every side
-    # (a grey panel between printed lines) is part of the product.
-    sharp |= (counts == 0) & (spread < FLAT_K) & (area >= 4)
+    # A cast shadow falls on the background, so it meets the plain background
+    # along its whole outline; an evenly lit region walled in by crisp edges
+    # (a grey panel between printed lines, a light lid above a dark box, where
+    # only a few pixels at a corner touch the backdrop) is part of the product.
+    sharp |= (counts < 8) & (spread < FLAT_K) & (area >= 4)
     sharp[0] = False
     out = sharp[labels]
     # give back the cut pixels that sit between a sharp region and the rest
     return out | (cand & cuts & cv2.dilate(out.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool))
+
+
+def _robust_spread(labels: np.ndarray, k: np.ndarray, n: int) -> np.ndarray:
+    """Per label, 1.4826 x the median absolute deviation of ``k`` (a std that ignores a rim)."""
+    flat = labels.ravel()
+    order = np.argsort(flat, kind="stable")
+    lab, vals = flat[order], k.ravel()[order]
+    starts = np.searchsorted(lab, np.arange(n))
+    out = np.zeros(n, np.float64)
+    for i in range(1, n):
+        v = vals[starts[i]:starts[i + 1] if i + 1 < n else len(vals)]
+        if len(v):
+            out[i] = 1.4826 * np.median(np.abs(v - np.median(v)))
+    return out
 
 
 def _highpass(grey: np.ndarray, s_hp: float = 2.0, s_avg: float = 1.5) -> np.ndarray:

@@ -135,12 +135,19 @@ def _supported(mask: np.ndarray, sal: np.ndarray) -> np.ndarray | None:
 
 
 def _leaks(classic: np.ndarray, learned: np.ndarray | None) -> bool:
-    """The backdrop model's mask spills far beyond the learned one: the border only looked plain."""
+    """The backdrop model's mask spills far beyond the learned one, out to the frame: the border only
+    looked plain. (Spilling inside the frame is the network missing a part: a light lid on a dark box.)"""
     if learned is None:
         return False
     inter = np.count_nonzero(classic & learned)
     c, l_ = np.count_nonzero(classic), np.count_nonzero(learned)
-    return c > LEAK * l_ and inter / max(1, c + l_ - inter) < 0.6
+    return c > LEAK * l_ and inter / max(1, c + l_ - inter) < 0.6 and _cut_by_frame(classic & ~learned)
+
+
+def _cut_by_frame(mask: np.ndarray) -> bool:
+    h, w = mask.shape
+    r = max(2, round(0.01 * min(h, w)))
+    return bool(mask[:r].any() or mask[-r:].any() or mask[:, :r].any() or mask[:, -r:].any())
 
 
 def _salient_mask(sal: np.ndarray) -> np.ndarray | None:
