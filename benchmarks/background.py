@@ -42,7 +42,8 @@ from enhancer import enhance  # noqa: E402
 from enhancer.imageio import shrink  # noqa: E402
 from enhancer.steps._saliency import NET_SIDE  # noqa: E402
 from enhancer.steps._studio import backdrop_model, studio_mask  # noqa: E402
-from enhancer.steps.background import WORK_SIDE, _saliency_at, _salient_mask, _upsample_matte  # noqa: E402
+from enhancer.steps.background import (WORK_SIDE, _edge_alpha, _saliency_at, _salient_mask,  # noqa: E402
+                                       _upsample_matte)
 
 from shots import BACKGROUNDS, SHAPES, busy_set, compose, shape_mask, studio_set  # noqa: E402,F401
 
@@ -63,8 +64,8 @@ def ours(data: bytes) -> tuple[np.ndarray, float]:
 
 def parts(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Each matte alone at full size: the studio (backdrop-model) matte with no help from
-    the network, and the learned matte alone. A matte that finds nothing keeps everything,
-    as the step does."""
+    the network, and the learned matte alone, each with the fused matte's edge alpha. A
+    matte that finds nothing keeps everything, as the step does."""
     rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     h, w = rgb.shape[:2]
     f = min(1.0, WORK_SIDE / max(h, w))
@@ -73,7 +74,8 @@ def parts(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     model = backdrop_model(small)
     classic = studio_mask(small, model, np.zeros(small.shape[:2], np.float32)) if model is not None else None
     learned = _salient_mask(_saliency_at(small, NET_SIDE))
-    return tuple(everything if m is None else _upsample_matte(m, rgb, small) for m in (classic, learned))
+    return tuple(everything if m is None else _upsample_matte(_edge_alpha(small, m), rgb, small)
+                 for m in (classic, learned))
 
 
 def run(name: str, shots) -> list[tuple]:

@@ -12,9 +12,10 @@ On a backdrop the studio matte decides, seeded by the learned one so that a
 white product on a white sweep or a light panel on a light backdrop is kept;
 its components that the network does not see as part of an object are
 dropped, and if it still spills far beyond the learned matte the border only
-looked plain. Anywhere else the learned matte decides. Either way the mask
-is feathered and brought to full size with a guided filter, so its edge
-follows the full-resolution image.
+looked plain. Anywhere else the learned matte decides. Either way its edge
+pixels get the share of product their colour shows (between the product's
+and the background's colours nearby), and the matte is brought to full size
+with a guided filter, so its edge follows the full-resolution image.
 """
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ REFINE_BAND = 0.04    # ... with a band this share of the side around the matte 
 REFINE_ITERS = 2
 REFINE_RIM = 0.03     # on a backdrop: the matte's inner rim this share of the side wide is sure product
 REFINE_PIXELS = 30_000  # ... over a box of at most this many pixels (its time is about proportional)
+EDGE_SIGMA = 2.0      # product and background colours for edge alpha: means over about this radius
+EDGE_CONTRAST = 20.0  # ... at least this far apart (RGB levels) for the alpha to be trusted
 MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
 MAX_SALIENT = 0.92    # ... nor one that covers nearly all of it (nothing stands out)
 NO_PRODUCT = ("Background removal found no product standing out from the background, so nothing was "
@@ -94,6 +97,7 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
     if mask is None:
         return None
     mask = _refined(small, mask, rim=model is not None)  # colour refines either
+    mask = _edge_alpha(small, mask)
     return _upsample_matte(mask, img, small)
 
 
@@ -238,15 +242,60 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False) -> np.nd
     return out
 
 
+def _edge_alpha(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The mask with its edge pixels given fractional alpha, float32 in [0, 1].
+
+    A pixel on the product's edge is a mix of the product and what lies
+    behind it; segmentation counts it whole, which puts the edge half a
+    working pixel (about 1 px at full size) out and leaves a rim of backdrop.
+    Each edge pixel p is projected onto the line from the local background
+    colour B to the local product colour F (each the mean of the clean pixels
+    of its side nearby): alpha = (p - B).(F - B) / |F - B|^2. Where the two
+    colours are too close to tell apart, the mask stays as it was.
+    """
+    m = mask.astype(np.uint8)
+    k3 = np.ones((3, 3), np.uint8)
+    band = (cv2.dilate(m, k3) > 0) & ~(cv2.erode(m, k3) > 0)
+    out = mask.astype(np.float32)
+    ys, xs = np.nonzero(band)
+    if not len(ys):
+        return out
+    # only the band's box (and the blur's reach around it) is needed
+    pad = int(3 * EDGE_SIGMA) + 3
+    y0, y1 = max(0, ys.min() - pad), min(m.shape[0], ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(m.shape[1], xs.max() + pad + 1)
+    m, img = m[y0:y1, x0:x1], small[y0:y1, x0:x1].astype(np.float32)
+    ys, xs = ys - y0, xs - x0
+    k5 = np.ones((5, 5), np.uint8)
+
+    def local_mean(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean colour of the pixels ``w`` marks near each band pixel, and how many there are."""
+        num = cv2.GaussianBlur(img * w[..., None], (0, 0), EDGE_SIGMA)[ys, xs]
+        den = cv2.GaussianBlur(w, (0, 0), EDGE_SIGMA)[ys, xs]
+        return num / np.maximum(den, 1e-3)[:, None], den
+
+    f, fw = local_mean(cv2.erode(m, k5).astype(np.float32))
+    b, bw = local_mean((cv2.dilate(m, k5) == 0).astype(np.float32))
+    d = f - b
+    dd = (d * d).sum(-1)
+    alpha = ((img[ys, xs] - b) * d).sum(-1) / np.maximum(dd, 1.0)
+    ok = (dd > EDGE_CONTRAST ** 2) & (fw > 0.01) & (bw > 0.01)
+    out[ys[ok] + y0, xs[ok] + x0] = np.clip(alpha[ok], 0.0, 1.0)
+    return out
+
+
 def _upsample_matte(mask: np.ndarray, img: np.ndarray, small: np.ndarray) -> np.ndarray:
     """Feathered matte at full size; a guided filter makes its edge follow the image.
+
+    ``mask`` is the working-size matte: bool, or float alpha in [0, 1] whose
+    edge already holds fractions (:func:`_edge_alpha`, so feathered less).
 
     The guided-filter coefficients are computed on the small copy and only
     they are upsampled ("fast guided filter"), so full resolution costs a
     resize and a multiply-add.
     """
     h, w = img.shape[:2]
-    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.7)
+    soft = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), 0.7 if mask.dtype == bool else 0.5)
     guide = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32) * (1.0 / 255.0)
     a, b = _guided_coefficients(guide, soft, r=2, eps=1e-3)
     # away from the edge the matte is flat 0 or 1: no image structure should leak in
