@@ -42,6 +42,7 @@ REFINE_RIM = 0.03     # on a backdrop: the matte's inner rim this share of the s
 REFINE_PIXELS = 30_000  # ... over a box of at most this many pixels (its time is about proportional)
 EDGE_SIGMA = 2.0      # product and background colours for edge alpha: means over about this radius
 EDGE_CONTRAST = 20.0  # ... at least this far apart (RGB levels) for the alpha to be trusted
+EDGE_OFF_MIX = 0.2    # ... and the pixel no further than this beyond the background's colour
 MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
 MAX_SALIENT = 0.92    # ... nor one that covers nearly all of it (nothing stands out)
 NO_PRODUCT = ("Background removal found no product standing out from the background, so nothing was "
@@ -279,7 +280,9 @@ def _edge_alpha(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     d = f - b
     dd = (d * d).sum(-1)
     alpha = ((img[ys, xs] - b) * d).sum(-1) / np.maximum(dd, 1.0)
-    ok = (dd > EDGE_CONTRAST ** 2) & (fw > 0.01) & (bw > 0.01)
+    # a colour well beyond the background's, away from the product's, is no mix of the two (a dark outline
+    # on a light product over a grey backdrop): the segmentation's call stands there
+    ok = (dd > EDGE_CONTRAST ** 2) & (fw > 0.01) & (bw > 0.01) & (alpha > -EDGE_OFF_MIX)
     out[ys[ok] + y0, xs[ok] + x0] = np.clip(alpha[ok], 0.0, 1.0)
     return out
 

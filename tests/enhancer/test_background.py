@@ -167,6 +167,24 @@ def test_edge_pixels_get_the_share_of_product_they_hold():
     assert alpha[cover == 1].min() > 0.97 and alpha[cover == 0].max() < 0.03
 
 
+def test_a_dark_outline_on_the_products_edge_stays_opaque():
+    """A light disk with a dark 2 px outline on a grey backdrop: the outline's colour lies beyond the
+    backdrop's, away from the product's, so it is no mix of the two and must not be read as "mostly
+    background" (without that check 74 fully covered outline pixels came out under alpha 0.5)."""
+    from enhancer.steps.background import _edge_alpha
+
+    s = 8
+    disk, outline = np.zeros((240 * s, 320 * s), np.uint8), np.zeros((240 * s, 320 * s), np.uint8)
+    cv2.circle(disk, (160 * s, 120 * s), 70 * s, 1, -1)
+    cv2.circle(outline, (160 * s, 120 * s), 69 * s, 1, 2 * s)
+    cover = disk.reshape(240, s, 320, s).mean(axis=(1, 3))
+    dark = outline.reshape(240, s, 320, s).mean(axis=(1, 3)) * cover
+    colour = cover * ((1 - dark) * 225.0 + dark * 10.0) + (1 - cover) * 70.0
+    img = np.repeat(colour.round().astype(np.uint8)[..., None], 3, axis=2)
+    alpha = _edge_alpha(img, cover > 0)
+    assert (alpha[cover == 1] < 0.5).sum() == 0
+
+
 @pytest.mark.parametrize("texture,backdrop,shape,seed", [("rocket", "white", "shoe", 0),
                                                          ("retina", "blue_paper", "bottle", 1),
                                                          ("coffee", "grey_sweep", "mug", 2)])
