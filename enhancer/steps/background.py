@@ -34,6 +34,7 @@ WORK_SIDE = 640
 STUDIO_NET_SIDE = 224
 SALIENT_LOW, SALIENT_HIGH = 0.3, 0.7  # hysteresis on the learned matte where it alone decides
 SUPPORT = 0.5         # share of a studio-mask component the learned matte must cover to keep it
+FRAME = 0.01          # a region within this share of the side from the frame's edge is cut by the frame
 LEAK = 1.6            # a studio mask this many times the learned one (and unlike it) leaked
 REFINE_SIDE = 320     # GrabCut on the learned matte at this size (at 640: +0.01 IoU for 5x the time)
 REFINE_BAND = 0.04    # ... with a band this share of the side around the matte as probable background
@@ -149,9 +150,13 @@ def _leaks(classic: np.ndarray, learned: np.ndarray | None) -> bool:
     return c > LEAK * l_ and inter / max(1, c + l_ - inter) < 0.6 and _cut_by_frame(classic & ~learned)
 
 
+def _frame_margin(h: int, w: int) -> int:
+    """How close to the frame's edge a region counts as cut by it, in pixels."""
+    return max(2, round(FRAME * min(h, w)))
+
+
 def _cut_by_frame(mask: np.ndarray) -> bool:
-    h, w = mask.shape
-    r = max(2, round(0.01 * min(h, w)))
+    r = _frame_margin(*mask.shape)
     return bool(mask[:r].any() or mask[-r:].any() or mask[:, :r].any() or mask[:, -r:].any())
 
 
@@ -171,7 +176,7 @@ def _salient_mask(sal: np.ndarray) -> np.ndarray | None:
     peak = np.zeros(n, np.float32)
     np.maximum.at(peak, labels.ravel(), sal.ravel())
     x, y, bw, bh, area = (stats[1:, i] for i in range(5))
-    r = max(2, round(0.01 * min(h, w)))
+    r = _frame_margin(h, w)
     cut = (x < r) | (y < r) | (x + bw > w - r) | (y + bh > h - r)
     valid = peak[1:] > SALIENT_HIGH
     if not valid.any():
