@@ -148,15 +148,20 @@ def test_a_light_lid_above_a_dark_body_is_kept(backdrop, floor):
     check(score >= floor, f"bg_light_lid_{backdrop}", alpha, f"IoU {score:.3f} < {floor}")
 
 
+def _coverage(*, radius: int, thickness: int = -1, shape=(240, 320), s: int = 8) -> np.ndarray:
+    """Share of each pixel a centred circle (filled, or a ring ``thickness`` px wide) covers: drawn at s x."""
+    h, w = shape
+    big = np.zeros((h * s, w * s), np.uint8)
+    cv2.circle(big, (w // 2 * s, h // 2 * s), radius * s, 1, thickness * s if thickness > 0 else -1)
+    return big.reshape(h, s, w, s).mean(axis=(1, 3))
+
+
 def test_edge_pixels_get_the_share_of_product_they_hold():
     """A disk drawn at 8x and averaged down: each edge pixel holds a known share of it. Segmentation
     counts such pixels whole; _edge_alpha gives them back their share from the colours on either side."""
     from enhancer.steps.background import _edge_alpha
 
-    s = 8
-    big = np.zeros((240 * s, 320 * s), np.uint8)
-    cv2.circle(big, (160 * s, 120 * s), 70 * s, 1, -1)
-    cover = big.reshape(240, s, 320, s).mean(axis=(1, 3))  # exact share of each pixel inside the disk
+    cover = _coverage(radius=70)  # exact share of each pixel inside the disk
     product, backdrop = np.array([40.0, 90.0, 160.0]), np.array([235.0, 232.0, 228.0])
     img = (cover[..., None] * product + (1 - cover[..., None]) * backdrop).round().astype(np.uint8)
     mask = cover > 0  # what a segmentation hands over: every touched pixel is product
@@ -173,12 +178,8 @@ def test_a_dark_outline_on_the_products_edge_stays_opaque():
     background" (without that check 74 fully covered outline pixels came out under alpha 0.5)."""
     from enhancer.steps.background import _edge_alpha
 
-    s = 8
-    disk, outline = np.zeros((240 * s, 320 * s), np.uint8), np.zeros((240 * s, 320 * s), np.uint8)
-    cv2.circle(disk, (160 * s, 120 * s), 70 * s, 1, -1)
-    cv2.circle(outline, (160 * s, 120 * s), 69 * s, 1, 2 * s)
-    cover = disk.reshape(240, s, 320, s).mean(axis=(1, 3))
-    dark = outline.reshape(240, s, 320, s).mean(axis=(1, 3)) * cover
+    cover = _coverage(radius=70)
+    dark = _coverage(radius=69, thickness=2) * cover
     colour = cover * ((1 - dark) * 225.0 + dark * 10.0) + (1 - cover) * 70.0
     img = np.repeat(colour.round().astype(np.uint8)[..., None], 3, axis=2)
     alpha = _edge_alpha(img, cover > 0)
