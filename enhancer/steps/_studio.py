@@ -174,7 +174,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
     # regions: a light panel on the product's edge looks like backdrop too, and there the network is right.
     if (sure_fg & learned).sum() >= STANDS_OUT * max(1, learned.sum()):
         backdrop = (plain & ~textured) | shadow
-        hole = _holes(learned & ~backdrop) & backdrop  # enclosed by the product, of the backdrop's colour
+        hole = enclosed(learned & ~backdrop) & backdrop  # enclosed by the product, of the backdrop's colour
         learned &= ~hole
         learned_core &= ~hole
     sure_fg |= learned_core
@@ -314,7 +314,7 @@ def _main_components(mask: np.ndarray, sure_fg: np.ndarray) -> np.ndarray | None
     return np.isin(labels, keep)
 
 
-def _holes(mask: np.ndarray) -> np.ndarray:
+def enclosed(mask: np.ndarray) -> np.ndarray:
     """Background pixels not 4-connected to the border (what scipy's binary_fill_holes fills)."""
     pad = np.pad(~mask, 1, constant_values=True).view(np.uint8)
     _, labels = cv2.connectedComponents(pad, connectivity=4)
@@ -323,7 +323,7 @@ def _holes(mask: np.ndarray) -> np.ndarray:
 
 def _fill_holes(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """Fill holes unless they are large and background-coloured (a mug's handle)."""
-    holes = _holes(mask)
+    holes = enclosed(mask)
     if not holes.any():
         return mask
     n, labels = cv2.connectedComponents(holes.astype(np.uint8), connectivity=4)

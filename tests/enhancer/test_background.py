@@ -124,15 +124,16 @@ def test_product_on_busy_background(scene, shape, finish):
 @pytest.mark.parametrize("backdrop", ["offwhite_vignette", "yellow_paper"])
 def test_a_mugs_handle_stays_open_where_the_network_fills_it(backdrop):
     """The learned matte fills a dark mug's handle; the backdrop seen through it, enclosed by a product
-    that stands out by itself, stays background (before the fix: 0 % of the hole open, now 62-81 %)."""
-    from enhancer.steps._studio import _holes
+    that stands out by itself, stays background (at first 0 % of the hole was open, then 62-81 %; since
+    the colour refinement's sure rim runs along the outline only, and not round the hole, over 99 %)."""
+    from enhancer.steps._studio import enclosed
 
     for seed in (0, 1):
         data, truth = compose("coins", backdrop, "mug", side=800, seed=seed)
         alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
-        hole = _holes(truth > 127)
+        hole = enclosed(truth > 127)
         assert hole.sum() > 1000
-        assert (alpha[hole] < 128).mean() >= 0.5, (backdrop, seed)
+        assert (alpha[hole] < 128).mean() >= 0.9, (backdrop, seed)
         assert iou(alpha, truth) >= 0.93
 
 
