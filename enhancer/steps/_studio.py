@@ -12,7 +12,9 @@ with the learned matte and brings the result to full size.
    texture (shadows are smooth, products have edges).
 3. GrabCut seeded from that evidence and from the learned matte (sure /
    probable product and background); confident shadows are seeded as
-   background, the network's confident core as product.
+   background, the network's confident core as product, and backdrop the
+   product encloses (a handle's hole, which the network fills) as
+   background; white on white, only where the product's edge rings it.
 4. Clean-up: keep the main components, fill holes that are not
    backdrop-coloured (or are small).
 """
@@ -31,6 +33,10 @@ MIN_COMPONENT = 0.12  # components at least this share of the largest are kept
 MIN_PART = 0.003      # smaller ones down to this share are kept when confidently foreground
 SALIENT = 0.5         # learned-matte probability above which a pixel is never sure backdrop
 SALIENT_CORE = 0.9    # ... and above which (eroded) it seeds sure product
+HOLE_EDGE = 2.5       # white on white, a hole's outline: mean gradient this many times the backdrop's (noise)
+HOLE_MIN = 0.001      # ... its plain core at least this share of the frame
+HOLE_CUT = 6.0        # ... grown out to where the gradient passes this many times the backdrop's
+HOLE_GROWTH = 5.0     # ... to at most this many times the core's area
 STANDS_OUT = 0.6      # share of the learned matte the backdrop model alone calls product: no white on white
 
 
@@ -169,14 +175,20 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
     # pixel is sure background, and its eroded core is sure product.
     learned = sal > SALIENT
     learned_core = cv2.erode((sal > SALIENT_CORE).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    # A product that stands out from the backdrop by itself (not white on white): where the network
-    # fills a hole (a mug's handle), the backdrop seen through it stays background. Only enclosed
-    # regions: a light panel on the product's edge looks like backdrop too, and there the network is right.
+    # Where the network fills a hole (a mug's handle), the backdrop seen through it stays background.
+    # Only enclosed regions: a light panel on the product's edge looks like backdrop too, and there the
+    # network is right.
     if (sure_fg & learned).sum() >= STANDS_OUT * max(1, learned.sum()):
         backdrop = (plain & ~textured) | shadow
         hole = enclosed(learned & ~backdrop) & backdrop  # enclosed by the product, of the backdrop's colour
-        learned &= ~hole
-        learned_core &= ~hole
+    else:
+        # White on white: the product's shaded rim is shadow-coloured, so only the plain backdrop
+        # counts, and the product has enclosed backdrop-coloured parts of its own (where its shading
+        # crosses the backdrop's level). A hole is what the product's edge rings all round.
+        backdrop = plain & ~textured
+        hole = _grown(_edged(enclosed(learned & ~backdrop) & backdrop, grey, ring), grey, ring)
+    learned &= ~hole
+    learned_core &= ~hole
     sure_fg |= learned_core
     maybe_fg |= learned
     sure_bg &= ~learned
@@ -198,6 +210,49 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
     return _fill_holes(mask, strength)
 
 
+def _edged(regions: np.ndarray, grey: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """The regions whose outline is an edge: its mean gradient well above the backdrop's noise.
+
+    A hole in a white product shows the product's rim all round it; a plain
+    band of the product's own shading fades in and out with no edge at all.
+    """
+    n, labels = cv2.connectedComponents(regions.astype(np.uint8), connectivity=4)
+    if n <= 1:
+        return regions
+    grad = cv2.dilate(_gradient(grey), np.ones((5, 5), np.uint8))
+    near = cv2.dilate(labels.astype(np.uint16), np.ones((3, 3), np.uint8)).astype(np.int32)
+    outline = (near > 0) & ~regions
+    counts = np.bincount(near[outline], minlength=n)
+    sums = np.bincount(near[outline], weights=grad[outline], minlength=n)
+    edged = sums > HOLE_EDGE * float(np.median(grad[ring])) * np.maximum(counts, 1)
+    edged &= np.bincount(labels.ravel(), minlength=n) >= HOLE_MIN * regions.size  # not a speck of noise
+    edged[0] = False
+    return edged[labels]
+
+
+def _grown(cores: np.ndarray, grey: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """Each hole core grown out to the edges around it (the product's inner outline).
+
+    Not when the edges leave a gap (it would reach the frame) or the growth
+    swamps the core (a plain part of the product, not the rim of a hole).
+    """
+    if not cores.any():
+        return cores
+    g = _gradient(grey)
+    cuts = cv2.dilate((g > HOLE_CUT * float(np.median(g[ring]))).astype(np.uint8), np.ones((3, 3), np.uint8))
+    n, labels = cv2.connectedComponents(((cuts == 0) | cores).astype(np.uint8), connectivity=4)
+    core_area = np.bincount(labels[cores], minlength=n)
+    area = np.bincount(labels.ravel(), minlength=n)
+    grow = (core_area > 0) & (area <= HOLE_GROWTH * core_area)
+    grow[np.unique(labels[ring])] = False  # reached the frame: the outline has a gap
+    grow[0] = False
+    return cores | grow[labels]
+
+
+def _gradient(grey: np.ndarray) -> np.ndarray:
+    return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+
+
 def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Shadow-coloured regions whose border with the plain background is a sharp step.
 
@@ -205,7 +260,7 @@ def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray, k: np.
     part of the product (a sky in a print, a matte panel) meets it at a
     crisp edge. Judged per region from the gradient along that border.
     """
-    grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+    grad = _gradient(grey)
     # crisp edges split regions: a product part and its own shadow touch, but along an edge
     cuts = cv2.dilate((grad > SHARP_EDGE / 2).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     n, labels = cv2.connectedComponents((cand & ~cuts).astype(np.uint8), connectivity=4)
