@@ -33,6 +33,7 @@ WORK_SIDE = 640
 # that as well (benchmarks/background.py: same studio IoU at 224 and 320) for half the time.
 STUDIO_NET_SIDE = 224
 SALIENT_LOW, SALIENT_HIGH = 0.3, 0.7  # hysteresis on the learned matte where it alone decides
+SALIENT_LINK = 0.15   # ... whose parts are one where a trace this faint joins them
 SUPPORT = 0.5         # share of a studio-mask component the learned matte must cover to keep it
 FRAME = 0.01          # a region within this share of the side from the frame's edge is cut by the frame
 LEAK = 1.6            # a studio mask this many times the learned one (and unlike it) leaked
@@ -164,18 +165,22 @@ def _salient_mask(sal: np.ndarray) -> np.ndarray | None:
     """The learned matte alone, reduced to the product's components; None when nothing stands out.
 
     Uncertain pixels count when they touch confident ones (hysteresis: a
-    product part close in colour to its surroundings). A product shot frames
+    product part close in colour to its surroundings), and parts that a faint
+    trace of the network's joins (a bag's handle, a shoe's heel) are one.
+    A product shot frames
     the whole product, so a salient region cut by the frame (the scene's own
     subject) loses to one that is not, and a second part is kept only when it
     is as large as the main one and inside the frame too (a pair of shoes).
     """
     h, w = sal.shape
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((sal > SALIENT_LOW).astype(np.uint8), connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((sal > SALIENT_LINK).astype(np.uint8), connectivity=8)
     if n <= 1:
         return None
     peak = np.zeros(n, np.float32)
     np.maximum.at(peak, labels.ravel(), sal.ravel())
-    x, y, bw, bh, area = (stats[1:, i] for i in range(5))
+    part = sal > SALIENT_LOW
+    area = np.bincount(labels[part], minlength=n)[1:]
+    x, y, bw, bh = (stats[1:, i] for i in range(4))
     r = _frame_margin(h, w)
     cut = (x < r) | (y < r) | (x + bw > w - r) | (y + bh > h - r)
     valid = peak[1:] > SALIENT_HIGH
@@ -185,7 +190,7 @@ def _salient_mask(sal: np.ndarray) -> np.ndarray | None:
     main = int(np.argmax(score))
     keep = valid & ~cut & (area >= 0.5 * area[main])
     keep[main] = True
-    mask = np.isin(labels, np.flatnonzero(keep) + 1)
+    mask = np.isin(labels, np.flatnonzero(keep) + 1) & part
     if not MIN_SALIENT <= mask.mean() <= MAX_SALIENT:
         return None
     return mask
