@@ -220,11 +220,8 @@ def _edged(regions: np.ndarray, grey: np.ndarray, ring: np.ndarray) -> np.ndarra
     if n <= 1:
         return regions
     grad = cv2.dilate(_gradient(grey), np.ones((5, 5), np.uint8))
-    near = cv2.dilate(labels.astype(np.uint16), np.ones((3, 3), np.uint8)).astype(np.int32)
-    outline = (near > 0) & ~regions
-    counts = np.bincount(near[outline], minlength=n)
-    sums = np.bincount(near[outline], weights=grad[outline], minlength=n)
-    edged = sums > HOLE_EDGE * float(np.median(grad[ring])) * np.maximum(counts, 1)
+    _, mean = _along_outline(labels, n, grad, ~regions, reach=3)
+    edged = mean > HOLE_EDGE * float(np.median(grad[ring]))
     edged &= np.bincount(labels.ravel(), minlength=n) >= HOLE_MIN * regions.size  # not a speck of noise
     edged[0] = False
     return edged[labels]
@@ -253,6 +250,16 @@ def _gradient(grey: np.ndarray) -> np.ndarray:
     return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
 
 
+def _along_outline(labels: np.ndarray, n: int, grad: np.ndarray, where: np.ndarray, *, reach: int):
+    """Per label: the pixels of ``where`` within a ``reach`` x ``reach`` box of it (its outline),
+    how many there are and the mean of ``grad`` over them (0 where there are none)."""
+    near = cv2.dilate(labels.astype(np.uint16), np.ones((reach, reach), np.uint8)).astype(np.int32)
+    at = where & (near > 0)
+    counts = np.bincount(near[at], minlength=n)
+    sums = np.bincount(near[at], weights=grad[at], minlength=n)
+    return counts, np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+
+
 def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Shadow-coloured regions whose border with the plain background is a sharp step.
 
@@ -266,14 +273,9 @@ def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray, k: np.
     n, labels = cv2.connectedComponents((cand & ~cuts).astype(np.uint8), connectivity=4)
     if n <= 1:
         return np.zeros_like(cand)
-    # reach across the cut band (edge pixels are neither region nor plain background)
-    near = cv2.dilate(labels.astype(np.uint16), np.ones((9, 9), np.uint8)).astype(np.int32)
-    border = plain & (near > 0)
-    # the step is at most 2 px away from where "plain" starts: take the max gradient nearby
-    grad_near = cv2.dilate(grad, np.ones((7, 7), np.uint8))
-    counts = np.bincount(near[border], minlength=n).astype(np.float64)
-    sums = np.bincount(near[border], weights=grad_near[border], minlength=n)
-    mean = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+    # reach across the cut band (edge pixels are neither region nor plain background); the step is at
+    # most 2 px away from where "plain" starts: take the max gradient nearby
+    counts, mean = _along_outline(labels, n, cv2.dilate(grad, np.ones((7, 7), np.uint8)), plain, reach=9)
     # ... and is evenly lit: a cast shadow deepens toward the product, so its k spreads. Robustly: a
     # panel's own shading at its rim (a soft bevel) must not count, the bulk of its pixels must vary
     area = np.bincount(labels.ravel(), minlength=n)
