@@ -179,6 +179,26 @@ def test_a_white_product_without_holes_gets_none_on_white(shape):
     assert iou(alpha, truth) >= 0.93
 
 
+@pytest.mark.parametrize("shape", ["shoe", "box"])
+def test_a_noiseless_white_render_keeps_its_body(shape, monkeypatch):
+    """A rendered product has no sensor noise: the hole test's edge thresholds, relative to the
+    backdrop's noise, would fall to zero and find 'edges' round a plain band of the product's shading
+    (before the floor: the white shoe at 0.763)."""
+    import shots
+
+    def lossless(img, rng, jpeg_quality):
+        buf = io.BytesIO()
+        Image.fromarray(np.clip(img + 0.5, 0, 255).astype(np.uint8)).save(buf, "PNG")
+        return buf.getvalue()
+
+    monkeypatch.setattr(shots, "_finish", lossless)
+    data, truth = compose("coffee", "white_sweep", shape, side=1200, seed=1, finish="white")
+    alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    assert alpha is not None
+    score = iou(alpha, truth)
+    check(score >= 0.95, f"bg_noiseless_white_{shape}", alpha, f"IoU {score:.3f} < 0.95")
+
+
 @pytest.mark.parametrize("backdrop,floor", [("offwhite_vignette", 0.95), ("grey_sweep", 0.85)])
 def test_a_light_lid_above_a_dark_body_is_kept(backdrop, floor):
     """A panel of the backdrop's colour on top of a dark product, cut off from the backdrop by crisp
