@@ -27,6 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from background import compose  # noqa: E402
 from shots import compose_busy  # noqa: E402
 
+def _matte(data: bytes) -> np.ndarray:
+    """product_matte of an encoded shot, which must find a product."""
+    alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    assert alpha is not None
+    return alpha
+
+
 SHOTS = [("chelsea", "white", "bag"), ("coffee", "offwhite_vignette", "box"),
          ("rocket", "grey_sweep", "shoe"), ("colorwheel", "blue_paper", "bottle"),
          ("hubble_deep_field", "pink_paper", "mug"), ("retina", "yellow_paper", "box")]
@@ -46,7 +53,7 @@ def test_mask_matches_known_product(texture, background, shape):
 
 def test_shadow_is_background():
     data, truth = compose("coffee", "white", "box", side=800, seed=5)
-    alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    alpha = _matte(data)
     shadow_only = (truth < 10)
     # below-right of the product is where the composer puts the shadow
     assert (alpha[shadow_only] > 127).mean() < 0.02
@@ -103,8 +110,7 @@ def test_white_product_on_white_sweep_with_shadow_is_kept():
     # The backdrop model alone sees a white bottle on a white sweep as backdrop (IoU 0.12
     # in benchmarks/background.py); the learned matte rescues it, and its shadow stays out.
     data, truth = compose("coffee", "white_sweep", "bottle", side=640, seed=3, finish="white")
-    alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
-    assert alpha is not None
+    alpha = _matte(data)
     score = iou(alpha, truth)
     check(score >= 0.9, "bg_white_on_white", alpha, f"IoU {score:.3f} < 0.90")
     shadow = (truth < 10) & (np.roll(truth, (20, 10), axis=(0, 1)) > 127)  # just below-right of the product
@@ -127,8 +133,7 @@ def test_a_thin_part_joined_to_the_product_by_a_faint_trace_is_kept(scene, shape
     it to the body only faintly: one product, not a second, smaller object (before: IoU 0.934, 0.709
     and 0.933)."""
     data, truth = compose_busy(scene, shape, finish="solid", texture="coffee", side=800, seed=seed)
-    alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
-    assert alpha is not None
+    alpha = _matte(data)
     score = iou(alpha, truth)
     check(score >= 0.95, f"bg_faint_link_{scene}_{shape}", alpha, f"IoU {score:.3f} < 0.95")
 
@@ -142,7 +147,7 @@ def test_a_mugs_handle_stays_open_where_the_network_fills_it(backdrop):
 
     for seed in (0, 1):
         data, truth = compose("coins", backdrop, "mug", side=800, seed=seed)
-        alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+        alpha = _matte(data)
         hole = enclosed(truth > 127)
         assert hole.sum() > 1000
         assert (alpha[hole] < 128).mean() >= 0.9, (backdrop, seed)
@@ -157,8 +162,7 @@ def test_a_white_rackets_head_is_open_on_white(backdrop, seed):
     from enhancer.steps._studio import enclosed
 
     data, truth = compose("coffee", backdrop, "racket", side=800, seed=seed, finish="white")
-    alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
-    assert alpha is not None
+    alpha = _matte(data)
     hole = enclosed(truth > 127)
     assert (alpha[hole] < 128).mean() >= 0.8
     score = iou(alpha, truth)
@@ -173,8 +177,7 @@ def test_a_white_product_without_holes_gets_none_on_white(shape):
     from enhancer.steps._studio import enclosed
 
     data, truth = compose("coffee", "white_sweep", shape, side=800, seed=572, finish="white")
-    alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
-    assert alpha is not None
+    alpha = _matte(data)
     assert enclosed(alpha > 127).sum() < 0.002 * (truth > 127).sum()
     assert iou(alpha, truth) >= 0.93
 
@@ -193,8 +196,7 @@ def test_a_noiseless_white_render_keeps_its_body(shape, monkeypatch):
 
     monkeypatch.setattr(shots, "_finish", lossless)
     data, truth = compose("coffee", "white_sweep", shape, side=1200, seed=1, finish="white")
-    alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
-    assert alpha is not None
+    alpha = _matte(data)
     score = iou(alpha, truth)
     check(score >= 0.95, f"bg_noiseless_white_{shape}", alpha, f"IoU {score:.3f} < 0.95")
 
@@ -205,8 +207,7 @@ def test_a_light_lid_above_a_dark_body_is_kept(backdrop, floor):
     edges, is product. It was lost (IoU 0.835 and 0.747): its shaded rim pushed its spread over the
     flat-panel limit, and the backdrop mask, once right, looked like a leak for exceeding the network's."""
     data, truth = compose("chelsea", backdrop, "bag", side=800, seed=0, finish="two_tone")
-    alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
-    assert alpha is not None
+    alpha = _matte(data)
     score = iou(alpha, truth)
     check(score >= floor, f"bg_light_lid_{backdrop}", alpha, f"IoU {score:.3f} < {floor}")
 
@@ -256,7 +257,7 @@ def test_no_rim_of_backdrop_is_left_around_the_product(texture, backdrop, shape,
     """Backdrop pixels kept just outside the edge, per edge pixel: 0.35-0.65 when edge pixels counted
     whole (IoU 0.981-0.987), 0.11-0.21 with their alpha from colour (IoU 0.994-0.997)."""
     data, truth = compose(texture, backdrop, shape, side=1200, seed=seed)
-    alpha = product_matte(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    alpha = _matte(data)
     a, t = alpha > 127, truth > 127
     outside = cv2.distanceTransform((~t).astype(np.uint8), cv2.DIST_L2, 3)
     edge = cv2.morphologyEx(t.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).sum()
