@@ -33,7 +33,7 @@ MIN_COMPONENT = 0.12  # components at least this share of the largest are kept
 MIN_PART = 0.003      # smaller ones down to this share are kept when confidently foreground
 SALIENT = 0.5         # learned-matte probability above which a pixel is never sure backdrop
 SALIENT_CORE = 0.9    # ... and above which (eroded) it seeds sure product
-NOISE_FLOOR = 2.0     # least backdrop noise assumed (Sobel levels; doubled where max-filtered): a render has none
+NOISE_FLOOR = 2.0     # least backdrop noise assumed, in Sobel levels (a render has none)
 HOLE_EDGE = 2.5       # white on white, a hole's outline: mean gradient this many times the backdrop's (noise)
 HOLE_MIN = 0.001      # ... its plain core at least this share of the frame
 HOLE_CUT = 6.0        # ... grown out to where the gradient passes this many times the backdrop's
@@ -222,7 +222,7 @@ def _edged(regions: np.ndarray, grey: np.ndarray, ring: np.ndarray) -> np.ndarra
         return regions
     grad = cv2.dilate(_gradient(grey), np.ones((5, 5), np.uint8))
     _, mean = _along_outline(labels, n, grad, ~regions, reach=3)
-    edged = mean > HOLE_EDGE * max(2 * NOISE_FLOOR, float(np.median(grad[ring])))
+    edged = mean > HOLE_EDGE * max(2 * NOISE_FLOOR, float(np.median(grad[ring])))  # max-filtered: twice
     edged &= np.bincount(labels.ravel(), minlength=n) >= HOLE_MIN * regions.size  # not a speck of noise
     edged[0] = False
     return edged[labels]
@@ -237,7 +237,8 @@ def _grown(cores: np.ndarray, grey: np.ndarray, ring: np.ndarray) -> np.ndarray:
     if not cores.any():
         return cores
     g = _gradient(grey)
-    cuts = cv2.dilate((g > HOLE_CUT * max(NOISE_FLOOR, float(np.median(g[ring])))).astype(np.uint8), np.ones((3, 3), np.uint8))
+    edges = g > HOLE_CUT * max(NOISE_FLOOR, float(np.median(g[ring])))
+    cuts = cv2.dilate(edges.astype(np.uint8), np.ones((3, 3), np.uint8))
     n, labels = cv2.connectedComponents(((cuts == 0) | cores).astype(np.uint8), connectivity=4)
     core_area = np.bincount(labels[cores], minlength=n)
     area = np.bincount(labels.ravel(), minlength=n)

@@ -173,7 +173,8 @@ def _salient_mask(sal: np.ndarray) -> np.ndarray | None:
     is as large as the main one and inside the frame too (a pair of shoes).
     """
     h, w = sal.shape
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((sal > SALIENT_LINK).astype(np.uint8), connectivity=8)
+    linked = (sal > SALIENT_LINK).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(linked, connectivity=8)
     if n <= 1:
         return None
     peak = np.zeros(n, np.float32)
