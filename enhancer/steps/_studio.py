@@ -160,7 +160,8 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
     shadow_colour = (k > 0.5) & (k < 1 - k_lo) & (ang < a_lo)
     shadow = shadow_colour & ~textured
     plain = (np.abs(1 - k) < k_lo) & (ang < a_lo)  # background-coloured, detail or not
-    crisp = _sharp_bounded(shadow, plain, grey, k)
+    grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+    crisp = _sharp_bounded(shadow, plain, grad, k)
     shadow &= ~crisp
     # shadow-coloured and smooth at the fine scale, detailed only at the wide
     # one: the shadow just next to the product's edge. Left for GrabCut to judge.
@@ -187,7 +188,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
         # counts, and the product has enclosed backdrop-coloured parts of its own (where its shading
         # crosses the backdrop's level). A hole is what the product's edge rings all round.
         backdrop = plain & ~textured
-        hole = _grown(_edged(enclosed(learned & ~backdrop) & backdrop, grey, ring), grey, ring)
+        hole = _grown(_edged(enclosed(learned & ~backdrop) & backdrop, grad, ring), grad, ring)
     learned &= ~hole
     learned_core &= ~hole
     sure_fg |= learned_core
@@ -211,7 +212,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
     return _fill_holes(mask, strength)
 
 
-def _edged(regions: np.ndarray, grey: np.ndarray, ring: np.ndarray) -> np.ndarray:
+def _edged(regions: np.ndarray, grad: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """The regions whose outline is an edge: its mean gradient well above the backdrop's noise.
 
     A hole in a white product shows the product's rim all round it; a plain
@@ -220,7 +221,7 @@ def _edged(regions: np.ndarray, grey: np.ndarray, ring: np.ndarray) -> np.ndarra
     n, labels = cv2.connectedComponents(regions.astype(np.uint8), connectivity=4)
     if n <= 1:
         return regions
-    grad = cv2.dilate(_gradient(grey), np.ones((5, 5), np.uint8))
+    grad = cv2.dilate(grad, np.ones((5, 5), np.uint8))
     _, mean = _along_outline(labels, n, grad, ~regions, reach=3)
     edged = mean > HOLE_EDGE * max(2 * NOISE_FLOOR, float(np.median(grad[ring])))  # max-filtered: twice
     edged &= np.bincount(labels.ravel(), minlength=n) >= HOLE_MIN * regions.size  # not a speck of noise
@@ -228,7 +229,7 @@ def _edged(regions: np.ndarray, grey: np.ndarray, ring: np.ndarray) -> np.ndarra
     return edged[labels]
 
 
-def _grown(cores: np.ndarray, grey: np.ndarray, ring: np.ndarray) -> np.ndarray:
+def _grown(cores: np.ndarray, g: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """Each hole core grown out to the edges around it (the product's inner outline).
 
     Not when the edges leave a gap (it would reach the frame) or the growth
@@ -236,7 +237,6 @@ def _grown(cores: np.ndarray, grey: np.ndarray, ring: np.ndarray) -> np.ndarray:
     """
     if not cores.any():
         return cores
-    g = _gradient(grey)
     edges = g > HOLE_CUT * max(NOISE_FLOOR, float(np.median(g[ring])))
     cuts = cv2.dilate(edges.astype(np.uint8), np.ones((3, 3), np.uint8))
     n, labels = cv2.connectedComponents(((cuts == 0) | cores).astype(np.uint8), connectivity=4)
@@ -246,10 +246,6 @@ def _grown(cores: np.ndarray, grey: np.ndarray, ring: np.ndarray) -> np.ndarray:
     grow[np.unique(labels[ring])] = False  # reached the frame: the outline has a gap
     grow[0] = False
     return cores | grow[labels]
-
-
-def _gradient(grey: np.ndarray) -> np.ndarray:
-    return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
 
 
 def _along_outline(labels: np.ndarray, n: int, grad: np.ndarray, where: np.ndarray, *, reach: int):
@@ -262,14 +258,13 @@ def _along_outline(labels: np.ndarray, n: int, grad: np.ndarray, where: np.ndarr
     return counts, np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
 
 
-def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grey: np.ndarray, k: np.ndarray) -> np.ndarray:
+def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grad: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Shadow-coloured regions whose border with the plain background is a sharp step.
 
     A cast shadow fades into the background over many pixels; a smooth grey
     part of the product (a sky in a print, a matte panel) meets it at a
     crisp edge. Judged per region from the gradient along that border.
     """
-    grad = _gradient(grey)
     # crisp edges split regions: a product part and its own shadow touch, but along an edge
     cuts = cv2.dilate((grad > SHARP_EDGE / 2).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     n, labels = cv2.connectedComponents((cand & ~cuts).astype(np.uint8), connectivity=4)

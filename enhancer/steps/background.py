@@ -166,11 +166,11 @@ def _salient_mask(sal: np.ndarray) -> np.ndarray | None:
 
     Uncertain pixels count when they touch confident ones (hysteresis: a
     product part close in colour to its surroundings), and parts that a faint
-    trace of the network's joins (a bag's handle, a shoe's heel) are one.
-    A product shot frames
-    the whole product, so a salient region cut by the frame (the scene's own
-    subject) loses to one that is not, and a second part is kept only when it
-    is as large as the main one and inside the frame too (a pair of shoes).
+    trace of the network's joins (a bag's handle, a shoe's heel) are one. A
+    product shot frames the whole product, so a salient region cut by the
+    frame (the scene's own subject) loses to one that is not, and a second
+    part is kept only when it is as large as the main one and inside the
+    frame too (a pair of shoes).
     """
     h, w = sal.shape
     linked = (sal > SALIENT_LINK).astype(np.uint8)
