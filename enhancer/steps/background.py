@@ -12,7 +12,9 @@ On a backdrop the studio matte decides, seeded by the learned one so that a
 white product on a white sweep or a light panel on a light backdrop is kept;
 its components that the network does not see as part of an object are
 dropped, and if it still spills far beyond the learned matte the border only
-looked plain. Anywhere else the learned matte decides. Either way its edge
+looked plain. Anywhere else the learned matte decides; where it runs into
+the frame (it took in the scene's own subject) the frame's centre is looked
+at again, where a product shot puts the product. Either way its edge
 pixels get the share of product their colour shows (between the product's
 and the background's colours nearby), and the matte is brought to full size
 with a guided filter, so its edge follows the full-resolution image.
@@ -45,6 +47,8 @@ REFINE_PIXELS = 30_000  # ... over a box of at most this many pixels (its time i
 EDGE_SIGMA = 2.0      # product and background colours for edge alpha: means over about this radius
 EDGE_CONTRAST = 20.0  # ... at least this far apart (RGB levels) for the alpha to be trusted
 EDGE_OFF_MIX = 0.2    # ... and the pixel no further than this beyond the background's colour
+CENTRE = 0.7          # a learned matte the frame cuts is looked at again on this central share of each side
+CENTRE_MIN = 0.1      # ... and replaced by what is found there when smaller, but over this share of it
 MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
 MAX_SALIENT = 0.92    # ... nor one that covers nearly all of it (nothing stands out)
 NO_PRODUCT = ("Background removal found no product standing out from the background, so nothing was "
@@ -97,6 +101,8 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
             mask = None  # a regular texture (a wall, a page) passed for a backdrop
     if mask is None:  # no backdrop (or it did not hold): the network decides, at its full resolution
         mask = _salient_mask(_saliency_at(small, NET_SIDE))
+        if mask is not None and _cut_by_frame(mask):
+            mask = _centre_look(small, mask)
     if mask is None:
         return None
     mask = _refined(small, mask, rim=model is not None)  # colour refines either
@@ -159,6 +165,29 @@ def _frame_margin(h: int, w: int) -> int:
 def _cut_by_frame(mask: np.ndarray) -> bool:
     r = _frame_margin(*mask.shape)
     return bool(mask[:r].any() or mask[-r:].any() or mask[:, :r].any() or mask[:, -r:].any())
+
+
+def _centre_look(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """A second look at the frame's centre, for a learned matte the frame cuts.
+
+    A product shot frames the whole product, near the centre. A matte that
+    runs into the frame took in the scene: the café table's cup, a portrait's
+    sitter, merged with the product into one object. Seen on the central
+    part alone, larger and with the scene's subject cut by the crop, the
+    network picks the product out. That matte is taken when it is smaller than
+    the first (what the scene added is gone) but not a mere detail of it.
+    benchmarks/background.py --seeds 3, the learned matte on 93 busy shots:
+    mean IoU 0.742 -> 0.803, for a second forward pass on those shots only.
+    """
+    h, w = mask.shape
+    ch, cw = round(h * CENTRE), round(w * CENTRE)
+    y0, x0 = (h - ch) // 2, (w - cw) // 2
+    inner = _salient_mask(_saliency_at(small[y0:y0 + ch, x0:x0 + cw], NET_SIDE))
+    if inner is None or not CENTRE_MIN * mask.sum() < inner.sum() < mask.sum():
+        return mask
+    out = np.zeros_like(mask)
+    out[y0:y0 + ch, x0:x0 + cw] = inner
+    return out
 
 
 def _salient_mask(sal: np.ndarray) -> np.ndarray | None:
