@@ -53,6 +53,12 @@ CENTRE = 0.7          # a learned matte the frame cuts is looked at again on thi
 CENTRE_NET_SIDE = 224
 CENTRE_MIN = 0.1      # ... and replaced by what is found there when smaller, but over this share of it
 CENTRE_SAME = 0.95    # ... unless the two agree this well (IoU) on the central part
+SCENE_RIM = 0.01      # on a scene, the matte's outer rim this share of the side wide: the product's colours
+SCENE_ODDS = 2.0      # ... and a region inside whose colours are e^this times likelier in the scene around
+SCENE_HOLE_MIN = 0.002  # ... over this share of the frame
+SCENE_BAND = 0.02     # ... is a hole where the product in a band this wide around it
+SCENE_THIN = 0.05     # ... lies within this share of the side of the outside (or another hole)
+SCENE_THIN_SHARE = 0.8  # ... for this share of the band: a frame round it, not a body
 MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
 MAX_SALIENT = 0.92    # ... nor one that covers nearly all of it (nothing stands out)
 NO_PRODUCT = ("Background removal found no product standing out from the background, so nothing was "
@@ -110,6 +116,8 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
     if mask is None:
         return None
     mask = _refined(small, mask, rim=model is not None)  # colour refines either
+    if model is None:
+        mask = _scene_holes(small, mask)  # (on a backdrop the studio matte opens holes its own way)
     mask = _edge_alpha(small, mask)
     return _upsample_matte(mask, img, small)
 
@@ -294,6 +302,54 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False) -> np.nd
     if not rim and out.sum() < 0.5 * mask.sum():
         return mask  # (with the rim kept as sure product, opening most of a filled racket head is right)
     return out
+
+
+def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The learned matte with the scene seen through the product opened (a racket's head on a page).
+
+    The network fills what a thin frame encloses, and on a scene GrabCut
+    learns the filled-in scene as product too. Here the product's colours
+    come from the matte's outline only (its outer rim: the frame itself) and
+    the scene's from a band around the matte; a region inside the matte whose
+    colours are far likelier in the scene than on the rim is the scene when
+    the product around it is thin all round (a frame, strings), not a label
+    or a light panel inside a body.
+    busy_set(seeds=3), fused: 0.799 -> 0.805, all on rackets (0.49 -> 0.80, 0.38 -> 0.53);
+    no shot worse.
+    """
+    side = min(mask.shape)
+    m8 = mask.astype(np.uint8)
+
+    def disk(share: float, least: int) -> np.ndarray:
+        r = max(least, round(share * side))
+        return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
+
+    inner = cv2.erode(m8, disk(SCENE_RIM, 2)).astype(bool)
+    rim = mask & ~inner
+    around = cv2.dilate(m8, disk(REFINE_BAND, 3)).astype(bool) & ~mask
+    if not rim.any() or not around.any():
+        return mask
+    q = (small >> 5).astype(np.int32)  # colours in 8 x 8 x 8 bins
+    colour = (q[..., 0] << 6) | (q[..., 1] << 3) | q[..., 2]
+    scene = np.bincount(colour[around], minlength=512) + 1.0
+    product = np.bincount(colour[rim], minlength=512) + 1.0
+    odds = (np.log(scene / scene.sum()) - np.log(product / product.sum())).astype(np.float32)
+    scenic = (inner & (cv2.blur(odds[colour], (5, 5)) > SCENE_ODDS)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(scenic, connectivity=8)
+    found = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= SCENE_HOLE_MIN * mask.size) + 1
+    if not len(found):
+        return mask
+    candidates = np.isin(labels, found)
+    near = disk(SCENE_BAND, 2)
+    holes = []
+    for i in found:
+        hole = labels == i
+        # how far each product pixel next to it lies from the outside or another hole: a frame's width
+        reach = cv2.distanceTransform((mask & ~(candidates & ~hole)).astype(np.uint8), cv2.DIST_L2, 3)
+        band = cv2.dilate(hole.astype(np.uint8), near).astype(bool) & mask & ~candidates
+        if band.any() and (reach[band] <= SCENE_THIN * side).mean() >= SCENE_THIN_SHARE:
+            holes.append(i)
+    return mask & ~np.isin(labels, holes) if holes else mask
 
 
 def _edge_alpha(small: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -141,3 +141,17 @@ def test_a_sitter_the_frame_cuts_keeps_the_part_beyond_the_centre():
     rgb = np.ascontiguousarray(skdata.astronaut()[..., :3])
     bottom = (product_matte(rgb)[-40:] > 127).mean()
     assert bottom > 0.9, bottom  # measured when written: 0.997 (0.0 if the centre's matte is taken)
+
+
+def test_a_rackets_head_on_a_scene_is_opened_and_a_label_is_not():
+    """The network fills a racket's head; where the product round a region the scene's colours fill is a
+    thin frame, the region is opened. A text label on a bottle, just as scene-coloured on gravel or a
+    page, is inside a body and stays. Measured when written (IoU): rackets 0.40 -> 0.71 and
+    0.39 -> 0.84; labels 0.97 and 0.99 (0.83 and 0.86 with the frame test loosened to half the band)."""
+    for scene, shape, finish, seed, least in (("page", "racket", "solid", 1, 0.6),
+                                              ("page", "racket", "solid", 3, 0.7),
+                                              ("gravel", "bottle", "label", 1, 0.93),
+                                              ("page", "bottle", "label", 1, 0.93)):
+        data, truth = compose_busy(scene, shape, finish=finish, side=800, seed=seed)
+        rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        assert iou(product_matte(rgb), truth) >= least, (scene, shape, seed)
