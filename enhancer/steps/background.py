@@ -274,7 +274,7 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False) -> np.nd
     if not m.any():
         return mask
     r = max(3, round(REFINE_BAND * min(size)))
-    near = cv2.dilate(m.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    near = cv2.dilate(m.astype(np.uint8), _disk(r))
     gc = np.full(m.shape, cv2.GC_BGD, np.uint8)
     gc[near.astype(bool)] = cv2.GC_PR_BGD
     gc[m] = cv2.GC_PR_FGD
@@ -282,8 +282,7 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False) -> np.nd
         ri = max(2, round(REFINE_RIM * min(size)))
         # along the outline only: around a hole the matte already has (opened on the backdrop) the
         # product is no surer than anywhere inside, and a hole opened in part must be free to open whole
-        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ri + 1,) * 2)
-        core = cv2.erode((m | enclosed(m)).astype(np.uint8), disk)
+        core = cv2.erode((m | enclosed(m)).astype(np.uint8), _disk(ri))
         gc[m & ~core.astype(bool)] = cv2.GC_FGD
     ys, xs = np.nonzero(near)
     pad = 4 if not rim else 8 * r  # a backdrop's colour model wants more of the backdrop than a band
@@ -319,14 +318,9 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """
     side = min(mask.shape)
     m8 = mask.astype(np.uint8)
-
-    def disk(share: float, least: int) -> np.ndarray:
-        r = max(least, round(share * side))
-        return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)
-
-    inner = cv2.erode(m8, disk(SCENE_RIM, 2)).astype(bool)
+    inner = cv2.erode(m8, _disk(max(2, round(SCENE_RIM * side)))).astype(bool)
     rim = mask & ~inner
-    around = cv2.dilate(m8, disk(REFINE_BAND, 3)).astype(bool) & ~mask
+    around = cv2.dilate(m8, _disk(max(3, round(REFINE_BAND * side)))).astype(bool) & ~mask
     if not rim.any() or not around.any():
         return mask
     q = (small >> 5).astype(np.int32)  # colours in 8 x 8 x 8 bins
@@ -335,12 +329,12 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     product = np.bincount(colour[rim], minlength=512) + 1.0
     odds = (np.log(scene / scene.sum()) - np.log(product / product.sum())).astype(np.float32)
     scenic = (inner & (cv2.blur(odds[colour], (5, 5)) > SCENE_ODDS)).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(scenic, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(scenic, connectivity=8)
     found = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= SCENE_HOLE_MIN * mask.size) + 1
     if not len(found):
         return mask
     candidates = np.isin(labels, found)
-    near = disk(SCENE_BAND, 2)
+    near = _disk(max(2, round(SCENE_BAND * side)))
     holes = []
     for i in found:
         hole = labels == i
@@ -350,6 +344,11 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if band.any() and (reach[band] <= SCENE_THIN * side).mean() >= SCENE_THIN_SHARE:
             holes.append(i)
     return mask & ~np.isin(labels, holes) if holes else mask
+
+
+def _disk(radius: int) -> np.ndarray:
+    """A round structuring element of this radius, in pixels."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)
 
 
 def _edge_alpha(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
