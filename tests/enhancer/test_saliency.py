@@ -147,9 +147,13 @@ def test_a_rackets_head_on_a_scene_is_opened_and_a_label_is_not():
     """The network fills a racket's head; where the product round a region the scene's colours fill is a
     thin frame, the region is opened. A text label on a bottle, just as scene-coloured on gravel or a
     page, is inside a body and stays. Measured when written (IoU): rackets 0.40 -> 0.71 and
-    0.39 -> 0.84; labels 0.97 and 0.99 (0.83 and 0.86 with the frame test loosened to half the band)."""
-    for scene, shape, finish, seed, least in (("page", "racket", "solid", 1, 0.6),
-                                              ("page", "racket", "solid", 3, 0.7),
+    0.39 -> 0.84; labels 0.97 and 0.99 (0.83 and 0.86 with the frame test loosened to half the band).
+    With the colour test at e^0.5 instead of e^2 (gravel's many greys are only somewhat likelier in the
+    scene than on a green frame): rackets 0.71 -> 0.91, 0.84 -> 0.90, on gravel 0.39 -> 0.82; labels
+    unchanged."""
+    for scene, shape, finish, seed, least in (("page", "racket", "solid", 1, 0.85),
+                                              ("page", "racket", "solid", 3, 0.8),
+                                              ("gravel", "racket", "solid", 1, 0.75),
                                               ("gravel", "bottle", "label", 1, 0.93),
                                               ("page", "bottle", "label", 1, 0.93)):
         data, truth = compose_busy(scene, shape, finish=finish, side=800, seed=seed)
