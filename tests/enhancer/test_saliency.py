@@ -159,3 +159,14 @@ def test_a_rackets_head_on_a_scene_is_opened_and_a_label_is_not():
         data, truth = compose_busy(scene, shape, finish=finish, side=800, seed=seed)
         rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
         assert iou(product_matte(rgb), truth) >= least, (scene, shape, seed)
+
+
+def test_a_scene_out_of_focus_is_no_backdrop_though_its_colour_is_smooth():
+    """Coins or a street out of focus fit the backdrop's smooth surface, but their border holds coarse
+    structure: taken for a backdrop, every coin the network sees was kept as product. Measured when
+    written (IoU): 0.69 -> 1.00 and 0.80 -> 1.00."""
+    for scene, shape, finish, seed in (("coins", "box", "label", 10), ("street", "bag", "solid", 4)):
+        data, truth = compose_busy(scene, shape, finish=finish, side=800, seed=seed, defocus=True)
+        rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        assert backdrop_model(shrink(rgb, (WORK_SIDE, WORK_SIDE * 3 // 4))) is not None  # the trap is there
+        assert iou(product_matte(rgb), truth) >= 0.95, (scene, shape, seed)
