@@ -25,6 +25,9 @@ import numpy as np
 
 RING = 0.03          # border ring used for the backdrop model (share of the side)
 RING_DETAIL = 0.05    # a backdrop's border has (almost) no fine detail; a busy scene's has plenty
+# A backdrop's border, blurred, lies within this many RGB levels of its fitted surface (median): studio
+# shots in benchmarks/shots.py at most 0.6, scenes out of focus (coins, a street at night) 8.6-9.
+MISFIT, MISFIT_SIGMA = 4.0, 2.0
 GRABCUT_ITERS = 3
 GRABCUT_SEED = 0x5EED
 FLAT_K = 0.035        # std of the brightness ratio inside a flat product part (a shadow spreads more)
@@ -123,6 +126,10 @@ def _background_model(rgb: np.ndarray) -> np.ndarray | None:
         keep = res < max(3.0 * s, 4.0)
     if keep.mean() < 0.55 or np.median(res[keep]) > 12:
         return None  # most of the border is not a plain background: not a studio shot
+    # Noise averages out under a blur; what the surface misses and stays is a scene's own shapes
+    smooth = cv2.GaussianBlur(rgb, (0, 0), MISFIT_SIGMA)[ys, xs].astype(np.float64)
+    if np.median(np.linalg.norm(smooth - A @ coef, axis=1)[keep]) > MISFIT:
+        return None  # smooth but not this smooth surface: a scene out of focus (coins, a street)
     if _ring_detail(rgb) > RING_DETAIL:
         return None  # plain on average but patterned (brick, print, a night scene): not a backdrop
     # The surface c0 + c1 x + c2 y + c3 x^2 + c4 y^2 + c5 xy, evaluated
