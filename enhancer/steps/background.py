@@ -59,6 +59,10 @@ SCENE_HOLE_MIN = 0.002  # ... over this share of the frame
 SCENE_BAND = 0.02     # ... is a hole where the product in a band this wide around it
 SCENE_THIN = 0.05     # ... lies within this share of the side of the outside (or another hole)
 SCENE_THIN_SHARE = 0.8  # ... for this share of the band: a frame round it, not a body
+FOCUS_SCENE = 1.5     # a scene whose edges are blurred by this (median sigma, working px) is out of focus
+FOCUS_SHARP = 1.25    # ... an edge blurred by less is in focus (the product's)
+FOCUS_SOFT = 0.25     # ... a matte with this share of its outline far from in-focus edges took the scene in
+FOCUS_SEED = 0.03     # ... and its pixels this share of the side from it (and from crisp edges) are the scene
 MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
 MAX_SALIENT = 0.92    # ... nor one that covers nearly all of it (nothing stands out)
 NO_PRODUCT = ("Background removal found no product standing out from the background, so nothing was "
@@ -115,7 +119,9 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
             mask = _centre_look(small, mask)
     if mask is None:
         return None
-    mask = _refined(small, mask, rim=model is not None)  # colour refines either
+    # colour refines either; on a scene, what the network took in out of focus is seeded as background
+    scene = None if model is not None else _out_of_focus(small, mask)
+    mask = _refined(small, mask, rim=model is not None, scene=scene)
     if model is None:
         mask = _scene_holes(small, mask)  # (on a backdrop the studio matte opens holes its own way)
     mask = _edge_alpha(small, mask)
@@ -254,7 +260,8 @@ def _salient_mask(sal: np.ndarray) -> np.ndarray | None:
     return mask
 
 
-def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False) -> np.ndarray:
+def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False,
+             scene: np.ndarray | None = None) -> np.ndarray:
     """The learned matte trimmed by colour: GrabCut seeded with it, at REFINE_SIDE.
 
     The network's map is coarse (320 px for the whole frame) and it takes in
@@ -273,6 +280,10 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False) -> np.nd
     along the outline only, not round a hole the matte already has. On a scene the
     rim is too often the scene the network took in, and plain trimming is
     better (busy 0.790 against 0.761).
+
+    ``scene``: pixels of the matte known to be the scene (:func:`_out_of_focus`),
+    seeded as sure background so GrabCut learns the scene's colours inside the
+    matte; then even a trim to a tenth of the matte is trusted.
     """
     h, w = mask.shape
     ys, xs = np.nonzero(mask)
@@ -281,7 +292,10 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False) -> np.nd
     f = min(1.0, REFINE_SIDE / max(h, w), float(np.sqrt(REFINE_PIXELS / max(1.0, box))))
     size = (max(1, round(w * f)), max(1, round(h * f)))
     img = cv2.resize(small, size, interpolation=cv2.INTER_AREA) if f < 1 else small
-    m = (cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 127) if f < 1 else mask
+    def at_size(a: np.ndarray) -> np.ndarray:
+        return cv2.resize(a.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 127 if f < 1 else a
+
+    m = at_size(mask)
     if not m.any():
         return mask
     r = max(3, round(REFINE_BAND * min(size)))
@@ -289,6 +303,8 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False) -> np.nd
     gc = np.full(m.shape, cv2.GC_BGD, np.uint8)
     gc[near.astype(bool)] = cv2.GC_PR_BGD
     gc[m] = cv2.GC_PR_FGD
+    if scene is not None:
+        gc[at_size(scene) & m] = cv2.GC_BGD
     if rim:
         ri = max(2, round(REFINE_RIM * min(size)))
         # along the outline only: around a hole the matte already has (opened on the backdrop) the
@@ -309,9 +325,53 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False) -> np.nd
     if f < 1:
         out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
     out = (out > 127) & mask  # trim only: additions would follow look-alike texture (gravel beside a grey label)
-    if not rim and out.sum() < 0.5 * mask.sum():
+    if not rim and out.sum() < (0.5 if scene is None else 0.1) * mask.sum():
         return mask  # (with the rim kept as sure product, opening most of a filled racket head is right)
     return out
+
+
+def _out_of_focus(small: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """Where a learned matte took in a scene that is out of focus: sure-background seeds, or None.
+
+    A product shot focuses on the product; when the scene behind it is
+    blurred (a café table, a sitter), the network may still take the scene's
+    subject in with the product, and colour alone cannot tell which is which.
+    Focus can: the product's outline is a crisp edge, and where the matte's
+    outline runs far from any crisp edge it is cutting through the blurred
+    scene. When much of it does (a quarter; a matte that is right has at most
+    a tenth of its outline soft, at low-contrast spots, and a frame's cut does
+    not count), the matte's pixels near that soft outline and away from crisp
+    edges are the scene.
+    Each edge's blur comes from how much it weakens when blurred again
+    (Zhuo and Sim, "Defocus map estimation from a single image", 2011).
+    busy_set(seeds=3) fused: 0.821 -> 0.836, no shot worse (cafe bottle 0.40 -> 0.92, sitter and
+    bottle 0.37 -> 0.71); studio path and 19 skimage photos unchanged. At a sixth (0.838) a bottle
+    whose low-contrast foot and cut-off neck made a sixth of its outline soft lost its foot.
+    """
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+    def gradient(g: np.ndarray) -> np.ndarray:
+        return np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3))
+
+    # an edge blurred by sigma loses sqrt(1 + 1/sigma^2) of its gradient when blurred by 1 more
+    ratio = gradient(grey) / np.maximum(gradient(cv2.GaussianBlur(grey, (0, 0), 1.0)), 1e-3)
+    blur = 1.0 / np.sqrt(np.maximum(ratio * ratio - 1.0, 1e-3))
+    edges = cv2.Canny(small, 40, 100) > 0
+    m8 = mask.astype(np.uint8)
+    scene_edges = edges & ~cv2.dilate(m8, _disk(4)).astype(bool)
+    if scene_edges.sum() < 200 or np.median(blur[scene_edges]) < FOCUS_SCENE:
+        return None  # the scene is in focus too (or has no edges to tell)
+    crisp = (edges & (blur < FOCUS_SHARP)).astype(np.uint8)
+    outline = mask & ~cv2.erode(m8, np.ones((3, 3), np.uint8)).astype(bool)
+    f = _frame_margin(*mask.shape) + 2
+    outline[:f], outline[-f:], outline[:, :f], outline[:, -f:] = False, False, False, False  # the frame cuts it
+    soft = outline & ~cv2.dilate(crisp, _disk(3)).astype(bool)
+    if soft.sum() < FOCUS_SOFT * outline.sum():
+        return None
+    r = max(2, round(FOCUS_SEED * min(mask.shape)))
+    # as far from crisp edges as near the soft outline: a thin part (a racket's frame) stays unseeded
+    near_soft = cv2.dilate(soft.astype(np.uint8), _disk(r)).astype(bool)
+    return near_soft & mask & ~cv2.dilate(crisp, _disk(r)).astype(bool)
 
 
 def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -172,3 +172,15 @@ def test_a_scene_out_of_focus_is_no_backdrop_though_its_colour_is_smooth():
         rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
         assert not on_backdrop(rgb), (scene, shape, seed)  # compliance: not on a plain background either
         assert iou(product_matte(rgb), truth) >= 0.9, (scene, shape, seed)
+
+
+def test_a_product_in_focus_is_cut_from_the_blurred_scene_the_network_took_in():
+    """The network takes a blurred scene's subject (a cat, a sitter, a cup) in with the product; the
+    matte's outline then runs far from any crisp edge, and what lies near it is seeded as the scene.
+    Measured when written (IoU): 0.09 -> 0.91, 0.44 -> 0.75, 0.31 -> 0.63."""
+    for scene, shape, finish, seed, least in (("cat_photo", "box", "solid", 7, 0.85),
+                                              ("portrait", "bottle", "label", 1, 0.7),
+                                              ("cafe_table", "bottle", "solid", 0, 0.55)):
+        data, truth = compose_busy(scene, shape, finish=finish, side=800, seed=seed, defocus=True)
+        rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+        assert iou(product_matte(rgb), truth) >= least, (scene, shape, seed)
