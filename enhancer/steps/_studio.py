@@ -167,7 +167,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
     shadow_colour = (k > 0.5) & (k < 1 - k_lo) & (ang < a_lo)
     shadow = shadow_colour & ~textured
     plain = (np.abs(1 - k) < k_lo) & (ang < a_lo)  # background-coloured, detail or not
-    grad = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+    grad = gradient(grey)
     crisp = _sharp_bounded(shadow, plain, grad, k)
     shadow &= ~crisp
     # shadow-coloured and smooth at the fine scale, detailed only at the wide
@@ -217,6 +217,11 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
     if mask is None:
         return None
     return _fill_holes(mask, strength)
+
+
+def gradient(grey: np.ndarray) -> np.ndarray:
+    """Sobel gradient magnitude of a float32 grey image."""
+    return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
 
 
 def _edged(regions: np.ndarray, grad: np.ndarray, ring: np.ndarray) -> np.ndarray:
