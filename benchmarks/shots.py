@@ -33,6 +33,14 @@ BACKGROUNDS = {
     "yellow_paper": dict(color=(246, 228, 160), vignette=0.10, sweep=0.05),
     "white_sweep": dict(color=(250, 250, 250), vignette=0.03, sweep=0.10),
 }
+# backdrops no rule was tuned on (dark, saturated, a warm sweep): a check that the studio matte generalises
+OTHER_BACKDROPS = {
+    "black": dict(color=(18, 18, 20), vignette=0.0, sweep=0.0),
+    "dark_grey": dict(color=(60, 62, 64), vignette=0.1, sweep=0.1),
+    "red_paper": dict(color=(200, 40, 40), vignette=0.05, sweep=0.05),
+    "green_screen": dict(color=(40, 180, 70), vignette=0.05, sweep=0.0),
+    "beige_sweep": dict(color=(225, 210, 185), vignette=0.1, sweep=0.3),
+}
 SHAPES = ["bag", "box", "bottle", "shoe", "mug", "racket", "lamp"]
 # busy scenes: skimage image and an RGB tint for the grey ones (brick is reddish, grass green...)
 BUSY = {
@@ -161,7 +169,7 @@ def compose(texture: str, background: str, shape: str, *, side: int = 1600, seed
     """A studio shot as JPEG bytes and its ground-truth mask (255 = product)."""
     rng = np.random.default_rng(seed)
     h, w = side * 3 // 4, side
-    bg = BACKGROUNDS[background]
+    bg = BACKGROUNDS[background] if background in BACKGROUNDS else OTHER_BACKDROPS[background]
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     r2 = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2
     shade = (1 - bg["vignette"] * r2 / 2) * (1 - bg["sweep"] * (yy / h) ** 1.5)
@@ -240,3 +248,13 @@ def studio_set(*, side: int = 1600, seeds: int = 1):
             data, truth = compose(texture, background, shape, side=side, seed=700 + k, finish="two_tone")
             k += 1
             yield f"{background}/{shape}/two_tone", data, truth
+
+
+def other_backdrops_set(*, side: int = 1600, seeds: int = 1):
+    """Studio shots on OTHER_BACKDROPS: every backdrop x shape, photo-textured products."""
+    for seed in range(seeds):
+        for bi, background in enumerate(OTHER_BACKDROPS):
+            for si, shape in enumerate(SHAPES):
+                texture = PRODUCT_TEXTURES[(si * 3 + len(background) + seed) % len(PRODUCT_TEXTURES)]
+                data, truth = compose(texture, background, shape, side=side, seed=900 + 100 * seed + si)
+                yield f"{background}/{shape}/{texture}", data, truth
