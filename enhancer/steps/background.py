@@ -59,6 +59,10 @@ SCENE_HOLE_MIN = 0.002  # ... over this share of the frame
 SCENE_BAND = 0.02     # ... is a hole where the product in a band this wide around it
 SCENE_THIN = 0.05     # ... lies within this share of the side of the outside (or another hole)
 SCENE_THIN_SHARE = 0.8  # ... for this share of the band: a frame round it, not a body
+PART_ODDS = 2.0       # on a scene, pixels next to the matte whose colours are e^this likelier the product's
+PART_NECK = 0.04      # ... joined to it along at most this share of the side (a stem, a handle)
+PART_MAX = 0.5        # ... and no larger than this share of the matte are a part the network missed
+PART_ROUNDS = 3       # ... grown this many times at most (a lamp's foot, beyond its stem)
 FOCUS_SCENE = 1.5     # a scene whose edges are blurred by this (median sigma, working px) is out of focus
 FOCUS_SHARP = 1.25    # ... an edge blurred by less is in focus (the product's)
 FOCUS_SOFT = 0.25     # ... a matte with this share of its outline far from in-focus edges took the scene in
@@ -124,6 +128,7 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
     mask = _refined(small, mask, rim=model is not None, scene=scene)
     if model is None:
         mask = _scene_holes(small, mask)  # (on a backdrop the studio matte opens holes its own way)
+        mask = _thin_parts(small, mask)
     mask = _edge_alpha(small, mask)
     return _upsample_matte(mask, img, small)
 
@@ -392,8 +397,7 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     around = cv2.dilate(m8, _disk(max(3, round(REFINE_BAND * side)))).astype(bool) & ~mask
     if not rim.any() or not around.any():
         return mask
-    q = (small >> 5).astype(np.int32)  # colours in 8 x 8 x 8 bins
-    colour = (q[..., 0] << 6) | (q[..., 1] << 3) | q[..., 2]
+    colour = _colour_bins(small)
     scene = np.bincount(colour[around], minlength=512) + 1.0
     product = np.bincount(colour[rim], minlength=512) + 1.0
     odds = (np.log(scene / scene.sum()) - np.log(product / product.sum())).astype(np.float32)
@@ -413,6 +417,79 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if band.any() and (reach[band] <= SCENE_THIN * side).mean() >= SCENE_THIN_SHARE:
             holes.append(i)
     return mask & ~np.isin(labels, holes) if holes else mask
+
+
+def _thin_parts(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The matte with the thin parts the network missed on a scene: a lamp's stem and foot, a handle.
+
+    At 320 px for the whole frame a stem is a pixel or two wide and the
+    network barely sees it; GrabCut only trims. But a stem has the product's
+    colours, not the scene's: pixels next to the matte whose colour is far
+    likelier inside it than in the rest of the frame, in a region that meets
+    the matte along a short neck, are added, and again from what was added
+    (the foot beyond the stem). The neck and a size limit keep out a
+    look-alike region of the scene lying along the product.
+    busy_set(seeds=3) fused: 0.836 -> 0.843, no shot worse (lamps on brick and gravel 0.72 -> 0.99
+    and 0.92); 48 solid lamps and rackets on brick, gravel, grass and a street at 800 px: mean +0.05,
+    21 better, none worse by more than 0.001.
+    """
+    for _ in range(PART_ROUNDS):
+        grown = _grow_parts(small, mask)
+        if grown is mask:
+            break
+        mask = grown
+    return mask
+
+
+def _grow_parts(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """One round of :func:`_thin_parts`; returns ``mask`` itself when nothing is added."""
+    h, w = mask.shape
+    m8 = mask.astype(np.uint8)
+    inside = cv2.erode(m8, _disk(2)).astype(bool)  # edge pixels mix in the scene's colours
+    outside = ~cv2.dilate(m8, _disk(2)).astype(bool)
+    if not inside.any() or not outside.any():
+        return mask
+    colour = _colour_bins(small)
+    product = _smooth_bins(np.bincount(colour[inside], minlength=512)) + 1.0
+    scene = _smooth_bins(np.bincount(colour[outside], minlength=512)) + 1.0
+    odds = (np.log(product / product.sum()) - np.log(scene / scene.sum())).astype(np.float32)
+    candidate = (~mask & (cv2.blur(odds[colour], (3, 3)) > PART_ODDS)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
+    if n <= 1:
+        return mask
+    # where each candidate region meets the matte, and how long that neck is
+    touch = cv2.dilate(m8, np.ones((3, 3), np.uint8)).astype(bool) & (labels > 0)
+    lab, ys, xs = labels[touch], *np.nonzero(touch)
+    if not len(lab):
+        return mask
+    lo_y, lo_x = np.full(n, h), np.full(n, w)
+    hi_y, hi_x = np.full(n, -1), np.full(n, -1)
+    for lo, hi, at in ((lo_y, hi_y, ys), (lo_x, hi_x, xs)):
+        np.minimum.at(lo, lab, at)
+        np.maximum.at(hi, lab, at)
+    neck = np.maximum(hi_y - lo_y, hi_x - lo_x) + 1
+    keep = (hi_y >= 0) & (neck <= PART_NECK * min(h, w)) & (stats[:, cv2.CC_STAT_AREA] <= PART_MAX * mask.sum())
+    keep[0] = False
+    if not keep.any():
+        return mask
+    return mask | keep[labels]
+
+
+def _colour_bins(rgb: np.ndarray) -> np.ndarray:
+    """Each pixel's colour bin of 8 x 8 x 8, as an int32 index in [0, 512)."""
+    q = (rgb >> 5).astype(np.int32)
+    return (q[..., 0] << 6) | (q[..., 1] << 3) | q[..., 2]
+
+
+def _smooth_bins(hist: np.ndarray) -> np.ndarray:
+    """A 512-bin colour histogram blurred by [1 2 1] / 4 along each channel: a shaded part's darker
+    edge falls in the next bin of its colour, not in a colour of its own."""
+    out = hist.reshape(8, 8, 8).astype(np.float64)
+    for axis in range(3):
+        p = np.pad(out, [(1, 1) if a == axis else (0, 0) for a in range(3)], mode="edge")
+        out = 0.25 * np.take(p, range(0, 8), axis) + 0.5 * np.take(p, range(1, 9), axis) \
+            + 0.25 * np.take(p, range(2, 10), axis)
+    return out.ravel()
 
 
 def _disk(radius: int) -> np.ndarray:
