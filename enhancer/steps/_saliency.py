@@ -15,7 +15,7 @@ from importlib import resources
 import cv2
 import numpy as np
 
-from .._alloc import give_back_freed_memory
+from .._alloc import give_back_freed_memory, heap_only
 from ..errors import ModelError
 
 MODEL_FILE = "u2netp.onnx"
@@ -93,9 +93,10 @@ def saliency(rgb: np.ndarray, *, side: int = NET_SIDE) -> np.ndarray:
     with _lock:
         net = _get_net()
         give_back_freed_memory()  # what earlier photos freed, so the layer buffers do not stack on it
-        net.setInput(blob)
-        out = net.forward(_OUTPUT)[0, 0].copy()
-        net.setInput(np.zeros((1, 3, _RELEASE_SIDE, _RELEASE_SIDE), np.float32))
-        net.forward(_OUTPUT)
-    give_back_freed_memory()  # those buffers, not kept for the full-resolution steps that follow
+        with heap_only():  # one layer's freed temporaries are the next one's, not fresh maps
+            net.setInput(blob)
+            out = net.forward(_OUTPUT)[0, 0].copy()
+            net.setInput(np.zeros((1, 3, _RELEASE_SIDE, _RELEASE_SIDE), np.float32))
+            net.forward(_OUTPUT)
+        give_back_freed_memory()  # those buffers, not kept for the full-resolution steps that follow
     return np.clip(out, 0.0, 1.0)
