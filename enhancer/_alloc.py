@@ -55,14 +55,8 @@ def heap_only():
             mallopt(m_mmap_max, 65536)  # glibc's default
 
 
-@functools.cache
 def _mallopt():
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return None
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return mallopt
+    return _libc("mallopt", (ctypes.c_int, ctypes.c_int), ctypes.c_int)
 
 
 def give_back_freed_memory() -> bool:
@@ -78,11 +72,16 @@ def give_back_freed_memory() -> bool:
     return bool(trim(0)) if trim is not None else False
 
 
-@functools.cache
 def _malloc_trim():
+    return _libc("malloc_trim", (ctypes.c_size_t,), ctypes.c_int)
+
+
+@functools.cache
+def _libc(name: str, argtypes: tuple, restype):
+    """The C library's function ``name`` with its signature set, or None where it has none."""
     try:
-        trim = ctypes.CDLL(None).malloc_trim
+        fn = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
-    trim.argtypes, trim.restype = (ctypes.c_size_t,), ctypes.c_int
-    return trim
+    fn.argtypes, fn.restype = argtypes, restype
+    return fn
