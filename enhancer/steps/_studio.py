@@ -41,6 +41,8 @@ HOLE_EDGE = 2.5       # white on white, a hole's outline: mean gradient this man
 HOLE_MIN = 0.001      # ... its plain core at least this share of the frame
 HOLE_CUT = 6.0        # ... grown out to where the gradient passes this many times the backdrop's
 HOLE_GROWTH = 5.0     # ... to at most this many times the core's area
+CRISP_BLUR = 1.5      # white on white: an edge blurred by less (sigma, working px) is the product's outline,
+CRISP_GAP = 7         # ... with gaps up to about this wide (px) closed; a soft shadow's ramp is blurred by 3-10
 STANDS_OUT = 0.6      # share of the learned matte the backdrop model alone calls product: no white on white
 
 
@@ -195,7 +197,16 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
         # counts, and the product has enclosed backdrop-coloured parts of its own (where its shading
         # crosses the backdrop's level). A hole is what the product's edge rings all round.
         backdrop = plain & ~textured
-        hole = _grown(_edged(enclosed(learned & ~backdrop) & backdrop, grad, ring), grad, ring)
+        # The hole grows out to the product's outline, a crisp edge, first: the shadow the body casts
+        # across the backdrop seen through a handle is shadow-coloured like the white product and its
+        # soft ramp is an edge too, so growing to any edge stopped at it and left half the hole filled
+        # (white mugs in studio_set(seeds=2): 0.917 / 0.918 -> 0.953 / 0.975).
+        strong = _strong(grad, ring)
+        outline = cv2.dilate((strong & (edge_blur(grey, grad) < CRISP_BLUR)).astype(np.uint8),
+                             np.ones((CRISP_GAP, CRISP_GAP), np.uint8)).astype(bool)
+        strong = cv2.dilate(strong.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        hole = _edged(enclosed(learned & ~backdrop) & backdrop, grad, ring)
+        hole = _grown(_grown(hole, outline, ring), strong, ring)
     learned &= ~hole
     learned_core &= ~hole
     sure_fg |= learned_core
@@ -241,17 +252,31 @@ def _edged(regions: np.ndarray, grad: np.ndarray, ring: np.ndarray) -> np.ndarra
     return edged[labels]
 
 
-def _grown(cores: np.ndarray, g: np.ndarray, ring: np.ndarray) -> np.ndarray:
-    """Each hole core grown out to the edges around it (the product's inner outline).
+def edge_blur(grey: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """Per pixel, how blurred the edge through it is: the Gaussian sigma (px) of its step.
+
+    An edge blurred by sigma keeps 1 / sqrt(1 + 1/sigma^2) of its gradient when
+    blurred by 1 more (Zhuo and Sim, "Defocus map estimation from a single
+    image", 2011). Meaningful on edges only; ``grad`` is :func:`gradient` of ``grey``.
+    """
+    ratio = grad / np.maximum(gradient(cv2.GaussianBlur(grey, (0, 0), 1.0)), 1e-3)
+    return 1.0 / np.sqrt(np.maximum(ratio * ratio - 1.0, 1e-3))
+
+
+def _strong(grad: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """Edges whose gradient stands well above the backdrop's noise."""
+    return grad > HOLE_CUT * max(NOISE_FLOOR, float(np.median(grad[ring])))
+
+
+def _grown(cores: np.ndarray, cuts: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """Each hole core grown out to the edges around it (``cuts``: the product's inner outline).
 
     Not when the edges leave a gap (it would reach the frame) or the growth
     swamps the core (a plain part of the product, not the rim of a hole).
     """
     if not cores.any():
         return cores
-    edges = g > HOLE_CUT * max(NOISE_FLOOR, float(np.median(g[ring])))
-    cuts = cv2.dilate(edges.astype(np.uint8), np.ones((3, 3), np.uint8))
-    n, labels = cv2.connectedComponents(((cuts == 0) | cores).astype(np.uint8), connectivity=4)
+    n, labels = cv2.connectedComponents((~cuts | cores).astype(np.uint8), connectivity=4)
     core_area = np.bincount(labels[cores], minlength=n)
     area = np.bincount(labels.ravel(), minlength=n)
     grow = (core_area > 0) & (area <= HOLE_GROWTH * core_area)

@@ -28,7 +28,8 @@ from ..context import Context
 from ..imageio import shrink
 from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
-from ._studio import backdrop_model, enclosed, gradient, seeded_grabcut, structured_border, studio_mask
+from ._studio import (backdrop_model, edge_blur, enclosed, gradient, seeded_grabcut, structured_border,
+                      studio_mask)
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
@@ -359,9 +360,7 @@ def _out_of_focus(small: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
     whose low-contrast foot and cut-off neck made a sixth of its outline soft lost its foot.
     """
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    # an edge blurred by sigma loses sqrt(1 + 1/sigma^2) of its gradient when blurred by 1 more
-    ratio = gradient(grey) / np.maximum(gradient(cv2.GaussianBlur(grey, (0, 0), 1.0)), 1e-3)
-    blur = 1.0 / np.sqrt(np.maximum(ratio * ratio - 1.0, 1e-3))
+    blur = edge_blur(grey, gradient(grey))
     edges = cv2.Canny(small, 40, 100) > 0
     m8 = mask.astype(np.uint8)
     scene_edges = edges & ~cv2.dilate(m8, _disk(4)).astype(bool)
