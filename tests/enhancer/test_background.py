@@ -221,7 +221,7 @@ def test_white_on_white_a_handles_hole_opens_through_the_shadow_cast_across_it(s
     """A white mug's body casts its shadow across the backdrop seen through the handle: shadow-
     coloured and smooth like the white product, and its soft ramp an edge too, so the hole grew only
     to the ramp and stayed half filled. It grows to the product's crisp outline first (before, 2 MP:
-    IoU 0.92 / 0.94 / 0.93 with 36-50 % of the hole open; now 0.96-0.99 with 86-98 % open)."""
+    IoU 0.92 / 0.94 / 0.93 with 42-50 % of the hole open; now 0.96-0.99 with 88-98 % open)."""
     from enhancer.steps._studio import enclosed
 
     data, truth = compose("coffee", "white_sweep", "mug", side=1600, seed=seed, finish="white")
