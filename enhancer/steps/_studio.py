@@ -20,6 +20,8 @@ with the learned matte and brings the result to full size.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -41,6 +43,7 @@ HOLE_EDGE = 2.5       # white on white, a hole's outline: mean gradient this man
 HOLE_MIN = 0.001      # ... its plain core at least this share of the frame
 HOLE_CUT = 6.0        # ... grown out to where the gradient passes this many times the backdrop's
 HOLE_GROWTH = 5.0     # ... to at most this many times the core's area
+HOLE_CHROMA = 2.0     # ... and its median chroma angle within this many noise levels of the backdrop's nearby
 CRISP_BLUR = 1.5      # white on white: an edge blurred by less (sigma, working px) is the product's outline,
 CRISP_GAP = 7         # ... with gaps up to about this wide (px) closed; a soft shadow's ramp is blurred by 3-10
 STANDS_OUT = 0.6      # share of the learned matte the backdrop model alone calls product: no white on white
@@ -51,14 +54,18 @@ def backdrop_model(small: np.ndarray) -> np.ndarray | None:
     return _background_model(small.astype(np.float32))
 
 
-def studio_mask(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarray | None:
+def studio_mask(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
+                finer: Callable[[], np.ndarray] | None = None) -> np.ndarray | None:
     """The product's mask (bool, small's size) on a modelled backdrop, or None when none is found.
 
     ``sal`` is the learned matte at small's size: where it says "product" no
     pixel is seeded as backdrop, which rescues what the model cannot see (a
     white product on a white sweep, a light panel on a light backdrop).
+    ``finer``, when given, returns a finer learned matte; it is asked for only
+    when the backdrop model barely sees the product (white on white), where
+    the network carries the matte.
     """
-    return _segment(small, model, sal)
+    return _segment(small, model, sal, finer)
 
 
 def _ring(shape: tuple[int, int]) -> np.ndarray:
@@ -148,7 +155,8 @@ def _background_model(rgb: np.ndarray) -> np.ndarray | None:
     return out
 
 
-def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarray | None:
+def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
+             finer: Callable[[], np.ndarray] | None = None) -> np.ndarray | None:
     h, w = small.shape[:2]
     p = small.astype(np.float32)
     bg = np.maximum(model, 1.0)
@@ -193,6 +201,13 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
         backdrop = (plain & ~textured) | shadow
         hole = enclosed(learned & ~backdrop) & backdrop  # enclosed by the product, of the backdrop's colour
     else:
+        if finer is not None:
+            # the network carries the matte here, and its coarser map spills into the shadow beside the
+            # product (a lamp's stem, a racket's head): held-out white products on a white sweep and
+            # off-white, 84 shots: IoU 0.919 -> 0.941 (the finer map alone, lamps 0.91 -> 0.96)
+            sal = finer()
+            learned = sal > SALIENT
+            learned_core = cv2.erode((sal > SALIENT_CORE).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         # White on white: the product's shaded rim is shadow-coloured, so only the plain backdrop
         # counts, and the product has enclosed backdrop-coloured parts of its own (where its shading
         # crosses the backdrop's level). A hole is what the product's edge rings all round.
@@ -206,6 +221,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray) -> np.ndarra
                              np.ones((CRISP_GAP, CRISP_GAP), np.uint8)).astype(bool)
         strong = cv2.dilate(strong.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         hole = _edged(enclosed(learned & ~backdrop) & backdrop, grad, ring)
+        hole = _backdrop_chroma(hole, ang, a_noise, _near_backdrop(learned, backdrop))
         hole = _grown(_grown(hole, outline, ring), strong, ring)
     learned &= ~hole
     learned_core &= ~hole
@@ -250,6 +266,31 @@ def _edged(regions: np.ndarray, grad: np.ndarray, ring: np.ndarray) -> np.ndarra
     edged &= np.bincount(labels.ravel(), minlength=n) >= HOLE_MIN * regions.size  # not a speck of noise
     edged[0] = False
     return edged[labels]
+
+
+def _near_backdrop(learned: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
+    """The plain backdrop in a band just outside the learned matte (5 to 15 working px away)."""
+    m = learned.astype(np.uint8)
+    far = cv2.dilate(m, np.ones((31, 31), np.uint8)).astype(bool)
+    return far & ~cv2.dilate(m, np.ones((11, 11), np.uint8)).astype(bool) & backdrop
+
+
+def _backdrop_chroma(regions: np.ndarray, ang: np.ndarray, a_noise: float, near: np.ndarray) -> np.ndarray:
+    """The regions whose chroma is the backdrop's own (``near``: the backdrop around the product).
+
+    The backdrop seen through a hole looks as the backdrop does around the
+    product (whatever the backdrop model's fit there); a white product's panel
+    that only matches its brightness is off in hue: neutral white against a
+    cream sweep. Held-out white products on off-white: a shoe's body taken for
+    a hole (0.06 IoU) had a median chroma angle 4.3 noise levels above the
+    backdrop around it; the holes of mugs and rackets, on green screen too, at most 0.2.
+    """
+    n, labels = cv2.connectedComponents(regions.astype(np.uint8), connectivity=4)
+    if n <= 1 or not near.any():
+        return regions
+    keep = _per_label(labels, ang, n, np.median) <= float(np.median(ang[near])) + HOLE_CHROMA * a_noise
+    keep[0] = False
+    return keep[labels]
 
 
 def edge_blur(grey: np.ndarray, grad: np.ndarray) -> np.ndarray:
@@ -328,15 +369,19 @@ def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grad: np.ndarray, k: np.
 
 def _robust_spread(labels: np.ndarray, k: np.ndarray, n: int) -> np.ndarray:
     """Per label, 1.4826 x the median absolute deviation of ``k`` (a std that ignores a rim)."""
+    return _per_label(labels, k, n, lambda v: 1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+def _per_label(labels: np.ndarray, values: np.ndarray, n: int, stat) -> np.ndarray:
+    """``stat`` of ``values`` over each label 1..n-1 (0 for label 0 and for empty labels)."""
     flat = labels.ravel()
     order = np.argsort(flat, kind="stable")
-    lab, vals = flat[order], k.ravel()[order]
-    starts = np.searchsorted(lab, np.arange(n))
+    vals = values.ravel()[order]
+    bounds = np.searchsorted(flat[order], np.arange(n + 1))
     out = np.zeros(n, np.float64)
     for i in range(1, n):
-        v = vals[starts[i]:starts[i + 1] if i + 1 < n else len(vals)]
-        if len(v):
-            out[i] = 1.4826 * np.median(np.abs(v - np.median(v)))
+        if bounds[i + 1] > bounds[i]:
+            out[i] = stat(vals[bounds[i]:bounds[i + 1]])
     return out
 
 

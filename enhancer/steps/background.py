@@ -33,7 +33,8 @@ from ._studio import (backdrop_model, edge_blur, enclosed, gradient, seeded_grab
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
-# that as well (benchmarks/background.py: same studio IoU at 224 and 320) for half the time.
+# that as well (benchmarks/background.py: same studio IoU at 224 and 320) for half the time;
+# white on white, where it carries the matte, the studio matte asks for the NET_SIDE map too.
 STUDIO_NET_SIDE = 224
 SALIENT_LOW, SALIENT_HIGH = 0.3, 0.7  # hysteresis on the learned matte where it alone decides
 SALIENT_LINK = 0.15   # ... whose parts are one where a trace this faint joins them
@@ -113,17 +114,24 @@ def matte_on_backdrop(img: np.ndarray) -> tuple[np.ndarray | None, bool]:
 
 
 def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.ndarray | None:
+    maps: dict[int, np.ndarray] = {}
+
+    def at(side: int) -> np.ndarray:  # the learned map at a scale, computed once
+        if side not in maps:
+            maps[side] = _saliency_at(small, side)
+        return maps[side]
+
     mask = None
     if model is not None:
-        sal = _saliency_at(small, STUDIO_NET_SIDE)
-        mask = studio_mask(small, model, sal)
+        mask = studio_mask(small, model, at(STUDIO_NET_SIDE), finer=lambda: at(NET_SIDE))
+        sal = maps.get(NET_SIDE, maps[STUDIO_NET_SIDE])  # the finer map when white on white asked for it
         if mask is not None:
             mask = _supported(mask, sal)
         if mask is not None and _leaks(mask, _salient_mask(sal)):
             mask = None  # a regular texture (a wall, a page) passed for a backdrop
     scene_sal = None
     if mask is None:  # no backdrop (or it did not hold): the network decides, at its full resolution
-        scene_sal = _saliency_at(small, NET_SIDE)
+        scene_sal = at(NET_SIDE)
         mask = _salient_mask(scene_sal)
         if mask is not None and _cut_by_frame(mask):
             mask = _centre_look(small, mask)
