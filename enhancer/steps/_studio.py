@@ -46,7 +46,8 @@ HOLE_GROWTH = 5.0     # ... to at most this many times the core's area
 HOLE_CHROMA = 2.0     # ... and its median chroma angle within this many noise levels of the backdrop's nearby
 CRISP_BLUR = 1.5      # white on white: an edge blurred by less (sigma, working px) is the product's outline,
 CRISP_GAP = 7         # ... with gaps up to about this wide (px) closed; a soft shadow's ramp is blurred by 3-10
-STANDS_OUT = 0.6      # share of the learned matte the backdrop model alone calls product: no white on white
+STANDS_OUT = 0.25     # share of the learned matte the backdrop model alone calls product; below it, white on
+                      # white (white products 0.02-0.11; coloured rackets, their heads filled, 0.43-0.46)
 
 
 def backdrop_model(small: np.ndarray) -> np.ndarray | None:
