@@ -193,9 +193,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
     # The learned matte rescues what the backdrop model cannot see (a white product on
     # white, a light panel on a light backdrop): where the network says "product" no
     # pixel is sure background, and its eroded core is sure product.
-    learned = sal > SALIENT
-    wide = learned  # never seeded as backdrop (white on white, the coarser map's: see below)
-    learned_core = cv2.erode((sal > SALIENT_CORE).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    learned, learned_core = _learned(sal)
     # Where the network fills a hole (a mug's handle), the backdrop seen through it stays background.
     # Only enclosed regions: a light panel on the product's edge looks like backdrop too, and there the
     # network is right.
@@ -203,6 +201,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
         backdrop = (plain & ~textured) | shadow
         hole = enclosed(learned & ~backdrop) & backdrop  # enclosed by the product, of the backdrop's colour
     else:
+        coarse = learned
         if finer is not None:
             # the network carries the matte here, and its coarser map spills into the shadow beside the
             # product (a lamp's stem, a racket's head): held-out white products on a white sweep and
@@ -210,9 +209,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
             # only the coarser one calls product is left to GrabCut, not seeded as backdrop: a stem or
             # a handle the finer map sees as a line was cut (those 84: 0.952 -> 0.958; 800 px white
             # rackets 0.87 / 0.80 -> 0.93 / 0.96)
-            sal = finer()
-            learned = sal > SALIENT
-            learned_core = cv2.erode((sal > SALIENT_CORE).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+            learned, learned_core = _learned(finer())
         # White on white: the product's shaded rim is shadow-coloured, so only the plain backdrop
         # counts, and the product has enclosed backdrop-coloured parts of its own (where its shading
         # crosses the backdrop's level). A hole is what the product's edge rings all round.
@@ -221,18 +218,19 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
         # across the backdrop seen through a handle is shadow-coloured like the white product and its
         # soft ramp is an edge too, so growing to any edge stopped at it and left half the hole filled
         # (white mugs in studio_set(seeds=2): 0.917 / 0.918 -> 0.953 / 0.975).
-        strong = _strong(grad, ring)
-        outline = cv2.dilate((strong & (edge_blur(grey, grad) < CRISP_BLUR)).astype(np.uint8),
+        edges = _strong(grad, ring)
+        outline = cv2.dilate((edges & (edge_blur(grey, grad) < CRISP_BLUR)).astype(np.uint8),
                              np.ones((CRISP_GAP, CRISP_GAP), np.uint8)).astype(bool)
-        strong = cv2.dilate(strong.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        strong = cv2.dilate(edges.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         hole = _edged(enclosed(learned & ~backdrop) & backdrop, grad, ring)
         hole = _backdrop_chroma(hole, ang, a_noise, _near_backdrop(learned, backdrop))
         hole = _grown(_grown(hole, outline, ring), strong, ring)
+        sure_bg &= ~(coarse & ~hole)  # what only the coarser map calls product is left to GrabCut
     learned &= ~hole
     learned_core &= ~hole
     sure_fg |= learned_core
     maybe_fg |= learned
-    sure_bg &= ~((learned | wide) & ~hole)
+    sure_bg &= ~learned
     if sure_fg.sum() < 0.001 * h * w:
         return None
     gc = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
@@ -271,6 +269,12 @@ def _edged(regions: np.ndarray, grad: np.ndarray, ring: np.ndarray) -> np.ndarra
     edged &= np.bincount(labels.ravel(), minlength=n) >= HOLE_MIN * regions.size  # not a speck of noise
     edged[0] = False
     return edged[labels]
+
+
+def _learned(sal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the learned matte calls product, and its confident core (eroded: its edge is not sure)."""
+    core = cv2.erode((sal > SALIENT_CORE).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return sal > SALIENT, core
 
 
 def _near_backdrop(learned: np.ndarray, backdrop: np.ndarray) -> np.ndarray:
