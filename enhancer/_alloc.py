@@ -38,9 +38,9 @@ def heap_only():
     A network's layers each allocate and free their temporaries; those above
     glibc's 32 MB ceiling are mapped fresh and faulted in page by page, where
     from the heap the next layer reuses what the last one freed. For
-    U^2-Net-p at 320 px: about 109 000 -> 67 000 page faults and 0.32 -> 0.19 s
-    of system time per pass (about 510 -> 410 ms on 2 AMD EPYC cores), and every mode on three
-    12 MP photos in one process peaks at 458 MiB instead of 481 (benchmarks/speed.py --one-process). Pair it
+    U^2-Net-p on ONNX Runtime, a 12 MP photo through BACKGROUND_REMOVE (two
+    passes): about 85 000 -> 50 000 page faults and 830 -> 680 ms on 2 AMD
+    EPYC cores (five runs each, one process). Pair it
     with :func:`give_back_freed_memory` after the block: the heap keeps what
     it was given. A no-op without glibc's ``mallopt``.
     """
