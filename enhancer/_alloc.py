@@ -1,7 +1,6 @@
 """The C allocator, tuned for a process that enhances photo after photo."""
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 
@@ -31,49 +30,8 @@ def keep_freed_memory() -> bool:
     return bool(ok)
 
 
-@contextlib.contextmanager
-def heap_only():
-    """Within the block, glibc takes even the largest blocks from the heap instead of fresh maps.
-
-    A network's layers each allocate and free their temporaries; those above
-    glibc's 32 MB ceiling are mapped fresh and faulted in page by page, where
-    from the heap the next layer reuses what the last one freed. For
-    U^2-Net-p on ONNX Runtime, a 12 MP photo through BACKGROUND_REMOVE (two
-    passes): about 85 000 -> 50 000 page faults and 830 -> 680 ms on 2 AMD
-    EPYC cores (five runs each, one process). Pair it
-    with :func:`give_back_freed_memory` after the block: the heap keeps what
-    it was given. A no-op without glibc's ``mallopt``.
-    """
-    mallopt = _mallopt()
-    m_mmap_max = -4
-    if mallopt is not None:
-        mallopt(m_mmap_max, 0)
-    try:
-        yield
-    finally:
-        if mallopt is not None:
-            mallopt(m_mmap_max, 65536)  # glibc's default
-
-
 def _mallopt():
     return _libc("mallopt", (ctypes.c_int, ctypes.c_int), ctypes.c_int)
-
-
-def give_back_freed_memory() -> bool:
-    """Return the memory freed so far to the kernel (glibc ``malloc_trim``; process-wide).
-
-    For the rare big, short-lived working set that the next photo will not
-    reuse: the saliency network's ~200 MB of layer buffers would otherwise
-    stay in the heap :func:`keep_freed_memory` tunes to keep, and sit under
-    the next full-resolution step's own buffers. Returns False where the C
-    library has no ``malloc_trim``.
-    """
-    trim = _malloc_trim()
-    return bool(trim(0)) if trim is not None else False
-
-
-def _malloc_trim():
-    return _libc("malloc_trim", (ctypes.c_size_t,), ctypes.c_int)
 
 
 @functools.cache

@@ -8,8 +8,8 @@ error or, worse, a silently wrong matte.
 
 ONNX Runtime rather than OpenCV's DNN module (which gives the same map, to
 1e-4): a pass at 320 px takes 150-175 ms instead of 450-500 on 2 AMD EPYC
-cores, and at 224 px 70 instead of 240 (benchmarks/speed.py), for about the
-same transient memory (~240 MB at 320 px, handed back after the pass).
+cores, and at 224 px 70 instead of 240, for about the same transient memory
+(~200 MB at 320 px).
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from importlib import resources
 import cv2
 import numpy as np
 
-from .._alloc import give_back_freed_memory, heap_only
 from ..errors import ModelError
 
 MODEL_FILE = "u2netp.onnx"
@@ -87,8 +86,10 @@ def _options():
     opts.intra_op_num_threads = max(1, cv2.getNumThreads())
     opts.inter_op_num_threads = 1
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    # no arena: ~240 MB of layer buffers at 320 px go back to the C heap after each pass (and from there to
-    # the kernel, see saliency()) instead of staying reserved for the next photo
+    # no arena: the ~200 MB of layer buffers a pass at 320 px needs go back to the C heap after it, for the
+    # full-resolution steps to reuse, instead of staying reserved for the network. (The heap keeps them,
+    # bounded: enhancer/_alloc.py. Handing them back to the kernel after each pass cost ~100 ms a photo
+    # in page faults, to peak at 396 instead of 450 MiB in a process running every mode.)
     opts.enable_cpu_mem_arena = False
     opts.enable_mem_pattern = False
     # all graph rewrites but the blocked (NCHWc) layouts: those run a pass at 320 px ~10 % faster but hold
@@ -126,8 +127,5 @@ def saliency(rgb: np.ndarray, *, side: int = NET_SIDE) -> np.ndarray:
     blob = np.ascontiguousarray(x.transpose(2, 0, 1)[None])
     with _lock:
         net = _get_net()
-        give_back_freed_memory()  # what earlier photos freed, so the layer buffers do not stack on it
-        with heap_only():  # one layer's freed temporaries are the next one's, not fresh maps
-            out = net.run([_OUTPUT], {net.get_inputs()[0].name: blob})[0][0, 0]
-        give_back_freed_memory()  # those buffers, not kept for the full-resolution steps that follow
+        out = net.run([_OUTPUT], {net.get_inputs()[0].name: blob})[0][0, 0]
     return np.clip(out, 0.0, 1.0)
