@@ -1,28 +1,32 @@
 """The allocator tuning: a photo's big buffers come from the heap, which keeps them for the next photo."""
 from __future__ import annotations
 
-import numpy as np
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
-from enhancer._alloc import _mallopt, keep_freed_memory
+from enhancer._alloc import _mallopt
 
 pytestmark = pytest.mark.skipif(_mallopt() is None, reason="needs glibc's mallopt (Linux with glibc)")
 
-
-def _in_heap(address: int) -> bool:
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            if line.rstrip().endswith("[heap]"):
-                lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
-                if lo <= address < hi:
-                    return True
-    return False
-
-
-def test_a_photo_sized_block_comes_from_the_heap_once_tuned():
+# Run in a fresh interpreter: in this one, other tests' freed blocks may serve any request from the heap.
+_PROBE = """
+import sys
+import numpy as np
+from enhancer._alloc import keep_freed_memory
+if sys.argv[1] == "tuned":
     assert keep_freed_memory()
-    plane = np.empty(24 << 20, np.uint8)  # a 12 MP photo's grey plane, 2x glibc's default mmap ceiling
-    # above the tuned 32 MB ceiling blocks are still mapped apart (and handed back when freed)
-    huge = np.empty(64 << 20, np.uint8)  # (never touched: no memory is used)
-    assert _in_heap(plane.ctypes.data)
-    assert not _in_heap(huge.ctypes.data)
+plane = np.empty(24 << 20, np.uint8)  # a 12 MP photo's grey plane: over glibc's default mmap ceiling
+with open("/proc/self/maps") as maps:
+    heap = [[int(x, 16) for x in line.split()[0].split("-")] for line in maps if line.rstrip().endswith("[heap]")]
+print(any(lo <= plane.ctypes.data < hi for lo, hi in heap))
+"""
+
+
+@pytest.mark.parametrize("tuned, in_heap", [("tuned", "True"), ("default", "False")])
+def test_a_photo_sized_block_comes_from_the_heap_once_tuned(tuned, in_heap):
+    out = subprocess.run([sys.executable, "-c", _PROBE, tuned], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == in_heap
