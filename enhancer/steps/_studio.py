@@ -34,6 +34,7 @@ GRABCUT_ITERS = 3
 GRABCUT_SEED = 0x5EED
 FLAT_K = 0.035        # std of the brightness ratio inside a flat product part (a shadow spreads more)
 SHARP_EDGE = 50.0     # Sobel magnitude along a region's border that marks a crisp edge, not a shadow
+SHARP_STEP = 3.0      # ... and this many times it, a step no cast shadow makes even when the region is unevenly lit
 MIN_COMPONENT = 0.12  # components at least this share of the largest are kept
 MIN_PART = 0.003      # smaller ones down to this share are kept when confidently foreground
 SALIENT = 0.5         # learned-matte probability above which a pixel is never sure backdrop
@@ -357,6 +358,15 @@ def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grad: np.ndarray, k: np.
     A cast shadow fades into the background over many pixels; a smooth grey
     part of the product (a sky in a print, a matte panel) meets it at a
     crisp edge. Judged per region from the gradient along that border.
+
+    An evenly lit region needs a crisp step (SHARP_EDGE); one whose own
+    shading varies (a light shade lit from one side, darker toward its rim)
+    a step three times as steep. Held-out studio shots (seeds 3000+, every
+    backdrop x shape, light two-tone panels, 49 shots): 0.949 -> 0.961, a
+    white lamp's shade on white 0.36 -> 0.93; studio_set(seeds=4) 0.9794 ->
+    0.9801, other_backdrops_set(seeds=4) 0.9855 -> 0.9858, no shot worse.
+    At twice the step the shadow inside a racket's head on dark grey, walled
+    in by the frame's edges, was kept (0.97 -> 0.70).
     """
     # crisp edges split regions: a product part and its own shadow touch, but along an edge
     cuts = cv2.dilate((grad > SHARP_EDGE / 2).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
@@ -371,6 +381,9 @@ def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grad: np.ndarray, k: np.
     area = np.bincount(labels.ravel(), minlength=n)
     spread = _robust_spread(labels, k, n)
     sharp = (mean > SHARP_EDGE) & (counts >= 8) & (spread < FLAT_K)
+    # A shaded light part (a lamp's white shade on white, lit from one side and darker at its rim) is not
+    # evenly lit, but where it meets the backdrop it does so at a step no soft shadow makes
+    sharp |= (mean > SHARP_STEP * SHARP_EDGE) & (counts >= 8)
     # A cast shadow falls on the background, so it meets the plain background
     # along its whole outline; an evenly lit region walled in by crisp edges
     # (a grey panel between printed lines, a light lid above a dark box, where
