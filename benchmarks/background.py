@@ -6,6 +6,7 @@ Run by hand from the repository root::
     python3 benchmarks/background.py --set busy    # one set
     python3 benchmarks/background.py --seeds 2     # more shots (other positions, finishes)
     python3 benchmarks/background.py --set other   # backdrops no rule was tuned on (no goal: a check)
+    python3 benchmarks/background.py --set held_out  # studio and busy shots no rule was tuned on (a check)
 
 Shots come from benchmarks/shots.py (seeded, built from ``skimage.data``):
 
@@ -20,6 +21,9 @@ Shots come from benchmarks/shots.py (seeded, built from ``skimage.data``):
 * other (only with ``--set other``): photo-textured products on black, dark
   grey, red paper, a green screen and a beige sweep, backdrops none of the
   matte's rules was tuned on.
+* held_out (only with ``--set held_out``): studio and busy shots from seeds
+  no rule was tuned on, every backdrop or scene x shape; how far the other
+  sets' figures generalise.
 
 For each shot the IoU of the mask (alpha > 127) against the known shape, for
 the studio (backdrop-model) matte alone, the learned (U^2-Net-p) matte alone
@@ -49,8 +53,8 @@ from enhancer.steps._studio import backdrop_model, studio_mask  # noqa: E402
 from enhancer.steps.background import (WORK_SIDE, _edge_alpha, _saliency_at, _salient_mask,  # noqa: E402
                                        _upsample_matte)
 
-from shots import (BACKGROUNDS, SHAPES, busy_set, compose, other_backdrops_set, shape_mask,  # noqa: E402,F401
-                   studio_set)
+from shots import (BACKGROUNDS, SHAPES, busy_set, compose, held_out_busy_set,  # noqa: E402,F401
+                   held_out_studio_set, other_backdrops_set, shape_mask, studio_set)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -103,7 +107,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--side", type=int, default=1600)
     ap.add_argument("--seeds", type=int, default=1)
-    ap.add_argument("--set", choices=("studio", "busy", "both", "other"), default="both")
+    ap.add_argument("--set", choices=("studio", "busy", "both", "other", "held_out"), default="both")
     args = ap.parse_args()
     verdicts = []
     if args.set in ("studio", "both"):
@@ -114,6 +118,9 @@ def main() -> None:
         verdicts.append(("busy: mean >= 0.90, worst >= 0.75", fused.mean() >= 0.90 and fused.min() >= 0.75))
     if args.set == "other":
         run("other backdrops", other_backdrops_set(side=args.side, seeds=args.seeds))
+    if args.set == "held_out":  # one seed each: --seeds does not apply
+        run("held-out studio", held_out_studio_set(side=args.side))
+        run("held-out busy", held_out_busy_set(side=args.side))
     print()
     for goal, ok in verdicts:
         print(f"target {goal} (fused) -> {'PASS' if ok else 'FAIL'}")

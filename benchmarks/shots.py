@@ -258,3 +258,31 @@ def other_backdrops_set(*, side: int = 1600, seeds: int = 1):
                 texture = PRODUCT_TEXTURES[(si * 3 + len(background) + seed) % len(PRODUCT_TEXTURES)]
                 data, truth = compose(texture, background, shape, side=side, seed=900 + 100 * seed + si)
                 yield f"{background}/{shape}/{texture}", data, truth
+
+
+def held_out_studio_set(*, side: int = 1600):
+    """Studio shots no rule was tuned on (seeds 3000+): every backdrop x shape, a third of them with a
+    light two-tone panel (a lamp's shade, a racket's head), white products on the white sweep."""
+    k = 0
+    for bi, background in enumerate(BACKGROUNDS):
+        for si, shape in enumerate(SHAPES):
+            finish = "white" if background == "white_sweep" else "two_tone" if (bi + si) % 3 == 0 else "texture"
+            texture = PRODUCT_TEXTURES[(bi * 5 + si * 3 + 1) % len(PRODUCT_TEXTURES)]
+            data, truth = compose(texture, background, shape, side=side, seed=3000 + k, finish=finish)
+            k += 1
+            yield f"{background}/{shape}/{finish}/{texture}", data, truth
+
+
+def held_out_busy_set(*, side: int = 1600):
+    """Busy shots no rule was tuned on (seeds 5000+): every scene x shape, finishes and product
+    photos in another order than busy_set's, a third with the scene out of focus."""
+    k = 0
+    for bi, scene in enumerate(BUSY):
+        for si, shape in enumerate(SHAPES):
+            finish = FINISHES[(bi * 7 + si) % len(FINISHES)]
+            texture = PRODUCT_TEXTURES[(bi * 3 + si * 5) % len(PRODUCT_TEXTURES)]
+            defocus = k % 3 == 1
+            data, mask = compose_busy(scene, shape, finish=finish, texture=texture, side=side, seed=5000 + k,
+                                      defocus=defocus)
+            k += 1
+            yield f"{scene}/{shape}/{finish}" + ("/defocus" if defocus else ""), data, mask
