@@ -266,7 +266,8 @@ def held_out_studio_set(*, side: int = 1600):
     k = 0
     for bi, background in enumerate(BACKGROUNDS):
         for si, shape in enumerate(SHAPES):
-            finish = "white" if background == "white_sweep" else "two_tone" if (bi + si) % 3 == 0 else "texture"
+            finish = ("white" if background == "white_sweep" else
+                      "two_tone" if (bi + si) % 3 == 0 else "texture")
             texture = PRODUCT_TEXTURES[(bi * 5 + si * 3 + 1) % len(PRODUCT_TEXTURES)]
             data, truth = compose(texture, background, shape, side=side, seed=3000 + k, finish=finish)
             k += 1
