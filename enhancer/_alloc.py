@@ -30,16 +30,12 @@ def keep_freed_memory() -> bool:
     return bool(ok)
 
 
-def _mallopt():
-    return _libc("mallopt", (ctypes.c_int, ctypes.c_int), ctypes.c_int)
-
-
 @functools.cache
-def _libc(name: str, argtypes: tuple, restype):
-    """The C library's function ``name`` with its signature set, or None where it has none."""
+def _mallopt():
+    """The C library's ``mallopt`` with its signature set, or None where it has none."""
     try:
-        fn = getattr(ctypes.CDLL(None), name)
+        fn = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return None
-    fn.argtypes, fn.restype = argtypes, restype
+    fn.argtypes, fn.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return fn

@@ -182,7 +182,8 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
     shadow = shadow_colour & ~textured
     plain = (np.abs(1 - k) < k_lo) & (ang < a_lo)  # background-coloured, detail or not
     grad = gradient(grey)
-    crisp = _sharp_bounded(shadow, plain, grad, k, _faint_crisp_edges(grey, grad, ring))
+    sharp_step = edge_blur(grey, grad) < CRISP_BLUR  # on an edge: the product's outline, not a shadow's ramp
+    crisp = _sharp_bounded(shadow, plain, grad, k, _faint_crisp_edges(grad, sharp_step, ring))
     shadow &= ~crisp
     # shadow-coloured and smooth at the fine scale, detailed only at the wide
     # one: the shadow just next to the product's edge. Left for GrabCut to judge.
@@ -223,7 +224,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
         # soft ramp is an edge too, so growing to any edge stopped at it and left half the hole filled
         # (white mugs in studio_set(seeds=2): 0.917 / 0.918 -> 0.953 / 0.975).
         edges = _strong(grad, ring)
-        outline = cv2.dilate((edges & (edge_blur(grey, grad) < CRISP_BLUR)).astype(np.uint8),
+        outline = cv2.dilate((edges & sharp_step).astype(np.uint8),
                              np.ones((CRISP_GAP, CRISP_GAP), np.uint8)).astype(bool)
         strong = cv2.dilate(edges.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         hole = _edged(enclosed(learned & ~backdrop) & backdrop, grad, ring)
@@ -384,22 +385,23 @@ def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grad: np.ndarray, k: np.
     """
     # crisp edges split regions: a product part and its own shadow touch, but along an edge
     strong = grad > SHARP_EDGE / 2
-    out = _sharp_regions(cand, strong, plain, grad, k)
+    # the step is at most 2 px away from where "plain" starts: regions are judged by the max gradient nearby
+    step = cv2.dilate(grad, np.ones((7, 7), np.uint8))
+    out = _sharp_regions(cand, strong, plain, step, k)
     if faint is not None and (faint & ~strong).any():
-        out |= _sharp_regions(cand, strong | faint, plain, grad, k)
+        out |= _sharp_regions(cand, strong | faint, plain, step, k)
     return out
 
 
-def _sharp_regions(cand: np.ndarray, edges: np.ndarray, plain: np.ndarray, grad: np.ndarray,
+def _sharp_regions(cand: np.ndarray, edges: np.ndarray, plain: np.ndarray, step: np.ndarray,
                    k: np.ndarray) -> np.ndarray:
-    """:func:`_sharp_bounded` for the regions ``edges`` cut ``cand`` into."""
+    """:func:`_sharp_bounded` for the regions ``edges`` cut ``cand`` into; ``step``: max gradient nearby."""
     cuts = cv2.dilate(edges.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     n, labels = cv2.connectedComponents((cand & ~cuts).astype(np.uint8), connectivity=4)
     if n <= 1:
         return np.zeros_like(cand)
-    # reach across the cut band (edge pixels are neither region nor plain background); the step is at
-    # most 2 px away from where "plain" starts: take the max gradient nearby
-    counts, mean = _along_outline(labels, n, cv2.dilate(grad, np.ones((7, 7), np.uint8)), plain, reach=9)
+    # reach across the cut band (edge pixels are neither region nor plain background)
+    counts, mean = _along_outline(labels, n, step, plain, reach=9)
     # ... and is evenly lit: a cast shadow deepens toward the product, so its k spreads. Robustly: a
     # panel's own shading at its rim (a soft bevel) must not count, the bulk of its pixels must vary
     area = np.bincount(labels.ravel(), minlength=n)
@@ -419,13 +421,13 @@ def _sharp_regions(cand: np.ndarray, edges: np.ndarray, plain: np.ndarray, grad:
     return out | (cand & cuts & cv2.dilate(out.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool))
 
 
-def _faint_crisp_edges(grey: np.ndarray, grad: np.ndarray, ring: np.ndarray) -> np.ndarray:
-    """Long crisp edges that stand above the backdrop's noise but are too faint for SHARP_EDGE."""
-    above_noise = grad > FAINT_EDGE * max(NOISE_FLOOR, float(np.median(grad[ring])))
-    edges = above_noise & (edge_blur(grey, grad) < CRISP_BLUR)
+def _faint_crisp_edges(grad: np.ndarray, sharp_step: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """Long crisp edges (``sharp_step``) that stand above the backdrop's noise but are too faint for
+    SHARP_EDGE."""
+    edges = (grad > FAINT_EDGE * max(NOISE_FLOOR, float(np.median(grad[ring])))) & sharp_step
     n, labels, stats, _ = cv2.connectedComponentsWithStats(edges.astype(np.uint8), connectivity=8)
     extent = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    long = extent >= FAINT_LENGTH * min(grey.shape)
+    long = extent >= FAINT_LENGTH * min(grad.shape)
     long[0] = False
     return long[labels]
 
