@@ -405,14 +405,16 @@ def _sharp_bounded(cand: np.ndarray, plain: np.ndarray, grad: np.ndarray, k: np.
     out = _sharp_regions(cand, strong, plain, step, k)
     if faint is not None and (faint & ~strong).any():
         out |= _sharp_regions(cand, strong | faint, plain, step, k)
-        out |= _sharp_regions(cand, strong | faint, plain, step, k, cut=FAINT_CUT)
+        out |= _sharp_regions(cand, strong | faint, plain, step, k, cut=FAINT_CUT, thick=FAINT_THICK)
     return out
 
 
 def _sharp_regions(cand: np.ndarray, edges: np.ndarray, plain: np.ndarray, step: np.ndarray,
-                   k: np.ndarray, cut: int = 3) -> np.ndarray:
-    """:func:`_sharp_bounded` for the regions ``edges`` cut ``cand`` into; ``step``: max gradient nearby."""
-    cuts = cv2.dilate(edges.astype(np.uint8), np.ones((cut, cut), np.uint8)).astype(bool)
+                   k: np.ndarray, cut: int = 3, thick: int = 0) -> np.ndarray:
+    """:func:`_sharp_bounded` for the regions ``edges`` cut ``cand`` into; ``step``: max gradient nearby.
+    ``cut``: the cut band's width (px); ``thick``: when set, only regions at least this thick are judged."""
+    band = np.ones((cut, cut), np.uint8)
+    cuts = cv2.dilate(edges.astype(np.uint8), band).astype(bool)
     n, labels = cv2.connectedComponents((cand & ~cuts).astype(np.uint8), connectivity=4)
     if n <= 1:
         return np.zeros_like(cand)
@@ -431,14 +433,13 @@ def _sharp_regions(cand: np.ndarray, edges: np.ndarray, plain: np.ndarray, step:
     # (a grey panel between printed lines, a light lid above a dark box, where
     # only a few pixels at a corner touch the backdrop) is part of the product.
     sharp |= (counts < 8) & (spread < FLAT_K) & (area >= 4)
-    if cut > 3:  # only thick regions: a strip of shadow beside an edge borrows the edge's gradient
-        box = np.ones((FAINT_THICK, FAINT_THICK), np.uint8)
-        thick = cv2.erode((labels > 0).astype(np.uint8), box).astype(bool)
-        sharp &= np.bincount(labels[thick], minlength=n) > 0
+    if thick:  # a strip of shadow beside an edge borrows the edge's gradient
+        core = cv2.erode((labels > 0).astype(np.uint8), np.ones((thick, thick), np.uint8)).astype(bool)
+        sharp &= np.bincount(labels[core], minlength=n) > 0
     sharp[0] = False
     out = sharp[labels]
     # give back the cut pixels that sit between a sharp region and the rest
-    return out | (cand & cuts & cv2.dilate(out.astype(np.uint8), np.ones((cut, cut), np.uint8)).astype(bool))
+    return out | (cand & cuts & cv2.dilate(out.astype(np.uint8), band).astype(bool))
 
 
 def _faint_crisp_edges(grad: np.ndarray, sharp_step: np.ndarray, ring: np.ndarray) -> np.ndarray:
