@@ -184,3 +184,25 @@ def test_a_product_in_focus_is_cut_from_the_blurred_scene_the_network_took_in():
         data, truth = compose_busy(scene, shape, finish=finish, side=800, seed=seed, defocus=True)
         rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
         assert iou(product_matte(rgb), truth) >= least, (scene, shape, seed)
+
+
+@pytest.mark.parametrize("scene,shape,finish,seed", [("cafe_table", "shoe", "solid", 0),
+                                                     ("portrait", "shoe", "label", 1),
+                                                     ("cafe_table", "lamp", "label", 1)])
+def test_a_large_blurred_region_the_network_took_in_is_trimmed_round_after_round(scene, shape, finish, seed):
+    """Seeds reach only a few percent of the side into the matte from its soft outline, so a cup or a
+    sitter the network took in with the product lost only its rim; the trimmed matte is judged again
+    (before: IoU 0.34, 0.63, 0.27; after 0.96-1.00)."""
+    data, truth = compose_busy(scene, shape, finish=finish, side=800, seed=seed, defocus=True)
+    rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert iou(product_matte(rgb), truth) >= 0.93
+
+
+def test_a_round_that_would_cut_away_the_crisp_product_is_not_taken():
+    """A purple lamp over a blurred sitter: a second round's GrabCut kept the sitter's collar and gave
+    away the lamp's shade, whose outline is crisp all round; a round that loses much of the matte's
+    crisp outline is not taken (share of the lamp's pixels kept: 0.00 without the check, 0.57 with it)."""
+    data, truth = compose_busy("portrait", "lamp", finish="label", side=800, seed=1, defocus=True)
+    rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    alpha, product = product_matte(rgb) > 127, truth > 127
+    assert (alpha & product).sum() >= 0.5 * product.sum()
