@@ -390,14 +390,16 @@ def _refined_in_focus(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.
     """
     scene = _out_of_focus(focus, mask)
     mask = _refined(small, mask, scene=scene)
+    along = _soft_outline(focus.crisp, mask)[2]
     for _ in range(FOCUS_ROUNDS):
         scene = None if scene is None else _out_of_focus(focus, mask)
         if scene is None:
             break
         trimmed = _refined(small, mask, scene=scene)
-        if _soft_outline(focus.crisp, trimmed)[2] < FOCUS_KEEP * _soft_outline(focus.crisp, mask)[2]:
+        now = _soft_outline(focus.crisp, trimmed)[2]
+        if now < FOCUS_KEEP * along:
             break  # it lost much of the crisp outline: it cut into the product (a lamp's shade), not the scene
-        mask = trimmed
+        mask, along = trimmed, now
     return mask
 
 
@@ -450,8 +452,8 @@ def _in_focus_body(mask: np.ndarray, focus: _Focus) -> np.ndarray:
     """
     if not focus.scene_blurred(mask):
         return mask
-    wall = cv2.dilate(focus.crisp, _disk(BODY_GAP // 2))
-    free = (wall == 0).astype(np.uint8)
+    gap = _disk(BODY_GAP // 2)
+    free = (cv2.dilate(focus.crisp, gap) == 0).astype(np.uint8)
     n, cells = cv2.connectedComponents(free, connectivity=4)
     blurred = focus.edges & (focus.blur >= FOCUS_SCENE)
     area = np.bincount(cells.ravel(), minlength=n)
@@ -459,7 +461,7 @@ def _in_focus_body(mask: np.ndarray, focus: _Focus) -> np.ndarray:
     out = (scenic >= 3) & (scenic >= BODY_SCENIC * area)  # the scene, seen through the product or around it
     out[np.unique(np.concatenate([cells[0], cells[-1], cells[:, 0], cells[:, -1]]))] = True
     out[0] = False  # (label 0 is the wall)
-    outside = cv2.dilate((out[cells] & (free > 0)).astype(np.uint8), _disk(BODY_GAP // 2)).astype(bool)
+    outside = cv2.dilate(out[cells].astype(np.uint8), gap).astype(bool)
     k, bodies = cv2.connectedComponents((~outside).astype(np.uint8), connectivity=8)
     size = np.bincount(bodies.ravel(), minlength=k)
     covered = np.bincount(bodies.ravel(), weights=mask.ravel(), minlength=k)
