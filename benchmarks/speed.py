@@ -117,11 +117,18 @@ def _child_network(data: bytes, runs: int) -> None:
     from enhancer.steps.background import STUDIO_NET_SIDE, _working_copy
 
     small = _working_copy(decode(data).rgb)
-    out = {"mode": NETWORK}
+    passes = {}
     for side in (NET_SIDE, STUDIO_NET_SIDE):
         saliency(small, side=side)  # warm-up (the first pass also loads the model)
-        out[f"{side}_ms"] = _median_ms(lambda: saliency(small, side=side), max(runs, 5))[0]
-    print(json.dumps(out))
+        passes[side] = _median_ms(lambda: saliency(small, side=side), max(runs, 5))[0]
+    print(json.dumps({"mode": NETWORK, "passes": passes}))
+
+
+def _run_child(mode: str, runs: int, path: str) -> dict:
+    """:func:`_child` in a fresh process; its JSON line."""
+    out = subprocess.run([sys.executable, "-m", "benchmarks.speed", "--child", mode, "--runs", str(runs),
+                          "--photo", path], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def one_process(runs: int) -> None:
@@ -327,10 +334,7 @@ def main(argv=None) -> int:
     print(f"{'mode':18} {'median ms':>10} {'min ms':>8} {'CPU ms':>8} {'peak MiB':>9}  steps applied")
     over = []
     for m in modes:
-        out = subprocess.run([sys.executable, "-m", "benchmarks.speed", "--child", m, "--runs", str(args.runs),
-                              "--photo", path],
-                             capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
+        r = _run_child(m, args.runs, path)
         limit = LIMITS.get(m, DEFAULT_LIMIT)
         flag = "" if r["median_ms"] <= limit and r["peak_mib"] <= 600 else "  OVER"
         if flag:
@@ -338,12 +342,9 @@ def main(argv=None) -> int:
         print(f"{m:18} {r['median_ms']:10.0f} {r['min_ms']:8.0f} {r['cpu_ms']:8.0f} {r['peak_mib']:9.0f}  "
               f"{','.join(r['steps']) or '-'}{flag}")
     if any(m in MATTE_MODES for m in modes):
-        out = subprocess.run([sys.executable, "-m", "benchmarks.speed", "--child", NETWORK, "--runs",
-                              str(args.runs), "--photo", path], capture_output=True, text=True, check=True)
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        sides = sorted((int(k[:-3]) for k in r if k.endswith("_ms")), reverse=True)
+        passes = _run_child(NETWORK, args.runs, path)["passes"]
         print("the background network alone on this machine (what the matte's time follows): one pass at "
-              + ", at ".join(f"{s} px {r[f'{s}_ms']:.0f} ms" for s in sides))
+              + ", at ".join(f"{side} px {ms:.0f} ms" for side, ms in passes.items()))
     os.unlink(path)
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (wall times are only meaningful when low)")
     limits = ", ".join(f"{m} <= {ms} ms" for m, ms in LIMITS.items())
