@@ -267,6 +267,21 @@ def test_a_coloured_rackets_head_is_open_on_coloured_paper(texture, backdrop, se
     check(score >= 0.93, f"bg_racket_{backdrop}", alpha, f"IoU {score:.3f} < 0.93")
 
 
+@pytest.mark.parametrize("side", [1600, 1200])
+def test_a_strings_shadow_inside_a_rackets_head_is_no_part_of_it(side):
+    """A string casts its shadow a few pixels aside, leaving a lit strip of backdrop between the two.
+    That shadow, meeting the backdrop right beside the string's crisp edge, passed for a grey panel of
+    the racket walled in by its frame, and half the head stayed filled (beige sweep: IoU 0.64)."""
+    from enhancer.steps._studio import enclosed
+
+    data, truth = compose("retina", "beige_sweep", "racket", side=side, seed=1005)
+    alpha = _matte(data)
+    hole = enclosed(truth > 127)
+    assert (alpha[hole] < 128).mean() >= 0.9, "the head's hole is filled"
+    score = iou(alpha, truth)
+    check(score >= 0.93, f"bg_racket_string_shadow_{side}", alpha, f"IoU {score:.3f} < 0.93")
+
+
 @pytest.mark.parametrize("seed", [2000, 2003, 2006, 2007])
 def test_white_on_white_a_lamps_stem_leaves_out_the_shadow_beside_it(seed):
     """White on white the network carries the matte, and its coarser map spills into the shadow a
