@@ -171,7 +171,8 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
     # sRGB too: a power law keeps channel ratios), so split every pixel into
     # a brightness ratio k and a chroma angle away from the background colour.
     k = (p * bg).sum(-1) / (bg * bg).sum(-1)
-    ang = np.linalg.norm(p - k[..., None] * bg, axis=-1) / (np.maximum(k, 0.05) * np.linalg.norm(bg, axis=-1))
+    bg_norm = np.linalg.norm(bg, axis=-1)
+    ang = np.linalg.norm(p - k[..., None] * bg, axis=-1) / (np.maximum(k, 0.05) * bg_norm)
     ring = _ring((h, w))
     k_noise = max(0.008, 1.4826 * float(np.median(np.abs(k[ring] - np.median(k[ring])))))
     a_noise = max(0.004, 1.4826 * float(np.median(ang[ring])))
@@ -188,7 +189,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
     sharp_step = edge_blur(grey, grad) < CRISP_BLUR  # on an edge: the product's outline, not a shadow's ramp
     # a lit strip between a product part and its own offset shadow is only told from plain where one grey
     # level moves k by well under the shadow threshold (not on black, where it moves it by 0.05)
-    lit = plain & ~_lit_strips(plain, shadow, grad) if _levels_fine(bg, k_lo) else plain
+    lit = plain & ~_lit_strips(plain, shadow, grad) if _levels_fine(bg_norm, k_lo) else plain
     crisp = _sharp_bounded(shadow, lit, grad, k, _faint_crisp_edges(grad, sharp_step, ring))
     shadow &= ~crisp
     # shadow-coloured and smooth at the fine scale, detailed only at the wide
@@ -361,9 +362,10 @@ def _along_outline(labels: np.ndarray, n: int, grad: np.ndarray, where: np.ndarr
     return counts, np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
 
 
-def _levels_fine(bg: np.ndarray, k_lo: float) -> bool:
-    """Does one 8-bit level of the backdrop move its brightness ratio k by under a third of ``k_lo``?"""
-    return 1.0 / float(np.median(np.linalg.norm(bg, axis=-1))) < k_lo / 3
+def _levels_fine(bg_norm: np.ndarray, k_lo: float) -> bool:
+    """Does one 8-bit level of the backdrop (``bg_norm``: its colour's length per pixel) move its
+    brightness ratio k by under a third of ``k_lo``?"""
+    return 1.0 / float(np.median(bg_norm)) < k_lo / 3
 
 
 def _lit_strips(plain: np.ndarray, shadow: np.ndarray, grad: np.ndarray) -> np.ndarray:
