@@ -125,6 +125,10 @@ def run_fused(name: str, shots, jobs: int) -> dict[str, float]:
             rows = pool.map(_fused_iou, shots, chunksize=1)
     else:
         rows = [_fused_iou(s) for s in shots]
+    seen: dict[str, int] = defaultdict(int)
+    for i, (shot, v) in enumerate(rows):  # with --seeds names repeat: later ones get #2, #3 ...
+        seen[shot] += 1
+        rows[i] = (shot if seen[shot] == 1 else f"{shot}#{seen[shot]}", v)
     fused = np.array([v for _, v in rows])
     print(f"{name} set ({len(rows)} shots), fused: mean {fused.mean():.3f}, worst {fused.min():.3f}")
     for shot, v in sorted(rows, key=lambda r: r[1])[:5]:
@@ -135,10 +139,11 @@ def run_fused(name: str, shots, jobs: int) -> dict[str, float]:
 
 def where_lost(ious: dict[str, float]) -> None:
     """Where a set's IoU goes: 1 - IoU summed by backdrop or scene, by shape and (busy) by focus, largest
-    first, each as lost / shots. Shot names are backdrop-or-scene/shape/..., '/defocus' at the end."""
+    first, each as lost / shots. Shot names are backdrop-or-scene/shape/..., with '/defocus' for a scene
+    out of focus."""
     groups = {"backdrop or scene": lambda k: k.split("/")[0], "shape": lambda k: k.split("/")[1]}
-    if any(k.endswith("/defocus") for k in ious):
-        groups["focus"] = lambda k: "scene out of focus" if k.endswith("/defocus") else "in focus"
+    if any("/defocus" in k for k in ious):
+        groups["focus"] = lambda k: "scene out of focus" if "/defocus" in k else "in focus"
     for title, key in groups.items():
         lost = defaultdict(list)
         for k, v in ious.items():

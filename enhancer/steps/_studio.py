@@ -17,6 +17,9 @@ with the learned matte and brings the result to full size.
    background; white on white, only where the product's edge rings it.
 4. Clean-up: keep the main components, fill holes that are not
    backdrop-coloured (or are small).
+5. (:func:`cast_shadow_parts`, on the fused matte) the product's drop
+   shadow, fitted as its silhouette moved and blurred, tells a part the
+   matte missed (shade it does not explain) from a shadow it kept.
 """
 from __future__ import annotations
 
@@ -587,4 +590,203 @@ def _fill_holes(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
         bg_like = np.median(strength[hole]) < 1.0
         if not bg_like or hole.sum() < 0.002 * area:
             out |= hole
+    return out
+
+
+
+# The product's cast shadow, modelled: a soft drop shadow is the product's own silhouette, moved by the
+# light's offset, blurred and scaled. Fitted to the backdrop's shade, it tells a missed part of the product
+# (shade it does not explain) from a shadow the matte kept (shade it explains).
+CAST_STEP = 4          # fitted at 1/this of the working size
+CAST_REACH = 12        # ... for offsets up to this many of its pixels (48 working px) either way
+CAST_BLURS = (1, 1.5, 2, 2.5, 3, 4, 5, 6.5, 8)  # ... and these softnesses (Gaussian sigma, its pixels)
+CAST_SHADE = 0.07      # darkening (1 - k) this far beyond what the shadow explains is unexplained
+CAST_CRISP = 0.2       # a part meets the backdrop at a crisp edge along at least this share of that outline
+CAST_FIT = 2.5         # shade the shadow explains to within this many noise levels (mean) is shadow
+CAST_SHIFTS = np.arange(0.0, 3.01, 0.25)  # a missed part's own shadow, peeled off by these multiples of
+                                          # the offset
+
+
+class _Cast:
+    """The backdrop's shade (``dark`` = 1 - k, shadow-coloured pixels ``shade``) and the drop shadow
+    fitted to it: ``a * blur_sigma(mask moved by (dx, dy))``."""
+
+    def __init__(self, small: np.ndarray, model: np.ndarray, mask: np.ndarray):
+        p = small.astype(np.float32)
+        bg = np.maximum(model, 1.0)
+        bb = np.einsum("ijc,ijc->ij", bg, bg)
+        k = np.einsum("ijc,ijc->ij", p, bg) / bb
+        off = p - k[..., None] * bg
+        ang = np.sqrt(np.einsum("ijc,ijc->ij", off, off) / bb) / np.maximum(k, 0.05)
+        ring = k[_ring(k.shape)]
+        self.k_noise = max(0.008, 1.4826 * float(np.median(np.abs(ring - np.median(ring)))))
+        a_noise = max(0.004, 1.4826 * float(np.median(ang[_ring(k.shape)])))
+        self.dark = np.clip(1.0 - k, 0.0, 1.0).astype(np.float32)
+        self.shade = (ang < max(0.03, 4 * a_noise)) & (k > 0.5) & (k < 1 + 3 * self.k_noise + 0.01)
+        self.tau = max(CAST_SHADE, 3 * self.k_noise)
+        free = self.shade & ~cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        self.fit = _fit_cast(self.dark, mask, free)
+
+    def of(self, mask: np.ndarray) -> np.ndarray:
+        """The darkening (1 - k) the shadow of ``mask`` casts."""
+        s, dx, dy, a = self.fit
+        m = mask.astype(np.float32)
+        f = 2 if s >= 4 else 1  # (at half size when that loses nothing a soft shadow shows)
+        if f > 1 and min(m.shape) >= 4 * f:
+            h, w = m.shape
+            m = cv2.resize(m, (w // f, h // f), interpolation=cv2.INTER_AREA)
+            m = cv2.resize(cv2.GaussianBlur(m, (0, 0), s / f), (w, h), interpolation=cv2.INTER_LINEAR)
+        else:
+            m = cv2.GaussianBlur(m, (0, 0), s)
+        return a * _shift(m, dx, dy)
+
+
+def _shift(a: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """``a`` moved by (dx, dy) px; what comes in from beyond the edge repeats the edge."""
+    h, w = a.shape
+    p = max(abs(dx), abs(dy))
+    if p == 0:
+        return a
+    pad = cv2.copyMakeBorder(a, p, p, p, p, cv2.BORDER_REPLICATE)
+    return pad[p - dy:p - dy + h, p - dx:p - dx + w]
+
+
+def _fit_cast(dark: np.ndarray, mask: np.ndarray, free: np.ndarray) -> tuple[float, int, int, float] | None:
+    """(sigma, dx, dy, a) in working px: least squares of ``a * blur_sigma(mask moved by (dx, dy))``
+    against ``dark`` over the backdrop ``free``, at 1/CAST_STEP size (each offset at once, by correlation)."""
+    h, w = dark.shape
+    size = (max(1, w // CAST_STEP), max(1, h // CAST_STEP))
+    d = cv2.resize(dark, size, interpolation=cv2.INTER_AREA)
+    m = cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    o = (cv2.resize(free.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.99).astype(np.float32)
+    r = CAST_REACH
+    do = cv2.copyMakeBorder(d * o, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
+    oo = cv2.copyMakeBorder(o, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
+    best = None
+    for s in CAST_BLURS:
+        b = cv2.GaussianBlur(m, (0, 0), s)
+        num = cv2.matchTemplate(do, b, cv2.TM_CCORR)   # at (y, x): the shadow moved by (x - r, y - r)
+        den = cv2.matchTemplate(oo, b * b, cv2.TM_CCORR)
+        # the squared error at the best scale a = num / den is sum(d^2) - num^2 / den
+        gain = np.where((den > 1) & (num > 0), num * num / np.maximum(den, 1e-6), -1.0)
+        y, x = np.unravel_index(int(np.argmax(gain)), gain.shape)
+        if gain[y, x] > 0 and (best is None or gain[y, x] > best[0]):
+            best = (float(gain[y, x]), s, int(x) - r, int(y) - r, float(num[y, x] / den[y, x]))
+    if best is None:
+        return None
+    _, s, dx, dy, a = best
+    return s * CAST_STEP, dx * CAST_STEP, dy * CAST_STEP, a
+
+
+def cast_shadow_parts(small: np.ndarray, model: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The studio matte checked against the product's own drop shadow.
+
+    The matte's rules judge a shadow-coloured region by its edges and its
+    evenness; where a white product's shaded rim meets its own shadow at the
+    same level there is no edge to judge. The shadow itself has a shape,
+    though: the product's silhouette moved by the light's offset and blurred
+    (:class:`_Cast`, fitted to the backdrop's shade around the matte). So
+
+    * shade inside the matte that the rest of the matte's shadow explains,
+      meeting the backdrop with no crisp edge, is shadow (a string's shadow
+      inside a racket's head, kept as product);
+    * shade beside the matte that its shadow does not explain, and that meets
+      the backdrop at a crisp edge somewhere, is a part of the product the
+      matte missed, with its own shadow (a white racket's handle on a white
+      sweep); the part is what explains the rest of that shade best.
+
+    studio_set 0.984 -> 0.988 (the white racket 0.73 -> 0.86), held-out studio
+    0.971 -> 0.977 (8 shots better by 0.006-0.07, none worse),
+    studio_set(seeds=4) 0.983 -> 0.985 (10 better, worst 0.56 -> 0.67; one
+    0.008 worse), other_backdrops_set(seeds=4) 0.988 (one better); the busy
+    sets do not come here. About 30 ms at the working size.
+    """
+    cast = _Cast(small, model, mask)
+    if cast.fit is None:
+        return mask
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    step = cv2.dilate(gradient(grey), np.ones((5, 5), np.uint8))
+    mask = _explained_shadows(mask, cast, step)
+    return _unexplained_parts(mask, cast, step)
+
+
+def _crisp_share(labels: np.ndarray, n: int, step: np.ndarray, around: np.ndarray) -> tuple:
+    """Per label: how many ``around`` pixels border it, and the share of them on a crisp edge."""
+    counts, _ = _along_outline(labels, n, step, around, reach=3)
+    crisp, _ = _along_outline(labels, n, step, around & (step > SHARP_EDGE / 2), reach=3)
+    return counts, crisp / np.maximum(counts, 1)
+
+
+def _explained_shadows(mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.ndarray:
+    """The matte less the shade in it that the rest's shadow explains, met by the backdrop softly."""
+    here = cast.of(mask)
+    e = mask & cast.shade & (np.abs(cast.dark - here) < cast.tau) & (here > cast.tau)
+    e = cv2.morphologyEx(e.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(e, connectivity=8)
+    if n <= 1:
+        return mask
+    # its outline along the rest of the product is no evidence either way
+    others = (mask & (labels == 0)).astype(np.uint8)
+    around = ~mask & ~cv2.dilate(others, np.ones((7, 7), np.uint8)).astype(bool)
+    counts, crisp = _crisp_share(labels, n, step, around)
+    out = mask.copy()
+    h, w = mask.shape
+    s, dx, dy, _ = cast.fit
+    pad = int(np.ceil(3 * s + np.hypot(dx, dy)))
+    for i in np.flatnonzero((counts >= 8) & (crisp < CAST_CRISP)):
+        if i == 0:
+            continue
+        x, y, bw, bh = stats[i, :4]
+        box = (slice(max(0, y - pad), min(h, y + bh + pad)), slice(max(0, x - pad), min(w, x + bw + pad)))
+        region = labels[box] == i
+        # the shade is explained by the others' shadow, not by its own (the shadow is linear in its caster)
+        rest = (here[box] - cast.of(region))[region]
+        if rest.mean() > cast.tau and np.abs(cast.dark[box][region] - rest).mean() < CAST_FIT * cast.k_noise:
+            out[box] &= ~region
+    return out
+
+
+def _unexplained_parts(mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.ndarray:
+    """The matte plus the part of the product whose shade beside it its shadow does not explain."""
+    here = cast.of(mask)
+    dark, tau = cast.dark, cast.tau
+    unexplained = cast.shade & ~mask & (dark - here > tau)
+    unexplained = cv2.morphologyEx(unexplained.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, labels = cv2.connectedComponents(unexplained, connectivity=8)
+    if n <= 1:
+        return mask
+    # near where a part joins the product, the product's shadow explains the part's shade (a handle
+    # below a racket's head): near is within the shadow's reach
+    s, dx, dy, _ = cast.fit
+    reach = 2 * max(1, round(np.hypot(dx, dy) + 2 * s)) + 1
+    near = cv2.dilate(mask.astype(np.uint8), np.ones((reach, reach), np.uint8)).astype(bool)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[near])] = True
+    around = (labels == 0) & ~cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    counts, crisp = _crisp_share(labels, n, step, around)
+    keep &= crisp >= CAST_CRISP
+    keep[0] = False
+    extra = keep[labels]
+    if not extra.any():
+        return mask
+    # the shade is the part and the part's own shadow beyond it: the part is what, moved along the
+    # shadow's offset, still lands on shade or product, as far as explains the rest of the shade best.
+    # Only the box around it changes (the shadow is linear in what casts it).
+    ys, xs = np.nonzero(extra)
+    pad = int(np.ceil(3 * s + (1 + CAST_SHIFTS[-1]) * np.hypot(dx, dy)))
+    h, w = mask.shape
+    box = (slice(max(0, ys.min() - pad), min(h, ys.max() + pad + 1)),
+           slice(max(0, xs.min() - pad), min(w, xs.max() + pad + 1)))
+    both = (extra | mask).astype(np.uint8)
+    judged = (cast.shade | extra)[box] & ~mask[box]
+    d, base, ex = dark[box], here[box], extra[box]
+    best, part = None, ex
+    for t in CAST_SHIFTS:
+        cand = ex & _shift(both, -int(round(t * dx)), -int(round(t * dy)))[box].astype(bool)
+        out = judged & ~cand
+        cost = float(((d - base - cast.of(cand))[out] ** 2).sum()) + tau * tau * float(cand.sum())
+        if best is None or cost < best:
+            best, part = cost, cand
+    out = mask.copy()
+    out[box] |= part
     return out

@@ -28,8 +28,8 @@ from ..context import Context
 from ..imageio import shrink
 from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
-from ._studio import (backdrop_model, edge_blur, enclosed, gradient, seeded_grabcut, structured_border,
-                      studio_mask)
+from ._studio import (backdrop_model, cast_shadow_parts, edge_blur, enclosed, gradient, seeded_grabcut,
+                      structured_border, studio_mask)
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
@@ -150,6 +150,7 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
     # colour refines either; on a scene, what the network took in out of focus is seeded as background
     if model is not None:
         mask = _refined(small, mask, rim=True)
+        mask = cast_shadow_parts(small, model, mask)
     else:
         focus = _Focus(small)
         mask = _refined_in_focus(small, mask, focus)
