@@ -81,7 +81,7 @@ def test_upload_enhance_download_gallery_detail_approve_export(app_url, page, tm
     page.get_by_text("2 image(s) match").wait_for()
     idle(page)
     thumbs = page.locator("[data-testid='stMain'] [data-testid='stImage'] img")
-    assert thumbs.count() == 2
+    expect(thumbs).to_have_count(2)  # waits: the second thumbnail may render a moment after the first
     thumbs.nth(1).wait_for()
     shots(page, "02_gallery")
 
