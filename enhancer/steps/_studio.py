@@ -165,20 +165,29 @@ def _background_model(rgb: np.ndarray) -> np.ndarray | None:
     return out
 
 
-def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
-             finer: Callable[[], np.ndarray] | None = None) -> np.ndarray | None:
-    h, w = small.shape[:2]
+def _split(small: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """Every pixel as a brightness ratio k and a chroma angle against the backdrop model, the model's
+    colour length, and the noise of k and of the angle in the border ring.
+
+    A shadow scales the background by k < 1 and keeps its chromaticity (in
+    sRGB too: a power law keeps channel ratios).
+    """
     p = small.astype(np.float32)
     bg = np.maximum(model, 1.0)
-    # A shadow scales the background by k < 1 and keeps its chromaticity (in
-    # sRGB too: a power law keeps channel ratios), so split every pixel into
-    # a brightness ratio k and a chroma angle away from the background colour.
     k = (p * bg).sum(-1) / (bg * bg).sum(-1)
     bg_norm = np.linalg.norm(bg, axis=-1)
     ang = np.linalg.norm(p - k[..., None] * bg, axis=-1) / (np.maximum(k, 0.05) * bg_norm)
-    ring = _ring((h, w))
+    ring = _ring(k.shape)
     k_noise = max(0.008, 1.4826 * float(np.median(np.abs(k[ring] - np.median(k[ring])))))
     a_noise = max(0.004, 1.4826 * float(np.median(ang[ring])))
+    return k, ang, bg_norm, k_noise, a_noise
+
+
+def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
+             finer: Callable[[], np.ndarray] | None = None) -> np.ndarray | None:
+    h, w = small.shape[:2]
+    k, ang, bg_norm, k_noise, a_noise = _split(small, model)
+    ring = _ring((h, w))
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     textured = _textured(grey, ring, 2.0, 1.5)  # wide: smooth-ish product areas count as detail
     fine = _textured(grey, ring, 1.0, 1.0)      # narrow: a shadow touching the product edge stays smooth
@@ -612,15 +621,7 @@ class _Cast:
     fitted to it: ``a * blur_sigma(mask moved by (dx, dy))``."""
 
     def __init__(self, small: np.ndarray, model: np.ndarray, mask: np.ndarray):
-        p = small.astype(np.float32)
-        bg = np.maximum(model, 1.0)
-        bb = np.einsum("ijc,ijc->ij", bg, bg)
-        k = np.einsum("ijc,ijc->ij", p, bg) / bb
-        off = p - k[..., None] * bg
-        ang = np.sqrt(np.einsum("ijc,ijc->ij", off, off) / bb) / np.maximum(k, 0.05)
-        ring = k[_ring(k.shape)]
-        self.k_noise = max(0.008, 1.4826 * float(np.median(np.abs(ring - np.median(ring)))))
-        a_noise = max(0.004, 1.4826 * float(np.median(ang[_ring(k.shape)])))
+        k, ang, _, self.k_noise, a_noise = _split(small, model)
         self.dark = np.clip(1.0 - k, 0.0, 1.0).astype(np.float32)
         self.shade = (ang < max(0.03, 4 * a_noise)) & (k > 0.5) & (k < 1 + 3 * self.k_noise + 0.01)
         self.tau = max(CAST_SHADE, 3 * self.k_noise)
@@ -733,9 +734,9 @@ def _explained_shadows(mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.nd
     h, w = mask.shape
     s, dx, dy, _ = cast.fit
     pad = int(np.ceil(3 * s + np.hypot(dx, dy)))
-    for i in np.flatnonzero((counts >= 8) & (crisp < CAST_CRISP)):
-        if i == 0:
-            continue
+    soft = (counts >= 8) & (crisp < CAST_CRISP)
+    soft[0] = False
+    for i in np.flatnonzero(soft):
         x, y, bw, bh = stats[i, :4]
         box = (slice(max(0, y - pad), min(h, y + bh + pad)), slice(max(0, x - pad), min(w, x + bw + pad)))
         region = labels[box] == i
