@@ -14,10 +14,12 @@ its components that the network does not see as part of an object are
 dropped, and if it still spills far beyond the learned matte the border only
 looked plain. Anywhere else the learned matte decides; where it runs into
 the frame (it took in the scene's own subject) the frame's centre is looked
-at again, where a product shot puts the product. Either way its edge
-pixels get the share of product their colour shows (between the product's
-and the background's colours nearby), and the matte is brought to full size
-with a guided filter, so its edge follows the full-resolution image.
+at again, where a product shot puts the product, and a matte the frame
+still cuts is split from the scene's subject along the product's outline.
+Either way its edge pixels get the share of product their colour shows
+(between the product's and the background's colours nearby), and the matte
+is brought to full size with a guided filter, so its edge follows the
+full-resolution image.
 """
 from __future__ import annotations
 
@@ -82,6 +84,9 @@ SUBJECT_GAP = 11       # ... and what crisp edges with gaps this wide (px) enclo
 SUBJECT_BODY_SOFT = 0.1  # ... when at most this share of its outline is soft
 SUBJECT_BODY_SHARE = 0.4  # ... and it is at least this share of the matte (smaller: a label on the product)
 SUBJECT_BEYOND_CRISP = 0.5  # ... unless the matte beyond it holds over this many crisp edges per blurred one
+FRAME_CONTACT = 0.12   # a scene's matte the frame still cuts along this share of the longest side holds
+FRAME_SPLIT_MIN = 0.2  # ... the scene's subject; the product split from it is whole and this share of it
+FRAME_SPLIT_SEEN = 0.8  # ... and the network, shown it alone, sees it as the object this well (IoU)
 MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
 MAX_SALIENT = 0.92    # ... nor one that covers nearly all of it (nothing stands out)
 NO_PRODUCT = ("Background removal found no product standing out from the background, so nothing was "
@@ -143,6 +148,8 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
     if mask is None:  # no backdrop (or it did not hold): the network decides, at its full resolution
         scene_sal = at(NET_SIDE)
         mask = _salient_mask(scene_sal)
+        if mask is not None and _cut_by_frame(mask):
+            mask = _frame_subject(small, mask)
         if mask is not None and _cut_by_frame(mask):
             mask = _centre_look(small, mask)
     if mask is None:
@@ -256,6 +263,71 @@ def _centre_look(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     out = np.zeros_like(mask)
     out[y0:y0 + ch, x0:x0 + cw] = inner
     return out
+
+
+def _frame_subject(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """A scene's learned matte that the frame cuts, split from the scene's subject it took in.
+
+    A product shot frames the whole product. A matte that runs into the frame
+    along a wide stretch (a cup's rim, a page, a sitter's shoulders) holds the
+    scene's subject with the product in front of it. A watershed on the
+    image's colours, seeded with the matte where the frame cuts it (the
+    subject), the matte's deepest point farthest from there (the product) and
+    what lies beyond the matte, divides the two where the colour changes most
+    between them: the product's outline. The product's part is taken when it
+    is whole in the frame, no mere fragment (:data:`FRAME_SPLIT_MIN`), and the
+    network, shown a crop framing it, sees it as the object there
+    (:data:`FRAME_SPLIT_SEEN`): a sitter's chest split from her arms is seen
+    with the arms again. Before :func:`_centre_look`, which gets what is not
+    taken. A narrow contact (a saucer's rim, a pole) is not split: the subject
+    there is a sliver, and the divide ran through the product.
+    busy_set(seeds=3) fused: 0.872 -> 0.881 (a bag before a café cup 0.56 -> 0.95, a bag before a sitter
+    0.71 -> 0.94, a bottle before the cat 0.89 -> 1.00), none worse; at 800 px 0.847 -> 0.852, one worse
+    (that bottle, 0.93 -> 0.86). Held-out busy 0.824 -> 0.825, none worse. 126 new busy shots (seeds 7000+)
+    at 1200 px 0.837 -> 0.844 and at 800 px 0.836 -> 0.840, none worse. Studio shots do not reach it.
+    Without the network's second look the astronaut photo's sitter was cut at the chest and busy_set fell
+    to 0.871; after the centre look instead of before it, busy_set 0.879 with a third of the gains; with
+    no check on the contact a box before a cup on a saucer 0.87 -> 0.66. Cost: about 170 ms (the second
+    look) on a scene whose matte the frame cuts.
+    """
+    h, w = mask.shape
+    r = _frame_margin(h, w)
+    edge = np.zeros_like(mask)
+    edge[:r], edge[-r:], edge[:, :r], edge[:, -r:] = True, True, True, True
+    subject = edge & mask
+    if np.count_nonzero(subject.any(0)) + np.count_nonzero(subject.any(1)) < FRAME_CONTACT * max(h, w):
+        return mask
+    depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
+    away = cv2.distanceTransform((~subject).astype(np.uint8), cv2.DIST_L2, 5)
+    y, x = np.unravel_index(int(np.argmax(np.where(depth >= 0.5 * depth.max(), away, -1.0))), mask.shape)
+    seeds = np.zeros(mask.shape, np.int32)
+    seeds[~cv2.dilate(mask.astype(np.uint8), _disk(3)).astype(bool)] = 1
+    seeds[subject] = 2
+    cv2.circle(seeds, (int(x), int(y)), max(1, int(depth[y, x] / 2)), 3, -1)
+    cv2.watershed(np.ascontiguousarray(small), seeds)
+    split = ((seeds == 3) & mask).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(split, connectivity=8)
+    if n <= 1:
+        return mask
+    product = labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    if _cut_by_frame(product) or product.sum() < FRAME_SPLIT_MIN * mask.sum():
+        return mask
+    return product if _seen_alone(small, product) >= FRAME_SPLIT_SEEN else mask
+
+
+def _seen_alone(small: np.ndarray, part: np.ndarray) -> float:
+    """How well the network, shown a crop framing ``part`` (a quarter of its size around it), sees that part
+    as the object there (IoU); 0 when it sees none."""
+    h, w = part.shape
+    ys, xs = np.nonzero(part)
+    my, mx = (ys.max() - ys.min() + 1) // 4, (xs.max() - xs.min() + 1) // 4
+    y0, y1 = max(0, ys.min() - my), min(h, ys.max() + my + 1)
+    x0, x1 = max(0, xs.min() - mx), min(w, xs.max() + mx + 1)
+    seen = _salient_mask(_saliency_at(np.ascontiguousarray(small[y0:y1, x0:x1]), CENTRE_NET_SIDE))
+    if seen is None:
+        return 0.0
+    crop = part[y0:y1, x0:x1]
+    return float(np.count_nonzero(seen & crop) / max(1, np.count_nonzero(seen | crop)))
 
 
 def _salient_mask(sal: np.ndarray) -> np.ndarray | None:
