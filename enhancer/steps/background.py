@@ -13,10 +13,9 @@ white product on a white sweep or a light panel on a light backdrop is kept;
 its components that the network does not see as part of an object are
 dropped, and if it still spills far beyond the learned matte the border only
 looked plain. Anywhere else the learned matte decides; where it runs into
-the frame (it took in the scene's own subject) the frame's centre is looked
-at again, where a product shot puts the product, and a matte the frame
-still cuts is split from the scene's subject along the product's outline.
-Either way its edge pixels get the share of product their colour shows
+the frame (it took in the scene's own subject) it is split from that subject
+along the product's outline, or, where the split does not hold, the frame's
+centre is looked at again, where a product shot puts the product. Either way its edge pixels get the share of product their colour shows
 (between the product's and the background's colours nearby), and the matte
 is brought to full size with a guided filter, so its edge follows the
 full-resolution image.
