@@ -15,9 +15,10 @@ dropped, and if it still spills far beyond the learned matte the border only
 looked plain. Anywhere else the learned matte decides; where it runs into
 the frame (it took in the scene's own subject) it is split from that subject
 along the product's outline, or, where the split does not hold, the frame's
-centre is looked at again, where a product shot puts the product. Either way its edge pixels get the share of product their colour shows
-(between the product's and the background's colours nearby), and the matte
-is brought to full size with a guided filter, so its edge follows the
+centre is looked at again, where a product shot puts the product. Either
+way its edge pixels get the share of product their colour shows (between
+the product's and the background's colours nearby), and the matte is
+brought to full size with a guided filter, so its edge follows the
 full-resolution image.
 """
 from __future__ import annotations
@@ -231,9 +232,16 @@ def _frame_margin(h: int, w: int) -> int:
     return max(2, round(FRAME * min(h, w)))
 
 
+def _frame_band(shape: tuple[int, int]) -> np.ndarray:
+    """The pixels within :func:`_frame_margin` of the frame's edge."""
+    r = _frame_margin(*shape)
+    band = np.zeros(shape, bool)
+    band[:r], band[-r:], band[:, :r], band[:, -r:] = True, True, True, True
+    return band
+
+
 def _cut_by_frame(mask: np.ndarray) -> bool:
-    r = _frame_margin(*mask.shape)
-    return bool(mask[:r].any() or mask[-r:].any() or mask[:, :r].any() or mask[:, -r:].any())
+    return bool((mask & _frame_band(mask.shape)).any())
 
 
 def _centre_look(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -290,10 +298,7 @@ def _frame_subject(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     look) on a scene whose matte the frame cuts.
     """
     h, w = mask.shape
-    r = _frame_margin(h, w)
-    edge = np.zeros_like(mask)
-    edge[:r], edge[-r:], edge[:, :r], edge[:, -r:] = True, True, True, True
-    subject = edge & mask
+    subject = _frame_band(mask.shape) & mask
     if np.count_nonzero(subject.any(0)) + np.count_nonzero(subject.any(1)) < FRAME_CONTACT * max(h, w):
         return mask
     depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
