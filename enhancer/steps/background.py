@@ -84,6 +84,12 @@ SUBJECT_GAP = 11       # ... and what crisp edges with gaps this wide (px) enclo
 SUBJECT_BODY_SOFT = 0.1  # ... when at most this share of its outline is soft
 SUBJECT_BODY_SHARE = 0.4  # ... and it is at least this share of the matte (smaller: a label on the product)
 SUBJECT_BEYOND_CRISP = 0.5  # ... unless the matte beyond it holds over this many crisp edges per blurred one
+PROP_SOFT = 0.4       # a studio matte with this share of its outline soft may hold a blurred prop
+PROP_MIN = 0.05       # ... a part beyond the finer learned matte over this share of the matte
+# ... with this share of its own outline soft too, which is dropped when blurred (FOCUS_SHARP or more)
+PROP_STEEP = 0.3      # ... along this steepest share of its outline
+PROP_STEP = 8.0       # ... a step of at least this many grey levels
+PROP_SPAN = 9         # ... across this many px
 FRAME_CONTACT = 0.12   # a scene's matte the frame still cuts along this share of the longest side holds
 FRAME_SPLIT_MIN = 0.2  # ... the scene's subject; the product split from it is whole and this share of it
 FRAME_SPLIT_SEEN = 0.8  # ... and the network, shown it alone, sees it as the object this well (IoU)
@@ -158,6 +164,7 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
     if model is not None:
         mask = _refined(small, mask, rim=True)
         mask = cast_shadow_parts(small, model, mask)
+        mask = _blurred_props(mask, _Focus(small), lambda: at(NET_SIDE))
     else:
         focus = _Focus(small)
         mask = _refined_in_focus(small, mask, focus)
@@ -440,12 +447,65 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False,
     return out
 
 
+def _blurred_props(mask: np.ndarray, focus: _Focus, finer) -> np.ndarray:
+    """A studio matte without the blurred prop it kept beside the product (a clock's face, the moon).
+
+    A plain wall behind a prop out of focus passes for a backdrop, and the
+    backdrop model (and often the coarse map the studio matte is seeded with)
+    keeps the prop joined to the product. The finer map (``finer()``, asked for
+    only when much of the matte's outline is soft) ignores it: a part of the
+    matte beyond the finer learned matte, large, with a soft outline of its own
+    that is a visible but blurred step, is the prop. A sharp step too faint for
+    Canny (a dark mug's corners on black) or one too faint to judge (a white
+    panel on white) is the product's.
+    Unseen scenes (7 skimage scenes no rule was tuned on, 98 shots at 1200 px) fused 0.804 -> 0.829,
+    10 shots better (a lamp by a clock 0.39 -> 0.91, a bottle 0.51 -> 0.96, a box by a cell
+    0.64 -> 0.99), none worse; studio (4 seeds), held-out and other backdrops unchanged. Without the
+    blur check a black mug's corners went (0.98 -> 0.85); without the contrast floor a white box's
+    panel (0.67 -> 0.56).
+    """
+    if _soft_outline(focus.crisp, mask)[1] < PROP_SOFT:
+        return mask
+    learned = _salient_mask(finer())
+    if learned is None:
+        return mask
+    extra = (mask & ~cv2.dilate(learned.astype(np.uint8), _disk(3)).astype(bool)).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(extra, connectivity=8)
+    out = mask.copy()
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_AREA] < PROP_MIN * mask.sum():
+            continue
+        part = labels == i
+        if _soft_outline(focus.crisp, part)[1] >= PROP_SOFT and _blurred_step(focus, part, mask):
+            out &= ~part
+    return out
+
+
+def _blurred_step(focus: _Focus, part: np.ndarray, mask: np.ndarray) -> bool:
+    """Is the outline a part of the matte does not share with the rest a blurred step?
+
+    Judged where it is steepest (:data:`PROP_STEEP` of it) and only when the step
+    rises above :data:`PROP_STEP` grey levels: below it the blur is noise.
+    """
+    square = np.ones((3, 3), np.uint8)
+    rest = cv2.dilate((mask & ~part).astype(np.uint8), square).astype(bool)
+    outline = part & ~cv2.erode(part.astype(np.uint8), square).astype(bool) & ~rest
+    if not outline.any() or np.median(focus.span[outline]) < PROP_STEP:
+        return False
+    band = cv2.dilate(outline.astype(np.uint8), _disk(2)).astype(bool)
+    grad = focus.grad[band]
+    return bool(np.median(focus.blur[band][grad >= np.quantile(grad, 1 - PROP_STEEP)]) >= FOCUS_SHARP)
+
+
 class _Focus:
     """A working copy's edges (Canny's), how blurred each is (:func:`edge_blur`) and the crisp ones."""
 
     def __init__(self, small: np.ndarray):
         grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        self.blur = edge_blur(grey, gradient(grey))
+        self.grad = gradient(grey)
+        self.blur = edge_blur(grey, self.grad)
+        square = np.ones((PROP_SPAN, PROP_SPAN), np.uint8)
+        self.span = cv2.dilate(grey, square) - cv2.erode(grey, square)  # a step's height, blurred or not
         self.edges = cv2.Canny(small, 40, 100) > 0
         self.crisp = (self.edges & (self.blur < FOCUS_SHARP)).astype(np.uint8)
         self.blurred = self.edges & (self.blur >= FOCUS_SCENE)

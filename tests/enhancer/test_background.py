@@ -25,6 +25,7 @@ from tests.enhancer.imaging_helpers import check, iou, photo, studio_shot, to_by
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from background import compose  # noqa: E402
+import shots  # noqa: E402
 from shots import compose_busy  # noqa: E402
 
 def _matte(data: bytes) -> np.ndarray:
@@ -186,6 +187,37 @@ def test_a_product_before_a_subject_the_frame_cuts_is_split_from_it(scene, shape
     alpha = _matte(data)
     score = iou(alpha, truth)
     check(score >= 0.9, f"bg_frame_subject_{shape}", alpha, f"IoU {score:.3f} < 0.90")
+
+
+@pytest.mark.parametrize("scene,shape,finish,texture,seed,defocus", [
+    ("clock", "lamp", "label", "immunohistochemistry", 8034, False),
+    ("clock", "bottle", "label", "retina", 8079, True),
+    ("cell", "box", "solid", "colorwheel", 8043, True)])
+def test_a_blurred_prop_on_a_plain_wall_is_not_kept_with_the_product(scene, shape, finish, texture, seed,
+                                                                    defocus, monkeypatch):
+    """A wall clock's face or a cell out of focus on a plain wall: the border passes for a backdrop, so the
+    studio matte kept the prop joined to the product; the finer learned map does not see it, and its
+    outline is a blurred step (before: IoU 0.39, 0.51, 0.64). Neither scene is one the benchmark's busy
+    set is made of."""
+    monkeypatch.setitem(shots.BUSY, "clock", ("clock", (0.9, 0.95, 1.0)))
+    monkeypatch.setitem(shots.BUSY, "cell", ("cell", (0.8, 0.9, 1.0)))
+    data, truth = compose_busy(scene, shape, finish=finish, texture=texture, side=1200, seed=seed,
+                               defocus=defocus)
+    alpha = _matte(data)
+    score = iou(alpha, truth)
+    check(score >= 0.85, f"bg_blurred_prop_{scene}_{shape}", alpha, f"IoU {score:.3f} < 0.85")
+
+
+@pytest.mark.parametrize("texture,backdrop,shape,seed,finish,floor", [
+    ("retina", "black", "mug", 904, "texture", 0.95), ("astronaut", "white", "box", 819, "two_tone", 0.68)])
+def test_a_product_part_the_finer_map_misses_is_no_blurred_prop(texture, backdrop, shape, seed, finish, floor):
+    """A dark mug's corners on black (a sharp step too faint for Canny) and a white box's light panel on
+    white (a step too faint to judge its blur) are outside the finer learned matte with a soft outline,
+    like a blurred prop, and stay (dropped as props: IoU 0.98 -> 0.85 and 0.70 -> 0.56)."""
+    data, truth = compose(texture, backdrop, shape, side=1600, seed=seed, finish=finish)
+    alpha = _matte(data)
+    score = iou(alpha, truth)
+    check(score >= floor, f"bg_not_a_prop_{backdrop}_{shape}", alpha, f"IoU {score:.3f} < {floor}")
 
 
 def test_a_saucer_meeting_the_frame_along_a_short_stretch_is_not_split_off():
