@@ -210,7 +210,7 @@ def test_a_blurred_prop_on_a_plain_wall_is_not_kept_with_the_product(scene, shap
 
 @pytest.mark.parametrize("texture,backdrop,shape,seed,finish,floor", [
     ("retina", "black", "mug", 904, "texture", 0.95), ("astronaut", "white", "box", 819, "two_tone", 0.68)])
-def test_a_product_part_the_finer_map_misses_is_no_blurred_prop(texture, backdrop, shape, seed, finish, floor):
+def test_a_part_the_finer_map_misses_is_no_blurred_prop(texture, backdrop, shape, seed, finish, floor):
     """A dark mug's corners on black (a sharp step too faint for Canny) and a white box's light panel on
     white (a step too faint to judge its blur) are outside the finer learned matte with a soft outline,
     like a blurred prop, and stay (dropped as props: IoU 0.98 -> 0.85 and 0.70 -> 0.56)."""
