@@ -7,6 +7,7 @@ Run by hand from the repository root::
     python3 benchmarks/background.py --seeds 2     # more shots (other positions, finishes)
     python3 benchmarks/background.py --set other   # backdrops no rule was tuned on (no goal: a check)
     python3 benchmarks/background.py --set held_out  # studio and busy shots no rule was tuned on (a check)
+    python3 benchmarks/background.py --set unseen  # busy shots on scenes no rule was tuned on (a check)
     python3 benchmarks/background.py --fused-only --jobs 2 --save run.json   # the fused matte alone, fast
     python3 benchmarks/background.py --fused-only --jobs 2 --compare run.json  # ... and what moved since
 
@@ -26,6 +27,10 @@ Shots come from benchmarks/shots.py (seeded, built from ``skimage.data``):
 * held_out (only with ``--set held_out``): studio and busy shots from seeds
   no rule was tuned on, every backdrop or scene x shape; how far the other
   sets' figures generalise.
+* unseen (only with ``--set unseen``): products on seven skimage photos the
+  busy sets do not use (a cameraman, the moon, a deep field, a stained
+  tissue, a wall clock, a motorcycle, a cell), every scene x shape twice,
+  finish and focus drawn at random: scenes no rule was tuned on.
 
 For each shot the IoU of the mask (alpha > 127) against the known shape, for
 the studio (backdrop-model) matte alone, the learned (U^2-Net-p) matte alone
@@ -68,7 +73,7 @@ from enhancer.steps.background import (WORK_SIDE, _edge_alpha, _saliency_at, _sa
                                        _upsample_matte, product_matte)
 
 from shots import (BACKGROUNDS, SHAPES, busy_set, compose, held_out_busy_set,  # noqa: E402,F401
-                   held_out_studio_set, other_backdrops_set, shape_mask, studio_set)
+                   held_out_studio_set, other_backdrops_set, shape_mask, studio_set, unseen_set)
 
 
 GOALS = {"studio": (0.97, 0.93), "busy": (0.90, 0.75)}  # fused (mean, worst) IoU
@@ -184,7 +189,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--side", type=int, default=1600)
     ap.add_argument("--seeds", type=int, default=1)
-    ap.add_argument("--set", choices=("studio", "busy", "both", "other", "held_out"), default="both")
+    ap.add_argument("--set", choices=("studio", "busy", "both", "other", "held_out", "unseen"),
+                    default="both")
     ap.add_argument("--fused-only", action="store_true", help="only the fused matte, no timing (fast)")
     ap.add_argument("--jobs", type=int, default=1, help="processes for --fused-only")
     ap.add_argument("--save", metavar="JSON", help="with --fused-only: write each shot's IoU here")
@@ -215,7 +221,8 @@ def chosen_sets(args) -> list[tuple[str, object]]:
             "other": [("other backdrops", other_backdrops_set(**kw))],
             # one seed each: --seeds does not apply
             "held_out": [("held-out studio", held_out_studio_set(side=args.side)),
-                         ("held-out busy", held_out_busy_set(side=args.side))]}
+                         ("held-out busy", held_out_busy_set(side=args.side))],
+            "unseen": [("unseen", unseen_set(side=args.side))]}
     return sets["studio"] + sets["busy"] if args.set == "both" else sets[args.set]
 
 

@@ -54,6 +54,17 @@ BUSY = {
     "portrait": ("astronaut", None),
     "coins": ("coins", (0.95, 0.85, 0.6)),
 }
+# scenes no rule was tuned on (skimage photos the busy sets do not use): a check, no goal. A clock, the moon
+# and a cell on a plain wall pass for a studio backdrop; a motorcycle and a cameraman are in-focus subjects
+UNSEEN = {
+    "cameraman": ("camera", None),
+    "moon": ("moon", (1.0, 0.97, 0.9)),
+    "hubble": ("hubble_deep_field", None),
+    "ihc": ("immunohistochemistry", None),
+    "clock": ("clock", (0.9, 0.95, 1.0)),
+    "motorcycle": ("stereo_motorcycle", None),  # the left view of the stereo pair
+    "cell": ("cell", (0.8, 0.9, 1.0)),
+}
 PRODUCT_TEXTURES = ["chelsea", "coffee", "astronaut", "rocket", "hubble_deep_field", "immunohistochemistry",
                     "colorwheel", "retina", "camera", "coins"]
 FINISHES = ("texture", "solid", "label")
@@ -183,8 +194,9 @@ def compose(texture: str, background: str, shape: str, *, side: int = 1600, seed
 
 def busy_background(scene: str, h: int, w: int, rng: np.random.Generator, *, blur: float = 0.0) -> np.ndarray:
     """A busy scene filling an (h, w) frame, float RGB."""
-    name, tint = BUSY[scene]
+    name, tint = BUSY[scene] if scene in BUSY else UNSEEN[scene]
     src = getattr(skdata, name)()
+    src = src[0] if isinstance(src, tuple) else src  # a stereo pair: its left view
     src = np.stack([src] * 3, -1) if src.ndim == 2 else src[..., :3]
     sh, sw = src.shape[:2]
     f = max(h / sh, w / sw) * rng.uniform(1.0, 1.3)  # cover the frame, with a random crop
@@ -272,6 +284,23 @@ def held_out_studio_set(*, side: int = 1600):
             data, truth = compose(texture, background, shape, side=side, seed=3000 + k, finish=finish)
             k += 1
             yield f"{background}/{shape}/{finish}/{texture}", data, truth
+
+
+def unseen_set(*, side: int = 1600):
+    """Busy shots on UNSEEN scenes (seeds 8000+): every scene x shape twice, finishes, product photos
+    and focus drawn at random."""
+    rng = np.random.default_rng(8)
+    k = 0
+    for _ in range(2):
+        for scene in UNSEEN:
+            for shape in SHAPES:
+                finish = FINISHES[int(rng.integers(len(FINISHES)))]
+                texture = PRODUCT_TEXTURES[int(rng.integers(len(PRODUCT_TEXTURES)))]
+                defocus = bool(rng.integers(3) == 0)
+                data, mask = compose_busy(scene, shape, finish=finish, texture=texture, side=side,
+                                          seed=8000 + k, defocus=defocus)
+                k += 1
+                yield f"{scene}/{shape}/{finish}/{texture}/{k}" + ("/defocus" if defocus else ""), data, mask
 
 
 def held_out_busy_set(*, side: int = 1600):
