@@ -93,6 +93,7 @@ PROP_MIN = 0.05       # ... a part beyond the finer learned matte over this shar
 PROP_STEEP = 0.3      # ... along this steepest share of its outline
 PROP_STEP = 8.0       # ... a step of at least this many grey levels
 PROP_SPAN = 9         # ... across this many px
+PART_CRISP = 0.2      # on a scene, such a part apart from the rest is dropped when a part this crisp stays
 FRAME_CONTACT = 0.12   # a scene's matte the frame still cuts along this share of the longest side holds
 FRAME_SPLIT_MIN = 0.2  # ... the scene's subject; the product split from it is whole and this share of it
 FRAME_SPLIT_SEEN = 0.8  # ... and the network, shown it alone, sees it as the object this well (IoU)
@@ -175,6 +176,7 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
         mask = _scene_holes(small, mask)  # (on a backdrop the studio matte opens holes its own way)
         mask = _thin_parts(small, mask, scene_sal)
         mask = _focus_subject(mask, focus)
+        mask = _blurred_parts(mask, focus)
     mask = _edge_alpha(small, mask)
     return _upsample_matte(mask, img, small)
 
@@ -482,6 +484,33 @@ def _blurred_props(mask: np.ndarray, focus: _Focus, finer: Callable[[], np.ndarr
         if _soft_outline(focus.crisp, part)[1] >= PROP_SOFT and _blurred_step(focus, part, mask):
             out &= ~part
     return out
+
+
+def _blurred_parts(mask: np.ndarray, focus: _Focus) -> np.ndarray:
+    """A scene's matte without the parts apart from the product that are blurred props (a cell by a bag).
+
+    The network may see a prop out of focus beside the product as an object
+    too. A part of the matte apart from the rest, over :data:`PROP_MIN` of it,
+    whose outline is mostly soft (:data:`PROP_SOFT`) and a visible but blurred
+    step (as in :func:`_blurred_props`) is dropped, when a part whose outline is
+    crisp (:data:`PART_CRISP`) stays: a product shot focuses on the product.
+    Unseen scenes (98 shots, 1200 px): 0.829 -> 0.831 (a bag beside a cell 0.68 -> 0.94); held-out
+    busy 0.825 -> 0.826 (a racket on brick 0.75 -> 0.79); busy_set(seeds=3) at 1200 px 0.864 -> 0.865
+    (a lamp before the cat 0.17 -> 0.29); no shot worse, studio and other backdrops unchanged. Without
+    the crisp part kept, a bag whose label made its outline soft went and the cat stayed (0.75 -> 0.00).
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return mask
+    out, crisp_kept = mask.copy(), False
+    for i in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= PROP_MIN * np.count_nonzero(mask)) + 1:
+        part = labels == i
+        soft = _soft_outline(focus.crisp, part)[1]
+        if soft >= PROP_SOFT and _blurred_step(focus, part, mask):
+            out &= ~part
+        elif soft <= PART_CRISP:
+            crisp_kept = True
+    return out if crisp_kept else mask
 
 
 def _blurred_step(focus: _Focus, part: np.ndarray, mask: np.ndarray) -> bool:
