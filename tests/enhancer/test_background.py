@@ -218,8 +218,8 @@ def test_a_blurred_part_apart_from_the_product_on_a_scene(scene, shape, finish, 
     data, truth = compose_busy(scene, shape, finish=finish, texture=texture, side=side, seed=seed,
                                defocus=defocus)
     alpha = _matte(data)
-    check(iou(alpha, truth) >= floor, f"bg_blurred_part_{scene}_{shape}", alpha,
-          f"IoU {iou(alpha, truth):.3f} < {floor}")
+    check((score := iou(alpha, truth)) >= floor, f"bg_blurred_part_{scene}_{shape}", alpha,
+          f"IoU {score:.3f} < {floor}")
 
 
 @pytest.mark.parametrize("texture,backdrop,shape,seed,finish,floor", [
