@@ -223,7 +223,8 @@ def test_a_blurred_part_apart_from_the_product_on_a_scene(scene, shape, finish, 
 
 
 @pytest.mark.parametrize("scene,shape,finish,texture,seed,defocus", [
-    ("street", "lamp", "texture", "camera", 1024, True), ("portrait", "bag", "solid", "chelsea", 1056, False)],
+    ("street", "lamp", "texture", "camera", 1024, True),
+    ("portrait", "bag", "solid", "chelsea", 1056, False)],
     ids=["stem_in_focus", "sitter_in_focus"])
 def test_the_product_s_own_edges_do_not_make_a_blurred_scene_look_in_focus(scene, shape, finish, texture,
                                                                           seed, defocus):
@@ -236,7 +237,8 @@ def test_the_product_s_own_edges_do_not_make_a_blurred_scene_look_in_focus(scene
     data, truth = compose_busy(scene, shape, finish=finish, texture=texture, side=1200, seed=seed,
                                defocus=defocus)
     alpha = _matte(data)
-    check((score := iou(alpha, truth)) >= 0.9, f"bg_focus_body_{scene}_{shape}", alpha, f"IoU {score:.3f} < 0.9")
+    check((score := iou(alpha, truth)) >= 0.9, f"bg_focus_body_{scene}_{shape}", alpha,
+          f"IoU {score:.3f} < 0.9")
 
 
 @pytest.mark.parametrize("texture,backdrop,shape,seed,finish,floor", [
