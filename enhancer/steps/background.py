@@ -652,6 +652,11 @@ def _in_focus_body(mask: np.ndarray, focus: _Focus) -> np.ndarray:
     and studio sets unchanged. 96 photo- and label-printed bags, mugs, bottles and lamps on six blurred
     scenes at 800 px: 0.948 -> 0.966, 11 better (mugs 0.70-0.80 -> 0.98-0.99), none worse (after
     :func:`_scene_holes` instead, a mug on brick lost its handle's hole, 0.95 -> 0.87).
+    A crisp body of its own within twice the gap of the product's, that the
+    frame does not cut and that adds from a fiftieth to a fifth of the matte,
+    is a part the blurred cells between them broke off (a bag's light handle):
+    busy 0.899 -> 0.900 (street bag 0.82 -> 0.85, its handle kept), no shot worse; busy_set(seeds=3) at
+    1200 px, held-out, unseen, studio and other sets otherwise unchanged.
     """
     if not focus.scene_blurred(mask):
         return mask
@@ -660,7 +665,15 @@ def _in_focus_body(mask: np.ndarray, focus: _Focus) -> np.ndarray:
     covered = np.bincount(bodies.ravel(), weights=mask.ravel(), minlength=k)
     m, added = float(mask.sum()), size - covered
     take = [i for i in range(1, k) if covered[i] >= BODY_COVER * size[i] and 0.1 * m <= added[i] <= m]
-    return mask | np.isin(bodies, take) if take else mask
+    if not take:
+        return mask
+    body = mask | np.isin(bodies, take)
+    near = np.unique(bodies[cv2.dilate(body.astype(np.uint8), _disk(2 * BODY_GAP)).astype(bool)])
+    free = np.ones(k, bool)
+    free[bodies[_frame_band(mask.shape)]] = False
+    more = [i for i in near
+            if i > 0 and i not in take and free[i] and 0.02 * m <= size[i] - covered[i] <= 0.2 * m]
+    return body | np.isin(bodies, more) if more else body
 
 
 def _crisp_bodies(focus: _Focus, gap_px: int) -> tuple[int, np.ndarray]:

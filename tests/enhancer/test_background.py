@@ -241,6 +241,21 @@ def test_the_product_s_own_edges_do_not_make_a_blurred_scene_look_in_focus(scene
           f"IoU {score:.3f} < 0.9")
 
 
+def test_a_handle_the_crisp_body_s_gaps_broke_off_is_kept_on_a_blurred_scene():
+    """A light bag handle on a street out of focus: the network misses it, and the cells of blurred edges
+    next to it part it from the bag's crisp body by a few pixels; it is a crisp body of its own beside
+    the product's, and kept (before: 4 % of it kept; from benchmarks/background.py --set busy)."""
+    data, truth = compose_busy("street", "bag", finish="texture", texture="astronaut", side=1200, seed=1021,
+                               defocus=True)
+    alpha = _matte(data)
+    ys = np.flatnonzero((truth > 127).any(1))
+    handle = np.zeros(truth.shape, bool)
+    top = ys[0] + (ys[-1] - ys[0]) // 4  # the bag's body starts lower
+    handle[:top] = truth[:top] > 127
+    assert (alpha[handle] > 127).mean() >= 0.9, "the handle is lost"
+    check((score := iou(alpha, truth)) >= 0.84, "bg_handle_street_bag", alpha, f"IoU {score:.3f} < 0.84")
+
+
 @pytest.mark.parametrize("texture,backdrop,shape,seed,finish,floor", [
     ("retina", "black", "mug", 904, "texture", 0.95), ("astronaut", "white", "box", 819, "two_tone", 0.68)])
 def test_a_part_the_finer_map_misses_is_no_blurred_prop(texture, backdrop, shape, seed, finish, floor):
