@@ -550,14 +550,21 @@ class _Focus:
     def bodies(self) -> tuple[int, np.ndarray]:
         return _crisp_bodies(self, BODY_GAP)
 
+    @cached_property
+    def framed(self) -> np.ndarray:
+        """Which of :attr:`bodies` the frame cuts (label 0, the rest, counted as cut): a scene's subject."""
+        k, bodies = self.bodies
+        cut = np.zeros(k, bool)
+        cut[bodies[_frame_band(bodies.shape)]] = True
+        cut[0] = True
+        return cut
+
     def body_of(self, mask: np.ndarray) -> np.ndarray:
         """What crisp edges enclose (:func:`_crisp_bodies`) with the matte in it, the frame not cutting it."""
         k, bodies = self.bodies
         touched = np.zeros(k, bool)
         touched[bodies[mask > 0]] = True
-        touched[bodies[_frame_band(mask.shape)]] = False  # a sitter the frame cuts: the scene's subject
-        touched[0] = False
-        return touched[bodies]
+        return (touched & ~self.framed)[bodies]  # a sitter the frame cuts is the scene's subject
 
     def scene_blurred(self, mask: np.ndarray) -> bool:
         """Are the edges away from the matte out of focus (and enough of them to tell)?
@@ -669,10 +676,7 @@ def _in_focus_body(mask: np.ndarray, focus: _Focus) -> np.ndarray:
         return mask
     body = mask | np.isin(bodies, take)
     near = np.unique(bodies[cv2.dilate(body.astype(np.uint8), _disk(2 * BODY_GAP)).astype(bool)])
-    free = np.ones(k, bool)
-    free[bodies[_frame_band(mask.shape)]] = False
-    more = [i for i in near
-            if i > 0 and i not in take and free[i] and 0.02 * m <= size[i] - covered[i] <= 0.2 * m]
+    more = [i for i in near if not focus.framed[i] and i not in take and 0.02 * m <= added[i] <= 0.2 * m]
     return body | np.isin(bodies, more) if more else body
 
 
