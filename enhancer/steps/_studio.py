@@ -13,8 +13,9 @@ with the learned matte and brings the result to full size.
 3. GrabCut seeded from that evidence and from the learned matte (sure /
    probable product and background); confident shadows are seeded as
    background, the network's confident core as product, and backdrop the
-   product encloses (a handle's hole, which the network fills) as
-   background; white on white, only where the product's edge rings it.
+   product encloses (a handle's hole, which the network fills; also where
+   a light part of the product walls it in) as background; white on white,
+   only where the product's edge rings it.
 4. Clean-up: keep the main components, fill holes that are not
    backdrop-coloured (or are small).
 5. (:func:`cast_shadow_parts`, on the fused matte) the product's drop
@@ -222,8 +223,16 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
     # network is right.
     if (sure_fg & learned).sum() >= STANDS_OUT * max(1, learned.sum()):
         backdrop = (plain & ~textured) | shadow
+        near = _near_backdrop(learned, backdrop)
         hole = enclosed(learned & ~backdrop) & backdrop  # enclosed by the product, of the backdrop's colour
-        hole = _backdrop_chroma(hole, ang, a_noise, _near_backdrop(learned, backdrop))
+        hole = _backdrop_chroma(hole, ang, a_noise, near)
+        # A hole walled in partly by a light part of the product (a panel in the backdrop's own colour, a
+        # light handle) leaks out through that part above, shadow-coloured as it is. The plain backdrop the
+        # product and such parts wall in is a hole too, grown over the shade cast into it to the product's
+        # crisp outline.
+        lit = plain & ~textured
+        walled = _edged(enclosed(learned & ~lit) & lit & ~hole, grad, ring)
+        hole |= _grown(_backdrop_chroma(walled, ang, a_noise, near), _outline(grad, sharp_step, ring), ring)
     else:
         coarse = learned
         if finer is not None:
@@ -242,13 +251,10 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
         # across the backdrop seen through a handle is shadow-coloured like the white product and its
         # soft ramp is an edge too, so growing to any edge stopped at it and left half the hole filled
         # (white mugs in studio_set(seeds=2): 0.917 / 0.918 -> 0.953 / 0.975).
-        edges = _strong(grad, ring)
-        outline = cv2.dilate((edges & sharp_step).astype(np.uint8),
-                             np.ones((CRISP_GAP, CRISP_GAP), np.uint8)).astype(bool)
-        strong = cv2.dilate(edges.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        strong = cv2.dilate(_strong(grad, ring).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         hole = _edged(enclosed(learned & ~backdrop) & backdrop, grad, ring)
         hole = _backdrop_chroma(hole, ang, a_noise, _near_backdrop(learned, backdrop))
-        hole = _grown(_grown(hole, outline, ring), strong, ring)
+        hole = _grown(_grown(hole, _outline(grad, sharp_step, ring), ring), strong, ring)
         sure_bg &= ~(coarse & ~hole)  # what only the coarser map calls product is left to GrabCut
     learned &= ~hole
     learned_core &= ~hole
@@ -276,6 +282,12 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
 def gradient(grey: np.ndarray) -> np.ndarray:
     """Sobel gradient magnitude of a float32 grey image."""
     return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3))
+
+
+def _outline(grad: np.ndarray, sharp_step: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """The product's crisp outline: strong edges that are crisp steps, gaps up to CRISP_GAP closed."""
+    crisp = (_strong(grad, ring) & sharp_step).astype(np.uint8)
+    return cv2.dilate(crisp, np.ones((CRISP_GAP, CRISP_GAP), np.uint8)).astype(bool)
 
 
 def _edged(regions: np.ndarray, grad: np.ndarray, ring: np.ndarray) -> np.ndarray:
