@@ -33,8 +33,8 @@ from ..context import Context
 from ..imageio import shrink
 from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
-from ._studio import (backdrop_model, cast_shadow_parts, edge_blur, enclosed, gradient, seeded_grabcut,
-                      structured_border, studio_mask)
+from ._studio import (NOISE_FLOOR, backdrop_model, cast_shadow_parts, edge_blur, enclosed, gradient,
+                      seeded_grabcut, structured_border, studio_mask)
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
@@ -51,6 +51,9 @@ REFINE_BAND = 0.04    # ... with a band this share of the side around the matte 
 REFINE_ITERS = 2
 REFINE_RIM = 0.03     # on a backdrop: the matte's inner rim this share of the side wide is sure product
 REFINE_PIXELS = 30_000  # ... over a box of at most this many pixels (its time is about proportional)
+OPEN_EDGE = 4.0       # ... where a hole it opens meets that rim, an edge this many times the backdrop's noise
+OPEN_FLAT = 0.3       # ... else, on no edge along over this share of where they meet, it went into the product
+OPEN_RIM_MIN = 8      # ... judged where it meets the rim along at least this many pixels
 EDGE_SIGMA = 2.0      # product and background colours for edge alpha: means over about this radius
 EDGE_CONTRAST = 20.0  # ... at least this far apart (RGB levels) for the alpha to be trusted
 EDGE_OFF_MIX = 0.2    # ... and the pixel no further than this beyond the background's colour
@@ -447,9 +450,40 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False,
     if f < 1:
         out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
     out = (out > 127) & mask  # trim only: additions would follow look-alike texture (gravel beside a grey label)
-    if not rim and out.sum() < (0.5 if scene is None else 0.1) * mask.sum():
-        return mask  # (with the rim kept as sure product, opening most of a filled racket head is right)
+    if rim:
+        return _opened_at_edges(small, mask, out)  # (opening most of a filled racket head is right)
+    if out.sum() < (0.5 if scene is None else 0.1) * mask.sum():
+        return mask
     return out
+
+
+def _opened_at_edges(small: np.ndarray, mask: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` with the openings GrabCut made only because the sure rim stopped it given back.
+
+    A hole GrabCut opens in the matte (the backdrop through a racket's head)
+    ends at the product's inner outline, an edge, also where it reaches the
+    rim seeded as sure product. An opening that meets the rim on no edge
+    went on into the product: a light panel of the backdrop's colour, taken
+    whole up to the rim, where only the seed stopped it.
+    """
+    opened = mask & ~out
+    n, labels = cv2.connectedComponents(opened.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return out
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grad = gradient(grey)
+    noise = max(NOISE_FLOOR, float(np.median(grad[_frame_band(grad.shape)])))
+    flat = cv2.dilate(grad, np.ones((5, 5), np.uint8)) < OPEN_EDGE * noise
+    ri = max(2, round(REFINE_RIM * min(mask.shape)))
+    rim = mask & ~cv2.erode((mask | enclosed(mask)).astype(np.uint8), _disk(ri)).astype(bool)
+    # the kept pixels along the rim next to each opening, and how many of them lie on no edge
+    at_rim = out & cv2.dilate(rim.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    near = cv2.dilate(labels.astype(np.uint16), np.ones((3, 3), np.uint8)).astype(np.int32)
+    counts = np.bincount(near[at_rim], minlength=n)
+    flat_counts = np.bincount(near[at_rim & flat], minlength=n)
+    back = (counts >= OPEN_RIM_MIN) & (flat_counts > OPEN_FLAT * counts)
+    back[0] = False
+    return out | back[labels]
 
 
 def _blurred_props(mask: np.ndarray, focus: _Focus, finer: Callable[[], np.ndarray]) -> np.ndarray:
