@@ -470,19 +470,21 @@ def _opened_at_edges(small: np.ndarray, mask: np.ndarray, out: np.ndarray) -> np
     n, labels = cv2.connectedComponents(opened.astype(np.uint8), connectivity=8)
     if n <= 1:
         return out
-    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    grad = gradient(grey)
-    noise = max(NOISE_FLOOR, float(np.median(grad[_frame_band(grad.shape)])))
-    flat = cv2.dilate(grad, np.ones((5, 5), np.uint8)) < OPEN_EDGE * noise
     ri = max(2, round(REFINE_RIM * min(mask.shape)))
     rim = mask & ~cv2.erode((mask | enclosed(mask)).astype(np.uint8), _disk(ri)).astype(bool)
     # the kept pixels along the rim next to each opening, and how many of them lie on no edge
-    at_rim = out & cv2.dilate(rim.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     near = cv2.dilate(labels.astype(np.uint16), np.ones((3, 3), np.uint8)).astype(np.int32)
+    at_rim = out & cv2.dilate(rim.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (near > 0)
     counts = np.bincount(near[at_rim], minlength=n)
+    judged = counts >= OPEN_RIM_MIN
+    judged[0] = False
+    if not judged.any():
+        return out
+    grad = gradient(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32))
+    noise = max(NOISE_FLOOR, float(np.median(grad[_frame_band(grad.shape)])))
+    flat = cv2.dilate(grad, np.ones((5, 5), np.uint8)) < OPEN_EDGE * noise
     flat_counts = np.bincount(near[at_rim & flat], minlength=n)
-    back = (counts >= OPEN_RIM_MIN) & (flat_counts > OPEN_FLAT * counts)
-    back[0] = False
+    back = judged & (flat_counts > OPEN_FLAT * counts)
     return out | back[labels]
 
 
