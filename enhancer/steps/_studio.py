@@ -626,6 +626,9 @@ CAST_CRISP = 0.2       # a part meets the backdrop at a crisp edge along at leas
 CAST_FIT = 2.5         # shade the shadow explains to within this many noise levels (mean) is shadow
 CAST_SHIFTS = np.arange(0.0, 3.01, 0.25)  # a missed part's own shadow, peeled off by these multiples of
                                           # the offset
+NECK_LONG = 3.0       # a part at least this many times as long as wide (a handle, a stem) stops short of
+NECK_SHARE = 0.25     # ... the product by a gap of at most this share of its area
+NECK_WIDTH = 0.5      # ... and at least this share of its width wide, which is the part too
 
 
 class _Cast:
@@ -800,6 +803,55 @@ def _unexplained_parts(mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.nd
         cost = float(((d - base - cast.of(cand))[out] ** 2).sum()) + tau * tau * float(cand.sum())
         if best is None or cost < best:
             best, part = cost, cand
-    out = mask.copy()
-    out[box] |= part
+    whole = np.zeros_like(mask)
+    whole[box] = part
+    out = mask | whole
+    return out | _neck(whole, out, cast.shade, reach)
+
+
+def _neck(part: np.ndarray, mask: np.ndarray, shade: np.ndarray, reach: int) -> np.ndarray:
+    """Where a part the matte missed meets the product, the product's own shadow explains the part's
+    shade, so the part stops short of it (a racket's neck below its head). The shade between them along
+    the part's own axis, within ``reach``, is the part too."""
+    n, labels = cv2.connectedComponents(part.astype(np.uint8), connectivity=8)
+    out = np.zeros_like(mask)
+    for i in range(1, n):
+        one = labels == i
+        m = cv2.moments(one.astype(np.uint8), binaryImage=True)
+        if m["m00"] < 2:
+            continue
+        # a long part (a handle, a stem), its width, and its long axis
+        cov = np.array([[m["mu20"], m["mu11"]], [m["mu11"], m["mu02"]]]) / m["m00"]
+        low, high = np.linalg.eigvalsh(cov)
+        if high < NECK_LONG ** 2 * max(low, 1e-6):
+            continue
+        width = np.sqrt(12 * max(low, 0.0))
+        angle = 0.5 * np.arctan2(2 * m["mu11"], m["mu20"] - m["mu02"])
+        r = reach // 2
+        line = np.zeros((2 * r + 1, 2 * r + 1), np.uint8)
+        cv2.line(line, (round(r - r * np.cos(angle)), round(r - r * np.sin(angle))),
+                 (round(r + r * np.cos(angle)), round(r + r * np.sin(angle))), 1)
+        both = (one | mask).astype(np.uint8)
+        closed = cv2.erode(cv2.dilate(both, line), line).astype(bool)
+        near = cv2.dilate(one.astype(np.uint8), line).astype(bool)
+        gap = (closed & near & shade & ~mask).astype(np.uint8)
+        k, glabels = cv2.connectedComponents(gap, connectivity=4)
+        if k <= 1:
+            continue
+        small = np.bincount(glabels.ravel(), minlength=k) <= NECK_SHARE * m["m00"]
+        # as wide as the part (a streak along the kernel's line is no neck)
+        depth = cv2.distanceTransform(np.pad(gap, 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+        wide = np.zeros(k)
+        inside = gap.astype(bool)
+        np.maximum.at(wide, glabels[inside], depth[inside])
+        keep = _touching(glabels, k, one) & _touching(glabels, k, mask & ~one) & small
+        keep &= 2 * wide >= NECK_WIDTH * width
+        keep[0] = False
+        out |= keep[glabels]
     return out
+
+
+def _touching(labels: np.ndarray, n: int, region: np.ndarray) -> np.ndarray:
+    """Per label: does it touch ``region`` (8-connected)?"""
+    beside = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    return np.bincount(labels[beside], minlength=n) > 0
