@@ -300,7 +300,7 @@ def _edged(regions: np.ndarray, grad: np.ndarray, ring: np.ndarray) -> np.ndarra
     if n <= 1:
         return regions
     grad = cv2.dilate(grad, np.ones((5, 5), np.uint8))
-    _, mean = _along_outline(labels, n, grad, ~regions, reach=3)
+    _, mean = along_outline(labels, n, grad, ~regions, reach=3)
     edged = mean > HOLE_EDGE * max(2 * NOISE_FLOOR, float(np.median(grad[ring])))  # max-filtered: twice
     edged &= np.bincount(labels.ravel(), minlength=n) >= HOLE_MIN * regions.size  # not a speck of noise
     edged[0] = False
@@ -376,7 +376,7 @@ def _grown(cores: np.ndarray, cuts: np.ndarray, ring: np.ndarray) -> np.ndarray:
     return cores | grow[labels]
 
 
-def _along_outline(labels: np.ndarray, n: int, grad: np.ndarray, where: np.ndarray, *, reach: int):
+def along_outline(labels: np.ndarray, n: int, grad: np.ndarray, where: np.ndarray, *, reach: int):
     """Per label: the pixels of ``where`` within a ``reach`` x ``reach`` box of it (its outline),
     how many there are and the mean of ``grad`` over them (0 where there are none)."""
     near = cv2.dilate(labels.astype(np.uint16), np.ones((reach, reach), np.uint8)).astype(np.int32)
@@ -474,7 +474,7 @@ def _sharp_regions(cand: np.ndarray, edges: np.ndarray, plain: np.ndarray, step:
     if n <= 1:
         return np.zeros_like(cand)
     # reach across the cut band (edge pixels are neither region nor plain background)
-    counts, mean = _along_outline(labels, n, step, plain, reach=9)
+    counts, mean = along_outline(labels, n, step, plain, reach=9)
     # ... and is evenly lit: a cast shadow deepens toward the product, so its k spreads. Robustly: a
     # panel's own shading at its rim (a soft bevel) must not count, the bulk of its pixels must vary
     area = np.bincount(labels.ravel(), minlength=n)
@@ -728,8 +728,8 @@ def cast_shadow_parts(small: np.ndarray, model: np.ndarray, mask: np.ndarray) ->
 
 def _crisp_share(labels: np.ndarray, n: int, step: np.ndarray, around: np.ndarray) -> tuple:
     """Per label: how many ``around`` pixels border it, and the share of them on a crisp edge."""
-    counts, _ = _along_outline(labels, n, step, around, reach=3)
-    crisp, _ = _along_outline(labels, n, step, around & (step > SHARP_EDGE / 2), reach=3)
+    counts, _ = along_outline(labels, n, step, around, reach=3)
+    crisp, _ = along_outline(labels, n, step, around & (step > SHARP_EDGE / 2), reach=3)
     return counts, crisp / np.maximum(counts, 1)
 
 
@@ -844,14 +844,10 @@ def _neck(part: np.ndarray, mask: np.ndarray, shade: np.ndarray, reach: int) -> 
         wide = np.zeros(k)
         inside = gap.astype(bool)
         np.maximum.at(wide, glabels[inside], depth[inside])
-        keep = _touching(glabels, k, one) & _touching(glabels, k, mask & ~one) & small
+        touches_part, _ = along_outline(glabels, k, one, one, reach=3)
+        touches_rest, _ = along_outline(glabels, k, mask, mask & ~one, reach=3)
+        keep = (touches_part > 0) & (touches_rest > 0) & small
         keep &= 2 * wide >= NECK_WIDTH * width
         keep[0] = False
         out |= keep[glabels]
     return out
-
-
-def _touching(labels: np.ndarray, n: int, region: np.ndarray) -> np.ndarray:
-    """Per label: does it touch ``region`` (8-connected)?"""
-    beside = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    return np.bincount(labels[beside], minlength=n) > 0

@@ -33,8 +33,8 @@ from ..context import Context
 from ..imageio import shrink
 from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
-from ._studio import (NOISE_FLOOR, backdrop_model, cast_shadow_parts, edge_blur, enclosed, gradient,
-                      seeded_grabcut, structured_border, studio_mask)
+from ._studio import (NOISE_FLOOR, along_outline, backdrop_model, cast_shadow_parts, edge_blur, enclosed,
+                      gradient, seeded_grabcut, structured_border, studio_mask)
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
@@ -431,11 +431,7 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False,
     if scene is not None:
         gc[at_size(scene) & m] = cv2.GC_BGD
     if rim:
-        ri = max(2, round(REFINE_RIM * min(size)))
-        # along the outline only: around a hole the matte already has (opened on the backdrop) the
-        # product is no surer than anywhere inside, and a hole opened in part must be free to open whole
-        core = cv2.erode((m | enclosed(m)).astype(np.uint8), _disk(ri))
-        gc[m & ~core.astype(bool)] = cv2.GC_FGD
+        gc[_sure_rim(m)] = cv2.GC_FGD
     ys, xs = np.nonzero(near)
     pad = 4 if not rim else 8 * r  # a backdrop's colour model wants more of the backdrop than a band
     y0, y1 = max(0, ys.min() - pad), min(m.shape[0], ys.max() + pad + 1)
@@ -457,6 +453,14 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False,
     return out
 
 
+def _sure_rim(mask: np.ndarray) -> np.ndarray:
+    """The matte's inner rim, REFINE_RIM of the side wide, that :func:`_refined` seeds as sure product on a
+    backdrop. Along the outline only: around a hole the matte already has (opened on the backdrop) the
+    product is no surer than anywhere inside, and a hole opened in part must be free to open whole."""
+    ri = max(2, round(REFINE_RIM * min(mask.shape)))
+    return mask & ~cv2.erode((mask | enclosed(mask)).astype(np.uint8), _disk(ri)).astype(bool)
+
+
 def _opened_at_edges(small: np.ndarray, mask: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``out`` with the openings GrabCut made only because the sure rim stopped it given back.
 
@@ -470,12 +474,9 @@ def _opened_at_edges(small: np.ndarray, mask: np.ndarray, out: np.ndarray) -> np
     n, labels = cv2.connectedComponents(opened.astype(np.uint8), connectivity=8)
     if n <= 1:
         return out
-    ri = max(2, round(REFINE_RIM * min(mask.shape)))
-    rim = mask & ~cv2.erode((mask | enclosed(mask)).astype(np.uint8), _disk(ri)).astype(bool)
-    # the kept pixels along the rim next to each opening, and how many of them lie on no edge
-    near = cv2.dilate(labels.astype(np.uint16), np.ones((3, 3), np.uint8)).astype(np.int32)
-    at_rim = out & cv2.dilate(rim.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (near > 0)
-    counts = np.bincount(near[at_rim], minlength=n)
+    # the kept pixels along the rim next to each opening, and the share of them on no edge
+    at_rim = out & cv2.dilate(_sure_rim(mask).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    counts, _ = along_outline(labels, n, at_rim, at_rim, reach=3)
     judged = counts >= OPEN_RIM_MIN
     judged[0] = False
     if not judged.any():
@@ -483,8 +484,8 @@ def _opened_at_edges(small: np.ndarray, mask: np.ndarray, out: np.ndarray) -> np
     grad = gradient(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32))
     noise = max(NOISE_FLOOR, float(np.median(grad[_frame_band(grad.shape)])))
     flat = cv2.dilate(grad, np.ones((5, 5), np.uint8)) < OPEN_EDGE * noise
-    flat_counts = np.bincount(near[at_rim & flat], minlength=n)
-    back = judged & (flat_counts > OPEN_FLAT * counts)
+    _, flat_share = along_outline(labels, n, flat, at_rim, reach=3)
+    back = judged & (flat_share > OPEN_FLAT)
     return out | back[labels]
 
 
