@@ -642,12 +642,12 @@ class _Cast:
         self.tau = max(CAST_SHADE, 3 * self.k_noise)
         free = self.shade & ~cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         self.fit = _fit_cast(self.dark, mask, free)
-        # how closely the fitted shadow follows the shade it was fitted to, where it falls
-        self.miss = 0.0
+        # the shadow the matte casts, and how closely it follows the shade it was fitted to where it falls
+        self.here, self.miss = None, 0.0
         if self.fit is not None:
-            here = self.of(mask)
-            fitted = free & (here > self.tau)
-            self.miss = float(np.abs(self.dark - here)[fitted].mean()) if fitted.any() else 0.0
+            self.here = self.of(mask)
+            fitted = free & (self.here > self.tau)
+            self.miss = float(np.abs(self.dark - self.here)[fitted].mean()) if fitted.any() else 0.0
 
     def of(self, mask: np.ndarray) -> np.ndarray:
         """The darkening (1 - k) the shadow of ``mask`` casts."""
@@ -743,8 +743,9 @@ def _crisp_share(labels: np.ndarray, n: int, step: np.ndarray, around: np.ndarra
 
 
 def _explained_shadows(mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.ndarray:
-    """The matte less the shade in it that the rest's shadow explains, met by the backdrop softly."""
-    here = cast.of(mask)
+    """The matte (the one ``cast`` was fitted to) less the shade in it that the rest's shadow explains,
+    met by the backdrop softly."""
+    here = cast.here
     e = mask & cast.shade & (np.abs(cast.dark - here) < cast.tau) & (here > cast.tau)
     e = cv2.morphologyEx(e.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(e, connectivity=8)
@@ -805,9 +806,9 @@ def _trailing_shadow(region: np.ndarray, mask: np.ndarray, here: np.ndarray, dar
     """
     none = np.zeros_like(region)
     _, dx, dy, _ = cast.fit
-    best, band = None, none
+    best, band, m8 = None, none, mask.astype(np.uint8)
     for t in CAST_SHIFTS[1:]:
-        ahead = _shift(mask.astype(np.uint8), -int(round(t * dx)), -int(round(t * dy))).astype(bool)
+        ahead = _shift(m8, -int(round(t * dx)), -int(round(t * dy))).astype(bool)
         trail = region & ~ahead
         if np.count_nonzero(trail) < 8:
             continue
