@@ -222,7 +222,8 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
     # Only enclosed regions: a light panel on the product's edge looks like backdrop too, and there the
     # network is right.
     if (sure_fg & learned).sum() >= STANDS_OUT * max(1, learned.sum()):
-        backdrop = (plain & ~textured) | shadow
+        lit = plain & ~textured
+        backdrop = lit | shadow
         near = _near_backdrop(learned, backdrop)
         hole = enclosed(learned & ~backdrop) & backdrop  # enclosed by the product, of the backdrop's colour
         hole = _backdrop_chroma(hole, ang, a_noise, near)
@@ -230,7 +231,6 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
         # light handle) leaks out through that part above, shadow-coloured as it is. The plain backdrop the
         # product and such parts wall in is a hole too, grown over the shade cast into it to the product's
         # crisp outline.
-        lit = plain & ~textured
         walled = _edged(enclosed(learned & ~lit) & lit & ~hole, grad, ring)
         hole |= _grown(_backdrop_chroma(walled, ang, a_noise, near), _outline(grad, sharp_step, ring), ring)
     else:
@@ -700,8 +700,10 @@ def _fit_cast(dark: np.ndarray, mask: np.ndarray, free: np.ndarray) -> tuple[flo
     return s * CAST_STEP, dx * CAST_STEP, dy * CAST_STEP, a
 
 
-def cast_shadow_parts(small: np.ndarray, model: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The studio matte checked against the product's own drop shadow.
+def cast_shadow_parts(small: np.ndarray, model: np.ndarray, mask: np.ndarray,
+                      step: np.ndarray) -> np.ndarray:
+    """The studio matte checked against the product's own drop shadow (``step``: the working copy's
+    gradient, its maximum within 2 px).
 
     The matte's rules judge a shadow-coloured region by its edges and its
     evenness; where a white product's shaded rim meets its own shadow at the
@@ -729,8 +731,6 @@ def cast_shadow_parts(small: np.ndarray, model: np.ndarray, mask: np.ndarray) ->
     cast = _Cast(small, model, mask)
     if cast.fit is None:
         return mask
-    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    step = cv2.dilate(gradient(grey), np.ones((5, 5), np.uint8))
     mask = _explained_shadows(mask, cast, step)
     return _unexplained_parts(mask, cast, step)
 

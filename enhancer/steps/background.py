@@ -169,9 +169,10 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
         return None
     # colour refines either; on a scene, what the network took in out of focus is seeded as background
     if model is not None:
-        mask = _refined(small, mask, rim=True)
-        mask = cast_shadow_parts(small, model, mask)
-        mask = _blurred_props(mask, _Focus(small), lambda: at(NET_SIDE))
+        focus = _Focus(small)
+        mask = _opened_at_edges(focus, mask, _refined(small, mask, rim=True))
+        mask = cast_shadow_parts(small, model, mask, focus.step)
+        mask = _blurred_props(mask, focus, lambda: at(NET_SIDE))
     else:
         focus = _Focus(small)
         mask = _refined_in_focus(small, mask, focus)
@@ -447,7 +448,7 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False,
         out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
     out = (out > 127) & mask  # trim only: additions would follow look-alike texture (gravel beside a grey label)
     if rim:
-        return _opened_at_edges(small, mask, out)  # (opening most of a filled racket head is right)
+        return out  # (opening most of a filled racket head is right; see _opened_at_edges)
     if out.sum() < (0.5 if scene is None else 0.1) * mask.sum():
         return mask
     return out
@@ -461,8 +462,9 @@ def _sure_rim(mask: np.ndarray) -> np.ndarray:
     return mask & ~cv2.erode((mask | enclosed(mask)).astype(np.uint8), _disk(ri)).astype(bool)
 
 
-def _opened_at_edges(small: np.ndarray, mask: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out`` with the openings GrabCut made only because the sure rim stopped it given back.
+def _opened_at_edges(focus: _Focus, mask: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out`` (:func:`_refined` on a backdrop) with the openings GrabCut made in ``mask`` only because
+    the sure rim stopped it given back.
 
     A hole GrabCut opens in the matte (the backdrop through a racket's head)
     ends at the product's inner outline, an edge, also where it reaches the
@@ -481,9 +483,8 @@ def _opened_at_edges(small: np.ndarray, mask: np.ndarray, out: np.ndarray) -> np
     judged[0] = False
     if not judged.any():
         return out
-    grad = gradient(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32))
-    noise = max(NOISE_FLOOR, float(np.median(grad[_frame_band(grad.shape)])))
-    flat = cv2.dilate(grad, np.ones((5, 5), np.uint8)) < OPEN_EDGE * noise
+    noise = max(NOISE_FLOOR, float(np.median(focus.grad[_frame_band(mask.shape)])))
+    flat = focus.step < OPEN_EDGE * noise
     _, flat_share = along_outline(labels, n, flat, at_rim, reach=3)
     back = judged & (flat_share > OPEN_FLAT)
     return out | back[labels]
@@ -576,6 +577,11 @@ class _Focus:
         self.edges = cv2.Canny(small, 40, 100) > 0
         self.crisp = (self.edges & (self.blur < FOCUS_SHARP)).astype(np.uint8)
         self.blurred = self.edges & (self.blur >= FOCUS_SCENE)
+
+    @cached_property
+    def step(self) -> np.ndarray:
+        """The gradient's maximum within 2 px: an edge within reach."""
+        return cv2.dilate(self.grad, np.ones((5, 5), np.uint8))
 
     @cached_property
     def span(self) -> np.ndarray:
