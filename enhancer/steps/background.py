@@ -159,7 +159,8 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
             mask = None  # a regular texture (a wall, a page) passed for a backdrop
     scene_sal = None
     if mask is None:  # no backdrop (or it did not hold): the network decides, at its full resolution
-        scene_sal = at(NET_SIDE)
+        # (in its quick form, here and in the second looks: a scene takes up to three passes; INT8_CONVS)
+        scene_sal = maps[NET_SIDE] if NET_SIDE in maps else _saliency_at(small, NET_SIDE, quick=True)
         mask = _salient_mask(scene_sal)
         if mask is not None and _cut_by_frame(mask):
             mask = _frame_subject(small, mask)
@@ -213,8 +214,9 @@ def _working_copy(img: np.ndarray) -> np.ndarray:
     return shrink(img, (max(1, round(w * f)), max(1, round(h * f)))) if f < 1 else img
 
 
-def _saliency_at(small: np.ndarray, side: int) -> np.ndarray:
-    return cv2.resize(saliency(small, side=side), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_LINEAR)
+def _saliency_at(small: np.ndarray, side: int, *, quick: bool = False) -> np.ndarray:
+    sal = saliency(small, side=side, quick=quick)
+    return cv2.resize(sal, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
 def _supported(mask: np.ndarray, sal: np.ndarray) -> np.ndarray | None:
@@ -277,7 +279,7 @@ def _centre_look(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     h, w = mask.shape
     ch, cw = round(h * CENTRE), round(w * CENTRE)
     y0, x0 = (h - ch) // 2, (w - cw) // 2
-    inner = _salient_mask(_saliency_at(small[y0:y0 + ch, x0:x0 + cw], CENTRE_NET_SIDE))
+    inner = _salient_mask(_saliency_at(small[y0:y0 + ch, x0:x0 + cw], CENTRE_NET_SIDE, quick=True))
     if inner is None or not CENTRE_MIN * mask.sum() < inner.sum() < mask.sum():
         return mask
     first = mask[y0:y0 + ch, x0:x0 + cw]
@@ -343,7 +345,8 @@ def _seen_alone(small: np.ndarray, part: np.ndarray) -> float:
     my, mx = (ys.max() - ys.min() + 1) // 4, (xs.max() - xs.min() + 1) // 4
     y0, y1 = max(0, ys.min() - my), min(h, ys.max() + my + 1)
     x0, x1 = max(0, xs.min() - mx), min(w, xs.max() + mx + 1)
-    seen = _salient_mask(_saliency_at(np.ascontiguousarray(small[y0:y1, x0:x1]), CENTRE_NET_SIDE))
+    view = np.ascontiguousarray(small[y0:y1, x0:x1])
+    seen = _salient_mask(_saliency_at(view, CENTRE_NET_SIDE, quick=True))
     if seen is None:
         return 0.0
     crop = part[y0:y1, x0:x1]

@@ -32,6 +32,7 @@ from shots import compose, compose_busy  # noqa: E402
 def fresh_model(monkeypatch):
     """Forget the process's loaded network so the test loads it again."""
     monkeypatch.setattr(_saliency, "_net", None)
+    monkeypatch.setattr(_saliency, "_quick_net", None)
 
 
 def test_model_is_package_data_with_its_licence():
@@ -68,6 +69,32 @@ def test_missing_weights_name_the_file(fresh_model, monkeypatch, tmp_path):
     monkeypatch.setattr(_saliency, "model_path", lambda: tmp_path / "u2netp.onnx")
     with pytest.raises(ModelError, match="u2netp.onnx"):
         _saliency.saliency(photo(64, 48))
+
+
+def test_the_network_runs_its_heaviest_convolutions_in_int8_and_keeps_its_map(fresh_model):
+    import onnx
+    import onnxruntime as ort
+
+    float_graph = _saliency._any_size(onnx.load_from_string(_saliency.model_path().read_bytes()))
+    plain = ort.InferenceSession(float_graph.SerializeToString(), _saliency._options(),
+                                 providers=["CPUExecutionProvider"])
+    int8 = _saliency._in_int8(float_graph, _saliency.INT8_CONVS)
+    ops = [n.op_type for n in int8.graph.node]
+    # quantized: the inputs of the two convs no other feeds, the three ReLUs; dequantized: those, 3 kernels
+    assert ops.count("QuantizeLinear") == 5 and ops.count("DequantizeLinear") == 8
+    kernels = {n.input[1] for n in float_graph.graph.node if n.name in _saliency.INT8_CONVS}
+    assert len(kernels) == 3
+    assert not kernels & {t.name for t in int8.graph.initializer}  # int8 only: the float ones were dropped
+    for name, side in (("astronaut", 320), ("coffee", 224), ("rocket", 320)):
+        rgb = photo(480, 360, name=name)
+        blob = {plain.get_inputs()[0].name: _saliency._blob(rgb, side)}
+        want = np.clip(plain.run(None, blob)[0][0, 0], 0, 1)
+        got = _saliency.saliency(rgb, side=side, quick=True)
+        assert np.array_equal(_saliency.saliency(rgb, side=side), want)  # the studio matte's: as shipped
+        assert np.abs(got - want).mean() < 0.003, name
+        a, b = got > 0.5, want > 0.5
+        assert (a & b).sum() > 0.97 * (a | b).sum(), name
+        assert not np.array_equal(got, want)  # the scene matte's: quantized
 
 
 def _parts_and_fused(data: bytes, truth: np.ndarray) -> tuple[float, float, float]:
