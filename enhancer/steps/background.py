@@ -33,8 +33,8 @@ from ..context import Context
 from ..imageio import shrink
 from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
-from ._studio import (NOISE_FLOOR, along_outline, backdrop_model, cast_shadow_parts, edge_blur, enclosed,
-                      gradient, seeded_grabcut, structured_border, studio_mask)
+from ._studio import (GRABCUT_STARTS, NOISE_FLOOR, along_outline, backdrop_model, cast_shadow_parts,
+                      edge_blur, enclosed, gradient, seeded_grabcut, structured_border, studio_mask)
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
@@ -443,7 +443,8 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False,
     roi = np.ascontiguousarray(gc[y0:y1, x0:x1])
     if not (roi == cv2.GC_BGD).any():
         return mask  # the matte fills the frame: no background to learn from
-    if not seeded_grabcut(np.ascontiguousarray(img[y0:y1, x0:x1]), roi, REFINE_ITERS):
+    starts = 1 if rim else GRABCUT_STARTS
+    if not seeded_grabcut(np.ascontiguousarray(img[y0:y1, x0:x1]), roi, REFINE_ITERS, starts=starts):
         return mask  # degenerate colour models: keep the network's matte
     gc[y0:y1, x0:x1] = roi
     out = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)).astype(np.uint8) * 255

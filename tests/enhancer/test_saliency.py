@@ -151,6 +151,25 @@ def test_colour_refinement_trims_what_the_network_took_in_beside_the_product():
     assert np.mean(fused_scores) >= np.mean(learned_scores) + 0.03, (learned_scores, fused_scores)
 
 
+def test_colour_refinement_does_not_hinge_on_its_random_start(monkeypatch):
+    """GrabCut's colour models start from a k-means clustering, drawn at random. From one start, the two
+    coins the network took in with this bottle stayed in for two of these four RNG seeds (IoU 0.68
+    against 0.96-0.98); from the most compact of several, for none."""
+    from enhancer.steps import _studio
+    from enhancer.steps.background import NET_SIDE, _refined
+
+    data, truth = compose_busy("coins", "bottle", finish="label", texture="camera", seed=1029)
+    rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    small = shrink(rgb, (WORK_SIDE, WORK_SIDE * rgb.shape[0] // rgb.shape[1]))
+    t = np.asarray(Image.fromarray(truth).resize(small.shape[1::-1], Image.BILINEAR)) > 127
+    mask = _salient_mask(_saliency_at(small, NET_SIDE))
+    assert (mask & ~t).sum() > 0.4 * t.sum()  # the coins: the network's matte takes them in
+    for seed in (0x5EED, 1, 2, 3):
+        monkeypatch.setattr(_studio, "GRABCUT_SEED", seed)
+        out = _refined(small, mask)
+        assert (out & t).sum() > 0.95 * (out | t).sum(), seed
+
+
 def test_a_scene_the_network_merges_with_the_product_is_looked_at_again_at_the_centre():
     """The network took the café's cup, the cat or the astronaut in with the product, out to the
     frame; seen again on the frame's centre, the product alone is found. Measured when written
