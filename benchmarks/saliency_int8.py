@@ -26,7 +26,6 @@ import time
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 from PIL import Image
 from skimage import data as skdata
 
@@ -64,10 +63,6 @@ def shots_from(seed0: int, n: int) -> list[np.ndarray]:
     return out
 
 
-def _session(model) -> ort.InferenceSession:
-    return ort.InferenceSession(model.SerializeToString(), _saliency._options(), providers=["CPUExecutionProvider"])
-
-
 def _float_model():
     return _saliency._any_size(onnx.load_from_string(_saliency.model_path().read_bytes()))
 
@@ -79,7 +74,7 @@ def calibrate(images: list[np.ndarray]) -> dict[str, tuple[float, float]]:
     watch = {name: (conv[name].input[0], relu_of[conv[name].output[0]]) for name in CONVS}
     names = sorted({t for pair in watch.values() for t in pair})
     model.graph.output.extend(onnx.helper.make_empty_tensor_value_info(t) for t in names)
-    net = _session(model)
+    net = _saliency._session(model)
     top = dict.fromkeys(names, 0.0)
     for rgb in images:
         for side in SIDES:
@@ -90,8 +85,8 @@ def calibrate(images: list[np.ndarray]) -> dict[str, tuple[float, float]]:
 
 
 def agreement(images: list[tuple[str, np.ndarray]]) -> None:
-    plain = _session(_float_model())
-    fast = _session(_saliency._in_int8(_float_model(), _saliency.INT8_CONVS))
+    plain = _saliency._session(_float_model())
+    fast = _saliency._session(_saliency._in_int8(_float_model(), _saliency.INT8_CONVS))
     out = plain.get_outputs()[0].name
     print(f"{'size':>4}  {'shots':>5}  {'mean |d|':>8}  {'worst mean |d|':>14}  {'max |d|':>7}  "
           f"{'mean IoU':>8}  {'worst IoU':>9}  {'float ms':>8}  {'int8 ms':>7}")

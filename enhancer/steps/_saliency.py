@@ -70,15 +70,19 @@ def _load(path=None, *, quick: bool = False):
                          f"{MODEL_SHA256[:12]}..., {len(blob)} bytes); reinstall pixel-lab or restore the file "
                          "from the repository")
     import onnx  # noqa: PLC0415 (only a process that removes a background pays for these imports)
-    import onnxruntime as ort  # noqa: PLC0415
 
     try:
         model = _any_size(onnx.load_from_string(blob))
-        if quick:
-            model = _in_int8(model, INT8_CONVS)
-        return ort.InferenceSession(model.SerializeToString(), _options(), providers=["CPUExecutionProvider"])
+        return _session(_in_int8(model, INT8_CONVS) if quick else model)
     except Exception as e:  # onnx's DecodeError, ONNX Runtime's own errors: all mean the same to the user
         raise ModelError(f"ONNX Runtime could not read the background model {where}: {e}") from e
+
+
+def _session(model):
+    """An ONNX Runtime session running ``model`` (a graph) on the CPU, with the app's options."""
+    import onnxruntime as ort  # noqa: PLC0415
+
+    return ort.InferenceSession(model.SerializeToString(), _options(), providers=["CPUExecutionProvider"])
 
 
 def _any_size(model):
@@ -109,8 +113,6 @@ def _in_int8(model, convs: dict[str, tuple[float, float]]):
     """
     from onnx import ModelProto, helper, numpy_helper  # noqa: PLC0415
 
-    if not convs:
-        return model
     model, shipped = ModelProto(), model
     model.CopyFrom(shipped)
     _to_opset13(model)

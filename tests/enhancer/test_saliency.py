@@ -73,11 +73,9 @@ def test_missing_weights_name_the_file(fresh_model, monkeypatch, tmp_path):
 
 def test_the_network_runs_its_heaviest_convolutions_in_int8_and_keeps_its_map(fresh_model):
     import onnx
-    import onnxruntime as ort
 
     float_graph = _saliency._any_size(onnx.load_from_string(_saliency.model_path().read_bytes()))
-    plain = ort.InferenceSession(float_graph.SerializeToString(), _saliency._options(),
-                                 providers=["CPUExecutionProvider"])
+    plain = _saliency._session(float_graph)
     int8 = _saliency._in_int8(float_graph, _saliency.INT8_CONVS)
     ops = [n.op_type for n in int8.graph.node]
     # quantized: the inputs of the two convs no other feeds, the three ReLUs; dequantized: those, 3 kernels
