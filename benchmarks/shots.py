@@ -332,3 +332,43 @@ def held_out_busy_set(*, side: int = 1600):
                                       defocus=defocus)
             k += 1
             yield f"{scene}/{shape}/{finish}" + ("/defocus" if defocus else ""), data, mask
+
+
+def fresh_studio_set(*, side: int = 1600, draw: int = 0, count: int = 60):
+    """``count`` studio shots drawn at random (``draw`` picks the sample; seeds 40000 + 1000 x draw on):
+    any backdrop, the tuned ones and the others, any shape; a fifth white products on the white sweep,
+    a fifth with a backdrop-coloured panel (not on black, where such a panel is black on black with
+    nothing to tell it by), the rest photo-textured. A new draw is shots no rule has seen: what the
+    fixed sets' figures are worth on shots like them."""
+    rng = np.random.default_rng([40, draw])
+    backdrops = [b for b in (*BACKGROUNDS, *OTHER_BACKDROPS) if b != "white_sweep"]
+    for k in range(count):
+        shape = SHAPES[int(rng.integers(len(SHAPES)))]
+        texture = PRODUCT_TEXTURES[int(rng.integers(len(PRODUCT_TEXTURES)))]
+        kind = int(rng.integers(5))
+        if kind == 0:
+            backdrop, finish = "white_sweep", "white"
+        else:
+            finish = "two_tone" if kind == 1 else "texture"
+            choices = [b for b in backdrops if b != "black"] if kind == 1 else backdrops
+            backdrop = choices[int(rng.integers(len(choices)))]
+        data, truth = compose(texture, backdrop, shape, side=side, seed=40000 + 1000 * draw + k,
+                              finish=finish)
+        yield f"{backdrop}/{shape}/{finish}/{texture}/{k}", data, truth
+
+
+def fresh_busy_set(*, side: int = 1600, draw: int = 0, count: int = 60):
+    """``count`` busy shots drawn at random (``draw`` picks the sample; seeds 60000 + 1000 x draw on):
+    any scene, the tuned ones and the unseen ones, shape, finish and product photo, a third with the
+    scene out of focus. See :func:`fresh_studio_set`."""
+    rng = np.random.default_rng([60, draw])
+    scenes = [*BUSY, *UNSEEN]
+    for k in range(count):
+        scene = scenes[int(rng.integers(len(scenes)))]
+        shape = SHAPES[int(rng.integers(len(SHAPES)))]
+        finish = FINISHES[int(rng.integers(len(FINISHES)))]
+        texture = PRODUCT_TEXTURES[int(rng.integers(len(PRODUCT_TEXTURES)))]
+        defocus = bool(rng.integers(3) == 0)
+        data, mask = compose_busy(scene, shape, finish=finish, texture=texture, side=side,
+                                  seed=60000 + 1000 * draw + k, defocus=defocus)
+        yield f"{scene}/{shape}/{finish}/{texture}/{k}" + ("/defocus" if defocus else ""), data, mask

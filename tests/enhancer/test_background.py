@@ -25,7 +25,7 @@ from tests.enhancer.imaging_helpers import check, iou, photo, studio_shot, to_by
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from background import compose  # noqa: E402
-from shots import compose_busy  # noqa: E402
+from shots import compose_busy, fresh_busy_set, fresh_studio_set  # noqa: E402
 
 def _matte(data: bytes) -> np.ndarray:
     """product_matte of an encoded shot, which must find a product."""
@@ -645,3 +645,20 @@ def test_no_rim_of_backdrop_is_left_around_the_product(texture, backdrop, shape,
     rim = (a & ~t & (outside <= 3)).sum() / edge
     assert rim <= 0.3, rim
     assert iou(alpha, truth) >= 0.99
+
+
+@pytest.mark.parametrize("fresh", [fresh_studio_set, fresh_busy_set])
+def test_a_fresh_draw_is_the_same_shots_each_time_and_another_draw_other_shots(fresh):
+    """benchmarks/background.py --set fresh: a draw is reproducible (a figure can be checked), and each
+    draw is a new sample (shots no rule was tuned on), every shot with a product in its mask."""
+    def draw(d):
+        return [(name, data, truth) for name, data, truth in fresh(side=320, draw=d, count=6)]
+    first, again, other = draw(4), draw(4), draw(5)
+    assert [(n, d) for n, d, _ in first] == [(n, d) for n, d, _ in again]
+    assert all(np.array_equal(a[2], b[2]) for a, b in zip(first, again))
+    assert len({n for n, _, _ in first}) == 6  # names are unique: the saved JSON keeps every shot
+    assert not {d for _, d, _ in first} & {d for _, d, _ in other}
+    for name, data, truth in first + other:
+        assert 0.01 < (truth > 127).mean() < 0.6, name
+        assert Image.open(io.BytesIO(data)).size == (320, 240)
+
