@@ -662,3 +662,11 @@ def test_a_fresh_draw_is_the_same_shots_each_time_and_another_draw_other_shots(f
         assert 0.01 < (truth > 127).mean() < 0.6, name
         assert Image.open(io.BytesIO(data)).size == (320, 240)
 
+
+def test_the_shade_the_frame_casts_into_a_rackets_head_is_backdrop():
+    """A racket with a light panel on white (two_tone_set's fifth shot): the frame casts its shade into
+    the head, and walled in by the frame's crisp edges that shade passed for a grey panel of the product.
+    The hole grows over it to the frame's crisp outline (before: IoU 0.758)."""
+    data, truth = compose("chelsea", "white", "racket", side=1600, seed=12004, finish="two_tone")
+    _holes_open(data, truth, "shaded racket head", floor=0.95, open_share=0.95)
+
