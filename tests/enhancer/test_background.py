@@ -651,9 +651,7 @@ def test_no_rim_of_backdrop_is_left_around_the_product(texture, backdrop, shape,
 def test_a_fresh_draw_is_the_same_shots_each_time_and_another_draw_other_shots(fresh):
     """benchmarks/background.py --set fresh: a draw is reproducible (a figure can be checked), and each
     draw is a new sample (shots no rule was tuned on), every shot with a product in its mask."""
-    def draw(d):
-        return [(name, data, truth) for name, data, truth in fresh(side=320, draw=d, count=6)]
-    first, again, other = draw(4), draw(4), draw(5)
+    first, again, other = (list(fresh(side=320, draw=d, count=6)) for d in (4, 4, 5))
     assert [(n, d) for n, d, _ in first] == [(n, d) for n, d, _ in again]
     assert all(np.array_equal(a[2], b[2]) for a, b in zip(first, again))
     assert len({n for n, _, _ in first}) == 6  # names are unique: the saved JSON keeps every shot
@@ -669,4 +667,3 @@ def test_the_shade_the_frame_casts_into_a_rackets_head_is_backdrop():
     The hole grows over it to the frame's crisp outline (before: IoU 0.758)."""
     data, truth = compose("chelsea", "white", "racket", side=1600, seed=12004, finish="two_tone")
     _holes_open(data, truth, "shaded racket head", floor=0.95, open_share=0.95)
-
