@@ -767,7 +767,10 @@ def cast_shadow_parts(small: np.ndarray, model: np.ndarray, mask: np.ndarray,
 
     * shade inside the matte that the rest of the matte's shadow explains,
       meeting the backdrop with no crisp edge, is shadow (a string's shadow
-      inside a racket's head, kept as product);
+      inside a racket's head, kept as product); so is such shade the product
+      walls in all round, with the backdrop-coloured rest of that hole (a
+      quarter of a racket's head wholly in the frame's shade, which passed for
+      a grey panel walled in by crisp edges);
     * shade beside the matte that its shadow does not explain, and that meets
       the backdrop at a crisp edge somewhere, is a part of the product the
       matte missed, with its own shadow (a white racket's handle on a white
@@ -814,16 +817,35 @@ def _explained_shadows(mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.nd
     s, dx, dy, _ = cast.fit
     pad = int(np.ceil(3 * s + (1 + CAST_SHIFTS[-1]) * np.hypot(dx, dy)))
     soft = crisp < CAST_CRISP
-    for i in np.flatnonzero(counts[1:] >= 8) + 1:
+    # shade the product walls in all round has no outline to judge: the rest's shadow alone tells
+    outside = cv2.dilate((~mask).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    walled = stats[:, cv2.CC_STAT_AREA] >= 8
+    walled[np.unique(labels[outside])] = False
+    opened = np.zeros_like(mask)
+    for i in np.flatnonzero((counts[1:] >= 8) | walled[1:]) + 1:
         x, y, bw, bh = stats[i, :4]
         box = (slice(max(0, y - pad), min(h, y + bh + pad)), slice(max(0, x - pad), min(w, x + bw + pad)))
         region = labels[box] == i
         # the shade is explained by the others' shadow, not by its own (the shadow is linear in its caster)
-        if soft[i] and _explained(region, here[box], cast.dark[box], cast):
+        if (soft[i] or walled[i]) and _explained(region, here[box], cast.dark[box], cast):
             out[box] &= ~region
+            if walled[i]:
+                opened[box] |= region
         else:
             out[box] &= ~_trailing_shadow(region, mask[box], here[box], cast.dark[box], step[box], cast)
-    return out
+    return out & ~_lit_rest(opened, out, mask, cast.shade) if opened.any() else out
+
+
+def _lit_rest(opened: np.ndarray, out: np.ndarray, mask: np.ndarray, shade: np.ndarray) -> np.ndarray:
+    """The backdrop-coloured rest of the holes ``opened`` in the matte ``mask`` (``out`` without them):
+    what joins them in the backdrop's colours, walled in by the product too, and no more than
+    HOLE_GROWTH times their size (the lit part of a racket's head beyond the frame's shade)."""
+    n, labels = cv2.connectedComponents((out & shade | opened).astype(np.uint8), connectivity=4)
+    grow = np.bincount(labels[opened], minlength=n) > 0
+    grow &= np.bincount(labels.ravel(), minlength=n) <= HOLE_GROWTH * np.bincount(labels[opened], minlength=n)
+    grow[np.unique(labels[~mask])] = False  # reaches beyond the product: not a hole
+    grow[0] = False
+    return grow[labels]
 
 
 def _explained(region: np.ndarray, here: np.ndarray, dark: np.ndarray, cast: _Cast, *,
