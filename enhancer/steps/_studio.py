@@ -817,9 +817,10 @@ def _explained_shadows(mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.nd
     s, dx, dy, _ = cast.fit
     pad = int(np.ceil(3 * s + (1 + CAST_SHIFTS[-1]) * np.hypot(dx, dy)))
     soft = crisp < CAST_CRISP
-    # shade the product walls in all round has no outline to judge: the rest's shadow alone tells
+    # shade the product walls in all round has no outline to judge: the rest's shadow alone tells, for a
+    # hole's size (specks of a dark print on a dark backdrop match the shade's level as well)
     outside = cv2.dilate((~mask).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    walled = stats[:, cv2.CC_STAT_AREA] >= 8
+    walled = stats[:, cv2.CC_STAT_AREA] >= HOLE_MIN * mask.size
     walled[np.unique(labels[outside])] = False
     opened = np.zeros_like(mask)
     for i in np.flatnonzero((counts[1:] >= 8) | walled[1:]) + 1:
