@@ -123,11 +123,21 @@ def parts(data: bytes) -> tuple[np.ndarray, np.ndarray]:
                  for m in (classic, learned))
 
 
-def _fused_iou(shot: tuple[str, bytes, np.ndarray]) -> tuple[str, float]:
+def loss_split(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """1 - IoU of matte ``a`` against truth ``b``, split in two that add up to it: what the matte keeps
+    beyond the product (the scene or backdrop taken in) and what it misses of the product, each over
+    their union."""
+    a, b = a > 127, b > 127
+    union = max(1, int((a | b).sum()))
+    return float((a & ~b).sum() / union), float((~a & b).sum() / union)
+
+
+def _fused_iou(shot: tuple[str, bytes, np.ndarray]) -> tuple[str, float, tuple[float, float]]:
     name, data, truth = shot
     rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
     matte = product_matte(rgb)
-    return name, iou(np.full(truth.shape, 255, np.uint8) if matte is None else matte, truth)
+    matte = np.full(truth.shape, 255, np.uint8) if matte is None else matte
+    return name, iou(matte, truth), loss_split(matte, truth)
 
 
 def _one_thread() -> None:
@@ -144,8 +154,9 @@ def run_fused(name: str, shots, jobs: int) -> dict[str, float]:
             rows = pool.map(_fused_iou, shots, chunksize=1)
     else:
         rows = [_fused_iou(s) for s in shots]
+    split = np.array([s for _, _, s in rows]).reshape(-1, 2)
     seen: dict[str, int] = defaultdict(int)
-    for i, (shot, v) in enumerate(rows):  # with --seeds names repeat: later ones get #2, #3 ...
+    for i, (shot, v, _) in enumerate(rows):  # with --seeds names repeat: later ones get #2, #3 ...
         seen[shot] += 1
         rows[i] = (shot if seen[shot] == 1 else f"{shot}#{seen[shot]}", v)
     fused = np.array([v for _, v in rows])
@@ -153,6 +164,9 @@ def run_fused(name: str, shots, jobs: int) -> dict[str, float]:
     for shot, v in sorted(rows, key=lambda r: r[1])[:5]:
         print(f"  {v:.3f}  {shot}")
     where_lost(dict(rows))
+    kept = split[:, 0] > split[:, 1]
+    print(f"  lost by kind: kept beyond the product {split[:, 0].sum():.2f} (the larger part in "
+          f"{kept.sum()} shots), product missed {split[:, 1].sum():.2f} (in {len(rows) - kept.sum()})")
     return dict(rows)
 
 

@@ -24,7 +24,7 @@ from enhancer.steps.background import _thin_parts, product_matte, remove_backgro
 from tests.enhancer.imaging_helpers import check, iou, photo, studio_shot, to_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from background import compose  # noqa: E402
+from background import compose, loss_split  # noqa: E402
 from shots import compose_busy, fresh_busy_set, fresh_studio_set  # noqa: E402
 
 def _matte(data: bytes) -> np.ndarray:
@@ -676,3 +676,16 @@ def test_a_rackets_head_wholly_in_the_frames_shade_is_backdrop():
     its lit rest with it (before: 0.70 of the head open, IoU 0.674)."""
     data, truth = compose("retina", "grey_sweep", "racket", side=1600, seed=42065, finish="texture")
     _holes_open(data, truth, "racket head in the frame's shade", floor=0.9, open_share=0.9)
+
+
+def test_the_benchmarks_loss_split_adds_up_to_what_the_iou_loses():
+    """benchmarks/background.py splits 1 - IoU into what the matte keeps beyond the product and what it
+    misses of it: a matte one column off a square keeps one column of scene and misses one of product."""
+    truth = np.zeros((100, 100), np.uint8)
+    truth[30:70, 30:70] = 255
+    matte = np.roll(truth, 1, axis=1)
+    kept, missed = loss_split(matte, truth)
+    assert kept == missed == 40 / (41 * 40)
+    assert kept + missed == pytest.approx(1 - iou(matte, truth))
+    assert loss_split(truth, truth) == (0.0, 0.0)
+    assert loss_split(np.full_like(truth, 255), truth) == (1 - 1600 / 10000, 0.0)
