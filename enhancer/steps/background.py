@@ -82,6 +82,10 @@ FOCUS_SOFT = 0.25     # ... a matte with this share of its outline far from in-f
 FOCUS_SEED = 0.03     # ... and its pixels this share of the side from it (and from crisp edges) are the scene
 FOCUS_ROUNDS = 3      # ... judged again on the trimmed matte at most this many times
 FOCUS_KEEP = 0.85     # ... each trim keeping this share of the matte's outline along crisp edges
+DOUBT_SURE = 0.97     # on a scene, a matte the network is this sure of over at least DOUBT_CORE of it
+DOUBT_CORE = 0.3
+DOUBT_LOW = 0.6       # ... and unsure (below this) of at least DOUBT_MIN of it, away from that core,
+DOUBT_MIN = 0.1       # ... is trimmed with those parts seeded as the scene
 BODY_GAP = 5          # on a scene out of focus, what crisp edges with gaps this wide (px) enclose
 BODY_SCENIC = 0.002   # ... in cells with fewer blurred edge pixels than this share of them
 BODY_COVER = 0.5      # ... is the product's body when the matte covers this share of it
@@ -177,6 +181,7 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
     else:
         focus = _Focus(small)
         mask = _refined_in_focus(small, mask, focus)
+        mask = _doubted_parts(small, mask, scene_sal, focus)
         mask = _in_focus_body(mask, focus)
         mask = _scene_holes(small, mask)  # (on a backdrop the studio matte opens holes its own way)
         mask = _thin_parts(small, mask, scene_sal)
@@ -627,6 +632,33 @@ class _Focus:
         away = ~cv2.dilate(mask.astype(np.uint8), _disk(4)).astype(bool) & ~self.body_of(mask)
         scene_edges = self.edges & away
         return bool(scene_edges.sum() >= 200 and np.median(self.blur[scene_edges]) >= FOCUS_SCENE)
+
+
+def _doubted_parts(small: np.ndarray, mask: np.ndarray, sal: np.ndarray, focus: _Focus) -> np.ndarray:
+    """A scene's matte trimmed where the network doubts it: parts it is unsure of, beside a core it is sure
+    of, seeded as the scene for :func:`_refined`.
+
+    The network's hysteresis (:func:`_salient_mask`) joins to the product what
+    touches it at a lower probability: a sitter's shoulder beside a shoe held
+    before her. Seeded as the scene, those parts teach GrabCut the scene's
+    colours inside the matte, and it trims them with whatever matches them. The trim is
+    taken when it keeps the matte's outline along crisp edges as
+    :func:`_refined_in_focus` asks (FOCUS_KEEP): else it cut into the product.
+    Fresh busy draws 2 and 3 (300 shots): 0.813 -> 0.815 and 0.841 -> 0.845, 4 better (a shoe before
+    a sitter 0.37 -> 0.83, racket on cells 0.90 -> 1.00), one worse (a box on a street 0.31 -> 0.26);
+    held-out busy 0.8325 -> 0.8337 (one better); busy and unseen unchanged. Seeding what the network is
+    less sure of (below 0.8) trimmed more products than scenes (fresh draw 2: 0.813 -> 0.804 unchecked).
+    """
+    core = mask & (sal >= DOUBT_SURE)
+    if core.sum() < DOUBT_CORE * mask.sum():
+        return mask
+    doubt = mask & (sal < DOUBT_LOW) & ~cv2.dilate(core.astype(np.uint8), _disk(3)).astype(bool)
+    if doubt.sum() < DOUBT_MIN * mask.sum():
+        return mask
+    trimmed = _refined(small, mask, scene=doubt)
+    if _soft_outline(focus.crisp, trimmed)[2] < FOCUS_KEEP * _soft_outline(focus.crisp, mask)[2]:
+        return mask  # it lost much of the crisp outline: it cut into the product
+    return trimmed
 
 
 def _refined_in_focus(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndarray:
