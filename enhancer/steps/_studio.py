@@ -834,19 +834,9 @@ def _explained_shadows(mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.nd
                 opened[box] |= region
         else:
             out[box] &= ~_trailing_shadow(region, mask[box], here[box], cast.dark[box], step[box], cast)
-    return out & ~_lit_rest(opened, out, mask, cast.shade) if opened.any() else out
-
-
-def _lit_rest(opened: np.ndarray, out: np.ndarray, mask: np.ndarray, shade: np.ndarray) -> np.ndarray:
-    """The backdrop-coloured rest of the holes ``opened`` in the matte ``mask`` (``out`` without them):
-    what joins them in the backdrop's colours, walled in by the product too, and no more than
-    HOLE_GROWTH times their size (the lit part of a racket's head beyond the frame's shade)."""
-    n, labels = cv2.connectedComponents((out & shade | opened).astype(np.uint8), connectivity=4)
-    grow = np.bincount(labels[opened], minlength=n) > 0
-    grow &= np.bincount(labels.ravel(), minlength=n) <= HOLE_GROWTH * np.bincount(labels[opened], minlength=n)
-    grow[np.unique(labels[~mask])] = False  # reaches beyond the product: not a hole
-    grow[0] = False
-    return grow[labels]
+    # the backdrop-coloured rest of such a hole opens with it: what joins it in the backdrop's colours,
+    # walled in by the product too (the lit part of a racket's head beyond the frame's shade)
+    return out & ~_grown(opened, ~(out & cast.shade), ~mask) if opened.any() else out
 
 
 def _explained(region: np.ndarray, here: np.ndarray, dark: np.ndarray, cast: _Cast, *,
