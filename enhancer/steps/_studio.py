@@ -677,6 +677,7 @@ CAST_REACH = 12        # ... for offsets up to this many of its pixels (48 worki
 CAST_BLURS = (1, 1.5, 2, 2.5, 3, 4, 5, 6.5, 8)  # ... and these softnesses (Gaussian sigma, its pixels)
 CAST_SHADE = 0.07      # darkening (1 - k) this far beyond what the shadow explains is unexplained
 CAST_CRISP = 0.2       # a part meets the backdrop at a crisp edge along at least this share of that outline
+CUT_OFF_SHADE = 0.9    # a piece the opened shade cut off from the product, this share shadow-coloured
 CAST_FIT = 2.5         # shade the shadow explains to within this many noise levels (mean) is shadow
 CAST_SHIFTS = np.arange(0.0, 3.01, 0.25)  # a missed part's own shadow, peeled off by these multiples of
                                           # the offset
@@ -770,7 +771,8 @@ def cast_shadow_parts(small: np.ndarray, model: np.ndarray, mask: np.ndarray,
       inside a racket's head, kept as product); so is such shade the product
       walls in all round, with the backdrop-coloured rest of that hole (a
       quarter of a racket's head wholly in the frame's shade, which passed for
-      a grey panel walled in by crisp edges);
+      a grey panel walled in by crisp edges); so is the shade that opening
+      cuts off from the product (:func:`_cut_off_shade`);
     * shade beside the matte that its shadow does not explain, and that meets
       the backdrop at a crisp edge somewhere, is a part of the product the
       matte missed, with its own shadow (a white racket's handle on a white
@@ -836,7 +838,29 @@ def _explained_shadows(mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.nd
             out[box] &= ~_trailing_shadow(region, mask[box], here[box], cast.dark[box], step[box], cast)
     # the backdrop-coloured rest of such a hole opens with it: what joins it in the backdrop's colours,
     # walled in by the product too (the lit part of a racket's head beyond the frame's shade)
-    return out & ~_grown(opened, ~(out & cast.shade), ~mask) if opened.any() else out
+    out = out & ~_grown(opened, ~(out & cast.shade), ~mask) if opened.any() else out
+    return _cut_off_shade(out, mask, cast, step)
+
+
+def _cut_off_shade(out: np.ndarray, mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.ndarray:
+    """``out`` (the matte ``mask`` less the shade :func:`_explained_shadows` opened) less the shade that
+    opening cut off from the product: apart from its largest part, a piece beside what opened, all
+    shadow-coloured, meeting the backdrop with no crisp edge (the far side of a white racket's shadow,
+    whose near side the fit explained)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(out.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return out
+    area = stats[:, cv2.CC_STAT_AREA]
+    main = 1 + int(np.argmax(area[1:]))
+    beside = np.zeros(n, bool)
+    opened = cv2.dilate((mask & ~out).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    beside[np.unique(labels[opened])] = True
+    shade = np.bincount(labels.ravel(), weights=cast.shade.ravel(), minlength=n)
+    around = ~out & ~cv2.dilate((labels == main).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    _, crisp = _crisp_share(labels, n, step, around)
+    drop = beside & (shade >= CUT_OFF_SHADE * area) & (crisp < CAST_CRISP)
+    drop[0] = drop[main] = False
+    return out & ~drop[labels]
 
 
 def _explained(region: np.ndarray, here: np.ndarray, dark: np.ndarray, cast: _Cast, *,
