@@ -104,6 +104,8 @@ PART_CRISP = 0.2      # on a scene, such a part apart from the rest is dropped w
 FRAME_CONTACT = 0.12   # a scene's matte the frame still cuts along this share of the longest side holds
 FRAME_SPLIT_MIN = 0.2  # ... the scene's subject; the product split from it is whole and this share of it
 FRAME_SPLIT_SEEN = 0.8  # ... and the network, shown it alone, sees it as the object this well (IoU)
+LIMB_REACH = 0.6       # a scene's matte the frame cuts more narrowly, opened by a disk this many times
+LIMB_MAX = 0.5         # ... the contact's extent: what goes there, up to this share of it, is the scene's
 MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
 MAX_SALIENT = 0.92    # ... nor one that covers nearly all of it (nothing stands out)
 NO_PRODUCT = ("Background removal found no product standing out from the background, so nothing was "
@@ -170,6 +172,8 @@ def _matte(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) -> np.n
             mask = _frame_subject(small, mask)
         if mask is not None and _cut_by_frame(mask):
             mask = _centre_look(small, mask)
+        if mask is not None and _cut_by_frame(mask):
+            mask = _frame_limb(mask)
     if mask is None:
         return None
     # colour refines either; on a scene, what the network took in out of focus is seeded as background
@@ -340,6 +344,32 @@ def _frame_subject(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     if _cut_by_frame(product) or product.sum() < FRAME_SPLIT_MIN * mask.sum():
         return mask
     return product if _seen_alone(small, product) >= FRAME_SPLIT_SEEN else mask
+
+
+def _frame_limb(mask: np.ndarray) -> np.ndarray:
+    """A scene's matte that the frame cuts along a narrow stretch, less the scene's limb that runs there.
+
+    A product shot frames the whole product. Where the matte meets the frame
+    along a narrow stretch only, it took in a limb of the scene (a launch
+    tower's mast below a box, a post, a table's leg) with the product. Opened
+    by a disk wider than that stretch, the limb is gone and the product's body
+    stays: what the opening removes, joined to the frame, is the limb. It is
+    dropped when the body left is inside the frame and the limb no larger than
+    :data:`LIMB_MAX` of the matte. (A wide contact is the scene's subject
+    itself: :func:`_frame_subject`. The opening also drops the product's own
+    thin parts, a handle or a stem, so only what reaches the frame goes.)
+    """
+    h, w = mask.shape
+    contact = _frame_band(mask.shape) & mask
+    wide = np.count_nonzero(contact.any(0)) + np.count_nonzero(contact.any(1))
+    if wide >= FRAME_CONTACT * max(h, w):
+        return mask
+    body = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, _disk(int(np.ceil(LIMB_REACH * wide)) + 1))
+    if not body.any() or _cut_by_frame(body.astype(bool)):
+        return mask
+    n, labels = cv2.connectedComponents((mask & ~body.astype(bool)).astype(np.uint8), connectivity=8)
+    limb = np.isin(labels, np.setdiff1d(labels[contact], [0]))
+    return mask if np.count_nonzero(limb) > LIMB_MAX * np.count_nonzero(mask) else mask & ~limb
 
 
 def _seen_alone(small: np.ndarray, part: np.ndarray) -> float:
