@@ -324,9 +324,8 @@ def _frame_subject(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     no check on the contact a box before a cup on a saucer 0.87 -> 0.66. Cost: about 170 ms (the second
     look) on a scene whose matte the frame cuts.
     """
-    h, w = mask.shape
     subject = _frame_band(mask.shape) & mask
-    if np.count_nonzero(subject.any(0)) + np.count_nonzero(subject.any(1)) < FRAME_CONTACT * max(h, w):
+    if not _wide_contact(subject):
         return mask
     depth = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
     away = cv2.distanceTransform((~subject).astype(np.uint8), cv2.DIST_L2, 5)
@@ -346,6 +345,16 @@ def _frame_subject(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return product if _seen_alone(small, product) >= FRAME_SPLIT_SEEN else mask
 
 
+def _contact_extent(contact: np.ndarray) -> int:
+    """How far a matte's contact with the frame stretches, in pixels: the columns plus the rows it spans."""
+    return np.count_nonzero(contact.any(0)) + np.count_nonzero(contact.any(1))
+
+
+def _wide_contact(contact: np.ndarray) -> bool:
+    """Does the contact stretch along at least :data:`FRAME_CONTACT` of the frame's longest side?"""
+    return _contact_extent(contact) >= FRAME_CONTACT * max(contact.shape)
+
+
 def _frame_limb(mask: np.ndarray) -> np.ndarray:
     """A scene's matte that the frame cuts along a narrow stretch, less the scene's limb that runs there.
 
@@ -358,13 +367,16 @@ def _frame_limb(mask: np.ndarray) -> np.ndarray:
     :data:`LIMB_MAX` of the matte. (A wide contact is the scene's subject
     itself: :func:`_frame_subject`. The opening also drops the product's own
     thin parts, a handle or a stem, so only what reaches the frame goes.)
+    Fresh busy draws 2 and 3 (300 shots): 0.814 -> 0.816 and 0.842 -> 0.844
+    (a mug before a mast 0.858 -> 0.995, a lamp 0.605 -> 0.747; two shots
+    worse, by 0.019 and 0.007); held-out busy 0.835 -> 0.836; studio shots do
+    not reach it. An opening at the working size, no network pass.
     """
-    h, w = mask.shape
     contact = _frame_band(mask.shape) & mask
-    wide = np.count_nonzero(contact.any(0)) + np.count_nonzero(contact.any(1))
-    if wide >= FRAME_CONTACT * max(h, w):
+    if _wide_contact(contact):
         return mask
-    body = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, _disk(int(np.ceil(LIMB_REACH * wide)) + 1))
+    r = int(np.ceil(LIMB_REACH * _contact_extent(contact))) + 1
+    body = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, _disk(r))
     if not body.any() or _cut_by_frame(body.astype(bool)):
         return mask
     n, labels = cv2.connectedComponents((mask & ~body.astype(bool)).astype(np.uint8), connectivity=8)
