@@ -30,3 +30,46 @@ def test_a_photo_sized_block_comes_from_the_heap_once_tuned(tuned, in_heap):
     out = subprocess.run([sys.executable, "-c", _PROBE, tuned], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == in_heap
+
+
+_HEAPS = """
+import ctypes, os, sys, tempfile, threading
+import numpy as np
+from enhancer._alloc import keep_freed_memory
+if sys.argv[1] == "tuned":
+    assert keep_freed_memory()
+ready = threading.Barrier(9)
+def work():
+    block = np.ones(1 << 16, np.uint8)  # a thread's own buffer, from the heap it is given
+    ready.wait()
+    ready.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads:
+    t.start()
+ready.wait()  # all eight hold a block now
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = ctypes.c_char_p, ctypes.c_char_p
+libc.malloc_info.argtypes = ctypes.c_int, ctypes.c_void_p
+libc.fclose.argtypes = (ctypes.c_void_p,)
+path = os.path.join(tempfile.mkdtemp(), "heaps.xml")
+fp = libc.fopen(path.encode(), b"w")
+libc.malloc_info(0, fp)
+libc.fclose(fp)
+ready.wait()
+for t in threads:
+    t.join()
+print(open(path).read().count("<heap nr="))
+"""
+
+
+def test_the_threads_share_two_heaps_once_tuned():
+    """Eight threads each holding a buffer: tuned, they share HEAPS heaps (memory one frees, the next
+    reuses); by default glibc gives most of them a heap of its own."""
+    from enhancer._alloc import HEAPS
+
+    root = Path(__file__).resolve().parents[2]
+    heaps = {mode: int(subprocess.run([sys.executable, "-c", _HEAPS, mode], capture_output=True, text=True,
+                                      check=True, cwd=root).stdout) for mode in ("tuned", "default")}
+    assert heaps["tuned"] <= HEAPS, heaps
+    assert heaps["default"] > HEAPS, heaps
