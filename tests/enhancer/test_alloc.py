@@ -25,11 +25,16 @@ print(any(lo <= plane.ctypes.data < hi for lo, hi in heap))
 """
 
 
+def _probe(script: str, mode: str) -> str:
+    """What ``script`` prints, run in a fresh interpreter: ``mode`` "tuned" tunes the allocator first."""
+    out = subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    return out.stdout.strip()
+
+
 @pytest.mark.parametrize("tuned, in_heap", [("tuned", "True"), ("default", "False")])
 def test_a_photo_sized_block_comes_from_the_heap_once_tuned(tuned, in_heap):
-    out = subprocess.run([sys.executable, "-c", _PROBE, tuned], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
-    assert out.stdout.strip() == in_heap
+    assert _probe(_PROBE, tuned) == in_heap
 
 
 _HEAPS = """
@@ -68,8 +73,6 @@ def test_the_threads_share_two_heaps_once_tuned():
     reuses); by default glibc gives most of them a heap of its own."""
     from enhancer._alloc import HEAPS
 
-    root = Path(__file__).resolve().parents[2]
-    heaps = {mode: int(subprocess.run([sys.executable, "-c", _HEAPS, mode], capture_output=True, text=True,
-                                      check=True, cwd=root).stdout) for mode in ("tuned", "default")}
+    heaps = {mode: int(_probe(_HEAPS, mode)) for mode in ("tuned", "default")}
     assert heaps["tuned"] <= HEAPS, heaps
     assert heaps["default"] > HEAPS, heaps
