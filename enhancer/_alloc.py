@@ -38,12 +38,29 @@ def keep_freed_memory() -> bool:
     return bool(ok)
 
 
-@functools.cache
+def hand_back() -> None:
+    """Hand the heap's free memory back to the kernel (glibc's ``malloc_trim``; nothing elsewhere).
+
+    For a step about to map a large block of its own (the background
+    network's laid-out pass) beside what :func:`keep_freed_memory` keeps.
+    """
+    trim = _libc_fn("malloc_trim", (ctypes.c_size_t,))
+    if trim is not None:
+        trim(0)
+
+
 def _mallopt():
     """The C library's ``mallopt`` with its signature set, or None where it has none."""
+    return _libc_fn("mallopt", (ctypes.c_int, ctypes.c_int))
+
+
+@functools.cache
+def _libc_fn(name: str, argtypes: tuple):
+    """The C library's function ``name`` (returning an int) with its signature set, or None where it has
+    none."""
     try:
-        fn = ctypes.CDLL(None).mallopt
+        fn = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
-    fn.argtypes, fn.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    fn.argtypes, fn.restype = argtypes, ctypes.c_int
     return fn

@@ -11,10 +11,13 @@ ONNX Runtime rather than OpenCV's DNN module (which gives the same map, to
 cores, and at 224 px 70 instead of 240, for about the same transient memory
 (~200 MB at 320 px). The scene matte runs it with its heaviest convolutions in
 8 bits (:data:`INT8_CONVS`), quantized in memory at load: the file stays the
-one that was checksummed.
+one that was checksummed. Its layer buffers are laid out in one block per
+pass, handed back to the kernel when the pass ends (:func:`_run_laid_out`),
+so that a pass at 448 px, twice the pixels of 320, fits a worker's memory.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from importlib import resources
@@ -22,6 +25,7 @@ from importlib import resources
 import cv2
 import numpy as np
 
+from .._alloc import hand_back
 from ..errors import ModelError
 
 MODEL_FILE = "u2netp.onnx"
@@ -49,7 +53,7 @@ _STD = np.array([0.229, 0.224, 0.225], np.float32)
 
 _lock = threading.Lock()
 _net = None  # the network as shipped
-_quick_net = None  # ... with INT8_CONVS in 8 bits
+_quick_net = None  # ... with INT8_CONVS in 8 bits, its buffers laid out (_run_laid_out)
 
 
 def model_path():
@@ -73,16 +77,18 @@ def _load(path=None, *, quick: bool = False):
 
     try:
         model = _any_size(onnx.load_from_string(blob))
-        return _session(_in_int8(model, INT8_CONVS) if quick else model)
+        return _session(_in_int8(model, INT8_CONVS), laid_out=True) if quick else _session(model)
     except Exception as e:  # onnx's DecodeError, ONNX Runtime's own errors: all mean the same to the user
         raise ModelError(f"ONNX Runtime could not read the background model {where}: {e}") from e
 
 
-def _session(model):
-    """An ONNX Runtime session running ``model`` (a graph) on the CPU, with the app's options."""
+def _session(model, *, laid_out: bool = False):
+    """An ONNX Runtime session running ``model`` (a graph) on the CPU, with the app's options (``laid_out``:
+    see :func:`_options`)."""
     import onnxruntime as ort  # noqa: PLC0415
 
-    return ort.InferenceSession(model.SerializeToString(), _options(), providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(model.SerializeToString(), _options(laid_out=laid_out),
+                                providers=["CPUExecutionProvider"])
 
 
 def _any_size(model):
@@ -119,6 +125,8 @@ def _in_int8(model, convs: dict[str, tuple[float, float]]):
     graph = model.graph
     weights = {t.name: t for t in graph.initializer}
     relu_of = {n.input[0]: n for n in graph.node if n.op_type == "Relu"}
+    inputs_of = {name for c in convs for n in graph.node if n.name == c for name in n.input[:1]}
+    concats = {n.output[0]: n for n in graph.node if n.op_type == "Concat" and n.output[0] in inputs_of}
     after: dict[str, tuple[str, float]] = {}  # a quantized conv's ReLU: its output's name and range
     quantized = set()  # tensors already on the 8-bit grid (a quantized conv's ReLU feeding the next)
     nodes = []
@@ -137,7 +145,10 @@ def _in_int8(model, convs: dict[str, tuple[float, float]]):
             ])
             nodes.append(helper.make_node("DequantizeLinear", [f"{w}_i8", f"{w}_i8_scale", f"{w}_i8_zero"],
                                           [f"{w}_dq"], axis=0))
-            if x not in quantized:
+            if x in concats:  # 8-bit parts concatenated: the float concatenation is never made
+                nodes.extend(_concat_q8(graph, concats[x], nodes, in_hi, out=f"{x}_dq"))
+                node.input[0] = f"{x}_dq"
+            elif x not in quantized:
                 nodes.extend(_qdq(graph, x, in_hi, out=f"{x}_dq"))
                 node.input[0] = f"{x}_dq"
             node.input[1] = f"{w}_dq"
@@ -150,7 +161,7 @@ def _in_int8(model, convs: dict[str, tuple[float, float]]):
             nodes.append(node)
             nodes.extend(_qdq(graph, node.output[0], hi, out=out))
             quantized.add(out)
-        else:
+        elif node.output[0] not in concats:
             nodes.append(node)
     del graph.node[:]
     graph.node.extend(nodes)
@@ -178,6 +189,28 @@ def _to_opset13(model) -> None:
             opset.version = 13
 
 
+def _concat_q8(graph, concat, nodes: list, hi: float, *, out: str) -> list:
+    """A quantized conv's input ``concat`` made of its parts each quantized over [0, hi]: the same 8-bit
+    tensor as the concatenation quantized (each value on the same grid), without the float concatenation.
+
+    Each part is quantized right after the node that makes it (in ``nodes``, the graph so far), so a part
+    made early (the encoder's output the last decoder stage joins) waits in 8 bits, not 32. Returns the
+    nodes that follow: the 8-bit concatenation and its dequantization to ``out``.
+    """
+    from onnx import helper, numpy_helper  # noqa: PLC0415
+
+    name = concat.output[0]
+    graph.initializer.extend([numpy_helper.from_array(np.float32(hi / 255.0), f"{name}_scale"),
+                              numpy_helper.from_array(np.uint8(0), f"{name}_zero")])
+    params = [f"{name}_scale", f"{name}_zero"]
+    for part in concat.input:
+        made = next(i for i, n in enumerate(nodes) if part in n.output)
+        nodes.insert(made + 1, helper.make_node("QuantizeLinear", [part, *params], [f"{part}_q8"]))
+    axis = next(a.i for a in concat.attribute if a.name == "axis")
+    return [helper.make_node("Concat", [f"{p}_q8" for p in concat.input], [f"{name}_q"], axis=axis),
+            helper.make_node("DequantizeLinear", [f"{name}_q", *params], [out])]
+
+
 def _qdq(graph, name: str, hi: float, *, out: str) -> list:
     """Quantize-dequantize nodes for a non-negative tensor over [0, hi] in uint8: ``out`` is ``name``
     rounded to that grid."""
@@ -190,7 +223,7 @@ def _qdq(graph, name: str, hi: float, *, out: str) -> list:
             helper.make_node("DequantizeLinear", [f"{name}_q", *params], [out])]
 
 
-def _options():
+def _options(*, laid_out: bool = False):
     import onnxruntime as ort  # noqa: PLC0415
 
     opts = ort.SessionOptions()
@@ -199,12 +232,16 @@ def _options():
     opts.intra_op_num_threads = max(1, cv2.getNumThreads())
     opts.inter_op_num_threads = 1
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    # no arena: the ~200 MB of layer buffers a pass at 320 px needs go back to the C heap after it, for the
-    # full-resolution steps to reuse, instead of staying reserved for the network. (The heap keeps them,
-    # bounded: enhancer/_alloc.py. Handing them back to the kernel after each pass cost ~100 ms a photo
-    # in page faults, to peak at 396 instead of 450 MiB in a process running every mode.)
-    opts.enable_cpu_mem_arena = False
-    opts.enable_mem_pattern = False
+    # Where a pass's layer buffers live. By default in the C heap: after the pass they are there for the
+    # full-resolution steps to reuse (the heap keeps them, bounded: enhancer/_alloc.py), instead of staying
+    # reserved for the network. ``laid_out`` (the quick network: scenes): laid out once per input size in
+    # one block (ONNX Runtime's memory pattern) handed back to the kernel after each pass (_run_laid_out).
+    # A pass's hundreds of buffers fragment the heap: at 448 px a pass took 284 MB over the process's own
+    # from it, 208-218 laid out (105 instead of 169 at 320 px). The price: the block's pages are faulted
+    # in afresh each pass, and the heap's that were handed back before it, about 120 ms a scene here
+    # (benchmarks/speed.py's photo, 760-790 -> 880-910 ms).
+    opts.enable_cpu_mem_arena = laid_out
+    opts.enable_mem_pattern = laid_out
     # all graph rewrites but the blocked (NCHWc) layouts: those run a pass at 320 px ~10 % faster but hold
     # ~90 MB more at its peak (~290 MB instead of ~200 over the process's own)
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
@@ -221,6 +258,35 @@ def _get_net(quick: bool):
     if _net is None:
         _net = _load()
     return _net
+
+
+def _run_laid_out(net, blob: np.ndarray) -> np.ndarray:
+    """The map from one pass of a laid-out session, its memory handed back to the kernel when done.
+
+    The heap's free memory goes back first: the pass's block is mapped anew,
+    and beside what the heap kept (up to 256 MB, enhancer/_alloc.py) it would
+    be on top of it. A process running every mode on 12 MP photos, with
+    scenes' finer look, peaked at 450-470 MiB so, 580 without. The map is
+    written to an array of the caller's: an output in the arena would keep
+    the block from being handed back.
+    """
+    hand_back()
+    out = np.empty((1, 1, *blob.shape[2:]), np.float32)
+    bind = net.io_binding()
+    bind.bind_cpu_input(net.get_inputs()[0].name, blob)
+    bind.bind_output(_OUTPUT, "cpu", 0, np.float32, out.shape, out.ctypes.data)
+    net.run_with_iobinding(bind, _shrink_after())
+    return out[0, 0]
+
+
+@functools.cache
+def _shrink_after():
+    """Run options under which a pass hands its arena's memory back when done."""
+    import onnxruntime as ort  # noqa: PLC0415
+
+    run = ort.RunOptions()
+    run.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    return run
 
 
 def saliency(rgb: np.ndarray, *, side: int = NET_SIDE, quick: bool = False) -> np.ndarray:
@@ -243,7 +309,10 @@ def saliency(rgb: np.ndarray, *, side: int = NET_SIDE, quick: bool = False) -> n
     blob = _blob(rgb, side)
     with _lock:
         net = _get_net(quick)
-        out = net.run([_OUTPUT], {net.get_inputs()[0].name: blob})[0][0, 0]
+        if quick:
+            out = _run_laid_out(net, blob)
+        else:
+            out = net.run([_OUTPUT], {net.get_inputs()[0].name: blob})[0][0, 0]
     return np.clip(out, 0.0, 1.0)
 
 

@@ -76,3 +76,27 @@ def test_the_threads_share_two_heaps_once_tuned():
     heaps = {mode: int(_probe(_HEAPS, mode)) for mode in ("tuned", "default")}
     assert heaps["tuned"] <= HEAPS, heaps
     assert heaps["default"] > HEAPS, heaps
+
+
+_HAND_BACK = """
+import sys
+import numpy as np
+from enhancer._alloc import hand_back, keep_freed_memory
+assert keep_freed_memory()
+def rss():
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS")) >> 10
+blocks = [np.ones(4 << 20, np.uint8) for _ in range(40)]  # 160 MB of a step's buffers, from the heap
+before = rss()
+del blocks
+kept = rss()  # freed, and kept for the next photo
+hand_back()
+print(before - kept, before - rss())
+"""
+
+
+def test_the_heap_keeps_freed_memory_until_it_is_handed_back():
+    """Freed buffers stay with the tuned heap (the next photo's steps reuse them) until :func:`hand_back`
+    returns them to the kernel, as the background network does before mapping its own block."""
+    kept, handed = (int(x) for x in _probe(_HAND_BACK, "tuned").split())
+    assert kept < 20, f"{kept} MiB went back on free"
+    assert handed > 140, f"only {handed} MiB handed back"
