@@ -39,10 +39,11 @@ _OUTPUT = "1959"
 # one by 0.0003 on average (benchmarks/saliency_int8.py, 53 photos and shots). The ranges (in, out): the
 # largest value of each one's input and of the ReLU after it, measured by that script on shots no
 # benchmark uses; their 8-bit grids span [0, that].
-# The scene matte runs this network (saliency(quick=True)): three passes on a scene the frame cuts, the
-# time the 600 ms goal is missed by. The studio matte keeps the float one: it meets that goal without, and
-# its rules read the map's faint values (white on white); there the int8 map flips three tests' shots,
-# as a map that small a change away flips GrabCut's outcome on a few shots of any set.
+# The scene matte runs this network (saliency(quick=True)): three passes on a scene the frame cuts, a
+# fourth for a soft outline, the time the 600 ms goal is missed by. The studio matte keeps the float one: it
+# meets that goal without, and its rules read the map's faint values (white on white); there the int8 map
+# flips three tests' shots, as a map that small a change away flips GrabCut's outcome on a few shots of
+# any set.
 INT8_CONVS = {
     "Conv_680": (15.52, 5.537),
     "Conv_810": (27.196, 5.437),
