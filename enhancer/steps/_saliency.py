@@ -126,7 +126,7 @@ def _in_int8(model, convs: dict[str, tuple[float, float]]):
     graph = model.graph
     weights = {t.name: t for t in graph.initializer}
     relu_of = {n.input[0]: n for n in graph.node if n.op_type == "Relu"}
-    inputs_of = {name for c in convs for n in graph.node if n.name == c for name in n.input[:1]}
+    inputs_of = {n.input[0] for n in graph.node if n.name in convs}
     concats = {n.output[0]: n for n in graph.node if n.op_type == "Concat" and n.output[0] in inputs_of}
     after: dict[str, tuple[str, float]] = {}  # a quantized conv's ReLU: its output's name and range
     quantized = set()  # tensors already on the 8-bit grid (a quantized conv's ReLU feeding the next)

@@ -181,14 +181,13 @@ def _matte_once(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) ->
             mask = _supported(mask, sal)
         if mask is not None and _leaks(mask, _salient_mask(sal)):
             mask = None  # a regular texture (a wall, a page) passed for a backdrop
+    focus = _Focus(small)
     if mask is not None:  # colour refines the studio mask; the learned map finds the props it took in
-        focus = _Focus(small)
         mask = _opened_at_edges(focus, mask, _refined(small, mask, rim=True))
         mask = cast_shadow_parts(small, model, mask, focus.step)
         mask = _blurred_props(mask, focus, lambda: at(NET_SIDE))
     else:  # no backdrop (or it did not hold): the network decides, at its full resolution
         # (in its quick form, here and in the second looks: a scene takes up to four passes; INT8_CONVS)
-        focus = _Focus(small)
         mask = _scene_matte(small, maps[NET_SIDE] if NET_SIDE in maps else
                             _saliency_at(small, NET_SIDE, quick=True), focus)
         mask = _finer_look(small, mask, focus)
@@ -286,14 +285,16 @@ def _saliency_at(small: np.ndarray, side: int, *, quick: bool = False) -> np.nda
     split from the frame).
     """
     seen = _seen.get()
-    key = (hashlib.blake2b(np.ascontiguousarray(small), digest_size=16).digest(), small.shape, side, quick)
-    if seen is None or key not in seen:
-        sal = cv2.resize(saliency(small, side=side, quick=quick), (small.shape[1], small.shape[0]),
-                         interpolation=cv2.INTER_LINEAR)
-        if seen is None:
-            return sal
+    key = None
+    if seen is not None:
+        key = (hashlib.blake2b(np.ascontiguousarray(small), digest_size=16).digest(), small.shape, side, quick)
+        if key in seen:
+            return seen[key]
+    sal = cv2.resize(saliency(small, side=side, quick=quick), (small.shape[1], small.shape[0]),
+                     interpolation=cv2.INTER_LINEAR)
+    if key is not None:
         seen[key] = sal
-    return seen[key]
+    return sal
 
 
 def _supported(mask: np.ndarray, sal: np.ndarray) -> np.ndarray | None:
