@@ -74,8 +74,11 @@ def test_two_workers_share_a_batch_exactly_once(stack, broker_env, start_worker,
     from enhancer.app import run_checks
     from enhancer.batch.workers import live_workers
 
-    live = wait_for(lambda: [w for w in live_workers(b) if sum(x["tasks_done"] for x in live_workers(b)) >= 8],
-                    timeout=15, what="the workers' heartbeats to count the tasks")
+    def counted():  # one reading: two could straddle a heartbeat's age and disagree on who is live
+        live = live_workers(b)
+        return live if sum(w["tasks_done"] for w in live) >= 8 else None
+
+    live = wait_for(counted, timeout=15, what="the workers' heartbeats to count the tasks")
     assert sorted(w["name"].split("@")[0] for w in live) == ["alpha", "beta"]
     assert all(w["concurrency"] == 1 for w in live)
     checks = {c.name: c for c in run_checks(settings, b)}
