@@ -19,7 +19,7 @@ from enhancer import enhance
 from enhancer.context import Context, Options
 from enhancer.quality import assess_decoded
 from enhancer.imageio import decode
-from enhancer.steps.background import _thin_parts, product_matte, remove_background
+from enhancer.steps.background import _Focus, _in_focus_body, _thin_parts, product_matte, remove_background
 
 from tests.enhancer.imaging_helpers import check, iou, photo, studio_shot, to_bytes
 
@@ -310,6 +310,31 @@ def test_a_scene_region_of_the_products_colour_along_its_side_is_not_taken():
     assert out[230:390, 277:283].all()            # the stem is added
     assert not out[110:210, 370:450].any()        # the wall is not
     assert not out[300:, :250].any() and (out & ~mask)[:, 300:].sum() == 0
+
+
+def test_a_glossy_patch_of_the_product_on_a_blurred_scene_stays_in_its_body():
+    """A product's own soft-edged patch (a helmet's highlight printed on a bag) along its outline holds
+    blurred edges as the scene does; its colours are the product's, so the body keeps it, and the scene
+    seen through a hole in the product stays out."""
+    rng = np.random.default_rng(7)
+    cells = rng.integers(20, 150, (16, 22, 1), dtype=np.uint8).repeat(3, axis=2)
+    img = cv2.GaussianBlur(cv2.resize(cells, (640, 480), interpolation=cv2.INTER_NEAREST), (0, 0), 3)
+    disc, hole = np.zeros((480, 640), np.uint8), np.zeros((480, 640), np.uint8)
+    cv2.circle(disc, (320, 240), 120, 1, -1)
+    cv2.circle(hole, (260, 200), 30, 1, -1)
+    truth = (disc > 0) & (hole == 0)
+    patch = np.zeros((480, 640), np.float32)
+    cv2.circle(patch, (400, 260), 45, 1.0, -1)
+    patch = cv2.GaussianBlur(patch, (0, 0), 3)
+    product = np.array((90, 230, 110), np.float32) * (1 - 0.85 * patch[..., None])
+    img[truth] = product[truth].astype(np.uint8)
+    img[:, 356:359][truth[:, 356:359]] = (30, 60, 30)  # a seam: the patch's side of it is a cell of its own
+    mask = truth & (patch < 0.3) & (np.arange(640)[None, :] < 330)  # the network saw the left half
+    focus = _Focus(img)
+    assert focus.scene_blurred(mask)
+    out = _in_focus_body(mask, focus)
+    assert (out & truth).sum() / (out | truth).sum() > 0.95
+    assert out[hole > 0].mean() < 0.1
 
 
 @pytest.mark.parametrize("blobs,kept", [(1, True), (3, False)])
