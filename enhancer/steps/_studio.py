@@ -60,6 +60,7 @@ SALIENT = 0.5         # learned-matte probability above which a pixel is never s
 SALIENT_CORE = 0.9    # ... and above which (eroded) it seeds sure product
 NOISE_FLOOR = 2.0     # least backdrop noise assumed, in Sobel levels (a render has none)
 HOLE_EDGE = 2.5       # white on white, a hole's outline: mean gradient this many times the backdrop's (noise)
+HOLE_EDGED = 0.4      # ... or that gradient along at least this share of it (the rest in the shade cast into it)
 HOLE_MIN = 0.001      # ... its plain core at least this share of the frame
 HOLE_CUT = 6.0        # ... grown out to where the gradient passes this many times the backdrop's
 HOLE_GROWTH = 5.0     # ... to at most this many times the core's area
@@ -315,13 +316,20 @@ def _edged(regions: np.ndarray, grad: np.ndarray, ring: np.ndarray) -> np.ndarra
 
     A hole in a white product shows the product's rim all round it; a plain
     band of the product's own shading fades in and out with no edge at all.
+    Along part of a hole's outline the rim may be the soft edge of the shade
+    it casts into the hole instead (a quarter of a white racket's head): an
+    edge along :data:`HOLE_EDGED` of the outline is enough. Sixteen white
+    rackets on the white sweep (seeds 8000-8015): 0.847 -> 0.860 (0.62 ->
+    0.79, 0.79 -> 0.83); every studio and busy set unchanged.
     """
     n, labels = cv2.connectedComponents(regions.astype(np.uint8), connectivity=4)
     if n <= 1:
         return regions
     grad = cv2.dilate(grad, np.ones((5, 5), np.uint8))
+    level = HOLE_EDGE * max(2 * NOISE_FLOOR, float(np.median(grad[ring])))  # max-filtered: twice
     _, mean = along_outline(labels, n, grad, ~regions, reach=3)
-    edged = mean > HOLE_EDGE * max(2 * NOISE_FLOOR, float(np.median(grad[ring])))  # max-filtered: twice
+    _, share = along_outline(labels, n, (grad > level).astype(np.float32), ~regions, reach=3)
+    edged = (mean > level) | (share >= HOLE_EDGED)
     edged &= np.bincount(labels.ravel(), minlength=n) >= HOLE_MIN * regions.size  # not a speck of noise
     edged[0] = False
     return edged[labels]
