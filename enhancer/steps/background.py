@@ -856,8 +856,9 @@ def _in_focus_body(mask: np.ndarray, focus: _Focus) -> np.ndarray:
     is a part the blurred cells between them broke off (a bag's light handle):
     busy 0.899 -> 0.900 (street bag 0.82 -> 0.85, its handle kept), no shot worse; busy_set(seeds=3) at
     1200 px, held-out, unseen, studio and other sets otherwise unchanged.
-    The cells of blurred edges beside that body whose colours are the
-    product's are its own (:func:`_own_blurred_cells`).
+    The cells of blurred edges beside that body (or beside the matte, when
+    no body is taken) whose colours are the product's are its own
+    (:func:`_own_blurred_cells`).
     """
     if not focus.scene_blurred(mask):
         return mask
@@ -867,7 +868,7 @@ def _in_focus_body(mask: np.ndarray, focus: _Focus) -> np.ndarray:
     m, added = float(mask.sum()), size - covered
     take = [i for i in range(1, k) if covered[i] >= BODY_COVER * size[i] and 0.1 * m <= added[i] <= m]
     if not take:
-        return mask
+        return _own_blurred_cells(focus, mask)
     body = mask | np.isin(bodies, take)
     near = np.unique(bodies[cv2.dilate(body.astype(np.uint8), _disk(2 * BODY_GAP)).astype(bool)])
     more = [i for i in near if not focus.framed[i] and i not in take and 0.02 * m <= added[i] <= 0.2 * m]
