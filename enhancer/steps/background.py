@@ -692,7 +692,7 @@ class _Focus:
     """A working copy's edges (Canny's), how blurred each is (:func:`edge_blur`) and the crisp ones."""
 
     def __init__(self, small: np.ndarray):
-        self.small = small
+        self.small = small  # for its colours (:attr:`colour`)
         self.grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
         self.grad = gradient(self.grey)
         self.blur = edge_blur(self.grey, self.grad)
@@ -712,8 +712,16 @@ class _Focus:
         return cv2.dilate(self.grey, square) - cv2.erode(self.grey, square)
 
     @cached_property
+    def colour(self) -> np.ndarray:
+        return _colour_bins(self.small)
+
+    @cached_property
+    def cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _crisp_cells(self, BODY_GAP)
+
+    @cached_property
     def bodies(self) -> tuple[int, np.ndarray]:
-        return _crisp_bodies(self, BODY_GAP)
+        return _bodies(*self.cells, BODY_GAP)
 
     @cached_property
     def framed(self) -> np.ndarray:
@@ -893,7 +901,12 @@ def _crisp_cells(focus: _Focus, gap_px: int) -> tuple[np.ndarray, np.ndarray, np
 def _crisp_bodies(focus: _Focus, gap_px: int) -> tuple[int, np.ndarray]:
     """What crisp edges with gaps up to ``gap_px`` wide enclose, less the cells that hold blurred edges
     (the scene seen through a handle): (count + 1, labels), label 0 the rest."""
-    cells, out, at_frame = _crisp_cells(focus, gap_px)
+    return _bodies(*_crisp_cells(focus, gap_px), gap_px)
+
+
+def _bodies(cells: np.ndarray, out: np.ndarray, at_frame: np.ndarray,
+            gap_px: int) -> tuple[int, np.ndarray]:
+    """:func:`_crisp_bodies` from :func:`_crisp_cells`' answer."""
     outside = cv2.dilate((out | at_frame)[cells].astype(np.uint8), _disk(gap_px // 2)).astype(bool)
     return cv2.connectedComponents((~outside).astype(np.uint8), connectivity=8)
 
@@ -915,18 +928,17 @@ def _own_blurred_cells(focus: _Focus, body: np.ndarray) -> np.ndarray:
     0.64; two shots 0.005 and 0.015 lower); held-out busy, unseen, fresh
     busy draw 2 and every studio set unchanged (--fused-only --jobs 2).
     """
-    cells, out, at_frame = _crisp_cells(focus, BODY_GAP)
+    cells, out, at_frame = focus.cells
     gap = _disk(BODY_GAP)
-    scene = (out & at_frame)[cells] & ~body
-    odds = _colour_odds(_colour_bins(focus.small), body, scene)
+    odds = _colour_odds(focus.colour, body, (out & at_frame)[cells] & ~body)
     if odds is None:
         return body
-    near = np.zeros(len(out), bool)
-    near[cells[cv2.dilate(body.astype(np.uint8), gap).astype(bool)]] = True
     n = len(out)
-    sums = np.bincount(cells.ravel(), weights=odds.ravel(), minlength=n)
-    area = np.bincount(cells.ravel(), minlength=n)
-    own = out & ~at_frame & near & (sums > OWN_ODDS * np.maximum(area, 1))
+    near = np.zeros(n, bool)
+    near[cells[cv2.dilate(body.astype(np.uint8), gap).astype(bool)]] = True
+    mean_odds = np.bincount(cells.ravel(), weights=odds.ravel(), minlength=n) / np.maximum(
+        np.bincount(cells.ravel(), minlength=n), 1)
+    own = out & ~at_frame & near & (mean_odds > OWN_ODDS)
     if not own.any():
         return body
     add = own[cells]
