@@ -434,12 +434,14 @@ def test_white_on_white_a_hole_partly_outlined_by_the_shade_cast_into_it_is_edge
     assert not out[100:160, 300:360].any() and not out[300:360, 100:160].any()
 
 
-@pytest.mark.parametrize("seed", [2101, 2105])
+@pytest.mark.parametrize("seed", [2101, 2105, 8005])
 def test_white_on_white_a_rackets_handle_is_told_from_its_shadow_by_the_shadows_shape(seed):
     """A white racket's handle on a white sweep: its shaded rim meets its own shadow at the same level,
     with no edge between them, and the network sees the handle at under 0.1. The whole handle went
     to the backdrop (0 % kept, IoU 0.70 / 0.74). The racket's own drop shadow, fitted to the shade
-    round its head, does not explain the shade beside it: that shade is a part and its shadow."""
+    round its head, does not explain the shade beside it: that shade is a part and its shadow. With
+    seed 8005 that part, beyond the network's map and softly outlined, then passed for a blurred
+    prop and went again (IoU 0.69)."""
     from enhancer.steps._studio import enclosed
 
     data, truth = compose("coffee", "white_sweep", "racket", side=1600, seed=seed, finish="white")
