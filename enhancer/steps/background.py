@@ -187,8 +187,8 @@ def _matte_once(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) ->
     focus = _Focus(small)
     if mask is not None:  # colour refines the studio mask; the learned map finds the props it took in
         mask = _opened_at_edges(focus, mask, _refined(small, mask, rim=True))
-        cast = cast_shadow_parts(small, model, mask, focus.step)
-        mask = _blurred_props(cast, focus, lambda: at(NET_SIDE), cast & ~mask)
+        shadowed = cast_shadow_parts(small, model, mask, focus.step)
+        mask = _blurred_props(shadowed, focus, lambda: at(NET_SIDE), shown=shadowed & ~mask)
     else:  # no backdrop (or it did not hold): the network decides, at its full resolution
         # (in its quick form, here and in the second looks: a scene takes up to four passes; INT8_CONVS)
         mask = _scene_matte(small, maps[NET_SIDE] if NET_SIDE in maps else
@@ -614,7 +614,7 @@ def _opened_at_edges(focus: _Focus, mask: np.ndarray, out: np.ndarray) -> np.nda
 
 
 def _blurred_props(mask: np.ndarray, focus: _Focus, finer: Callable[[], np.ndarray],
-                   cast: np.ndarray | None = None) -> np.ndarray:
+                   shown: np.ndarray | None = None) -> np.ndarray:
     """A studio matte without the blurred prop it kept beside the product (a clock's face, the moon).
 
     A plain wall behind a prop out of focus passes for a backdrop, and the
@@ -631,7 +631,7 @@ def _blurred_props(mask: np.ndarray, focus: _Focus, finer: Callable[[], np.ndarr
     box 0.665 -> 0.703, a white racket 0.745 -> 0.762). Without the blur check a black mug's corners
     went (0.98 -> 0.85); without the step floor a white box's panel (0.67 -> 0.56).
     Nor is a part that :func:`cast_shadow_parts` found beside the matte by its own drop shadow
-    (``cast``: what it added), crisp along some of its outline: a white racket's handle on the white
+    (``shown``: what it added), crisp along some of its outline: a white racket's handle on the white
     sweep, the network blind to it (16 white rackets, seeds 8000-8015: 0.860 -> 0.868, the handle
     lost 0.69 -> 0.81). A blurred prop it took in has no crisp edge (a moon: 0.88 -> 0.79 without
     that check), nor has the far side of a racket's shadow.
@@ -649,7 +649,7 @@ def _blurred_props(mask: np.ndarray, focus: _Focus, finer: Callable[[], np.ndarr
             continue
         part = labels == i
         soft = _soft_outline(focus.crisp, part)[1]
-        own = cast is not None and np.count_nonzero(part & cast) >= PROP_CAST * part.sum()
+        own = shown is not None and np.count_nonzero(part & shown) >= PROP_CAST * part.sum()
         if own and soft <= 1 - CAST_CRISP:
             continue  # a part of the product its own drop shadow showed, crisp along part of its outline
         if soft >= PROP_SOFT and _blurred_step(focus, part, mask):
