@@ -106,7 +106,7 @@ def _ring_detail(rgb: np.ndarray) -> float:
     or a scene does, even where its mean colour fits a smooth surface.
     """
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    ring = _highpass(grey)[_ring(grey.shape)]
+    ring = highpass(grey)[_ring(grey.shape)]
     return float((ring > max(3.0, 4.0 * float(np.median(ring)))).mean())
 
 
@@ -130,7 +130,7 @@ def structured_border(small: np.ndarray) -> bool:
     half = cv2.resize(grey, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
 
     def p90(g: np.ndarray) -> float:
-        return float(np.percentile(_highpass(g)[_ring(g.shape)], 90))
+        return float(np.percentile(highpass(g)[_ring(g.shape)], 90))
 
     coarse = p90(half)
     return coarse > STRUCTURE and coarse > p90(grey)
@@ -580,14 +580,14 @@ def _per_label(labels: np.ndarray, values: np.ndarray, n: int, stat) -> np.ndarr
     return out
 
 
-def _highpass(grey: np.ndarray, s_hp: float = 2.0, s_avg: float = 1.5) -> np.ndarray:
+def highpass(grey: np.ndarray, s_hp: float = 2.0, s_avg: float = 1.5) -> np.ndarray:
     """Local high-pass energy: |grey - its blur at s_hp|, averaged at s_avg."""
     return cv2.GaussianBlur(np.abs(grey - cv2.GaussianBlur(grey, (0, 0), s_hp)), (0, 0), s_avg)
 
 
 def _textured(grey: np.ndarray, ring: np.ndarray, s_hp: float, s_avg: float) -> np.ndarray:
     """High-pass energy, not the gradient: soft shadows have gradients but no detail."""
-    texture = _highpass(grey, s_hp, s_avg)
+    texture = highpass(grey, s_hp, s_avg)
     return texture > max(4 * float(np.median(texture[ring])), 2.5)
 
 
