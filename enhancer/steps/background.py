@@ -1065,19 +1065,21 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     candidates = np.isin(labels, found)
     near = _disk(max(2, round(SCENE_BAND * side)))
     grain = highpass(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32))
-    beside = _disk(max(3, round(SCENE_BESIDE * side)))
+    r = max(3, round(SCENE_BESIDE * side))
     holes = []
     for i in found:
         hole = labels == i
-        # the scene beside it, beyond the product around it (all of the scene around where none is near)
-        scene = around & cv2.dilate(hole.astype(np.uint8), beside).astype(bool)
-        scene = scene if scene.any() else around
-        if grain[hole].mean() < SCENE_GRAIN * grain[scene].mean():
-            continue  # plainer than the scene beside it: the product's own plain part in the scene's colours
         # how far each product pixel next to it lies from the outside or another hole: a frame's width
         reach = cv2.distanceTransform((mask & ~(candidates & ~hole)).astype(np.uint8), cv2.DIST_L2, 3)
         band = cv2.dilate(hole.astype(np.uint8), near).astype(bool) & mask & ~candidates
-        if band.any() and (reach[band] <= SCENE_THIN * side).mean() >= SCENE_THIN_SHARE:
+        if not band.any() or (reach[band] <= SCENE_THIN * side).mean() < SCENE_THIN_SHARE:
+            continue
+        # the scene beside it, beyond the product around it (all of the scene around where none is near)
+        x, y, bw, bh = stats[i, :4]
+        box = (slice(max(0, y - r), y + bh + r), slice(max(0, x - r), x + bw + r))
+        scene = grain[box][around[box] & cv2.dilate(hole[box].astype(np.uint8), _disk(r)).astype(bool)]
+        scene = scene if scene.size else grain[around]
+        if grain[hole].mean() >= SCENE_GRAIN * scene.mean():  # else the product's own plain part
             holes.append(i)
     return mask & ~np.isin(labels, holes) if holes else mask
 
