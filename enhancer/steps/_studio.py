@@ -66,6 +66,7 @@ HOLE_WALLED = 0.9     # ... or grown to the outline, edged, and the learned matt
 HOLE_CUT = 6.0        # ... grown out to where the gradient passes this many times the backdrop's
 HOLE_GROWTH = 5.0     # ... to at most this many times the core's area
 HOLE_CHROMA = 2.0     # ... and its median chroma angle within this many noise levels of the backdrop's nearby
+HOLE_SEEN = 0.5      # a hole GrabCut left, over this share of it such backdrop, is not filled again
 CRISP_BLUR = 1.5      # white on white: an edge blurred by less (sigma, working px) is the product's outline,
 CRISP_GAP = 7         # ... with gaps up to about this wide (px) closed; a soft shadow's ramp is blurred by 3-10
 STANDS_OUT = 0.25     # share of the learned matte the backdrop model alone calls product; below it, white on
@@ -307,7 +308,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
     mask = _main_components(mask, sure_fg)
     if mask is None:
         return None
-    return _fill_holes(mask, strength)
+    return _fill_holes(mask, strength, hole)
 
 
 def gradient(grey: np.ndarray) -> np.ndarray:
@@ -686,8 +687,9 @@ def enclosed(mask: np.ndarray) -> np.ndarray:
     return (labels[1:-1, 1:-1] != labels[0, 0]) & ~mask
 
 
-def _fill_holes(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
-    """Fill holes unless they are large and background-coloured (a mug's handle)."""
+def _fill_holes(mask: np.ndarray, strength: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """Fill holes unless they are large and background-coloured (a mug's handle), or mostly where the
+    backdrop was ``seen`` through the product."""
     holes = enclosed(mask)
     if not holes.any():
         return mask
@@ -696,7 +698,7 @@ def _fill_holes(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
     out = mask.copy()
     for i in range(1, n):
         hole = labels == i
-        bg_like = np.median(strength[hole]) < 1.0
+        bg_like = np.median(strength[hole]) < 1.0 or np.count_nonzero(seen[hole]) > HOLE_SEEN * hole.sum()
         if not bg_like or hole.sum() < 0.002 * area:
             out |= hole
     return out
