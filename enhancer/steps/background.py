@@ -122,6 +122,7 @@ FINE_SOFT = 0.05      # a scene matte with over this share of its outline soft i
 FINE_NET_SIDE = 448   # ... by the network at this size on the whole frame
 FINE_GAIN = 0.05      # ... and replaced by what that finer map makes when its soft share is this much lower
 FINE_PART = 0.1       # ... and it is at least this share of the first (smaller: a detail of what that holds)
+AGAIN_NET_SIDE = 224  # a scene where nothing stands out to the network is looked at again at this size
 MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
 MAX_SALIENT = 0.92    # ... nor one that covers nearly all of it (nothing stands out)
 NO_PRODUCT = ("Background removal found no product standing out from the background, so nothing was "
@@ -198,6 +199,8 @@ def _matte_once(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) ->
         # (in its quick form, here and in the second looks: a scene takes up to four passes; INT8_CONVS)
         mask = _scene_matte(small, maps[NET_SIDE] if NET_SIDE in maps else
                             _saliency_at(small, NET_SIDE, quick=True), focus)
+        if mask is None:  # nothing stood out at 320 px: at a coarser view a large product may
+            mask = _scene_matte(small, _saliency_at(small, AGAIN_NET_SIDE, quick=True), focus)
         mask = _finer_look(small, mask, focus)
     if mask is None:
         return None
