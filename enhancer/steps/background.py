@@ -83,6 +83,7 @@ PART_MAX = 0.5        # ... and no larger than this share of the matte are a par
 PART_ROUNDS = 3       # ... grown this many times at most (a lamp's foot, beyond its stem)
 PART_GAP = 0.2        # such a region apart from the matte, up to this share of the side away (past a label),
 APART_ODDS = 3.5      # ... is a part when its colours are e^this likelier the product's (median)
+ISLAND_INSIDE = 0.9   # a piece of the matte this much inside the holes of its largest part is the scene
 DETACHED_ODDS = 1.5   # a salient blob the matte left out whose colours are e^this likelier the product's
 DETACHED_MIN = 0.001  # ... over this share of the frame
 DETACHED_MAX = 2      # ... is a part when there are at most this many (more: coins, a pattern)
@@ -225,6 +226,7 @@ def _scene_matte(small: np.ndarray, sal: np.ndarray, focus: _Focus) -> np.ndarra
     mask = _in_focus_body(mask, focus)
     mask = _scene_holes(small, mask)  # (on a backdrop the studio matte opens holes its own way)
     mask = _thin_parts(small, mask, sal)
+    mask = _no_islands(mask)
     mask = _focus_subject(mask, focus)
     return _blurred_parts(mask, focus)
 
@@ -1086,6 +1088,18 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
             holes.append(i)
     return mask & ~np.isin(labels, holes) if holes else mask
 
+
+def _no_islands(mask: np.ndarray) -> np.ndarray:
+    """The matte without the pieces that lie in the holes of its largest part: what a racket's head
+    shows of the scene (a galaxy, a word of a page) where the hole was opened around it."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return mask
+    area = stats[1:, cv2.CC_STAT_AREA]
+    inside = enclosed(labels == 1 + int(np.argmax(area)))
+    held = np.bincount(labels[inside], minlength=n)[1:]
+    islands = np.flatnonzero(held >= ISLAND_INSIDE * area) + 1
+    return mask & ~np.isin(labels, islands) if islands.size else mask
 
 def _thin_parts(small: np.ndarray, mask: np.ndarray, sal: np.ndarray) -> np.ndarray:
     """The matte with the parts the network missed on a scene: a lamp's stem and foot, a bag's handle.
