@@ -66,7 +66,7 @@ HOLE_WALLED = 0.9     # ... or grown to the outline, edged, and the learned matt
 HOLE_CUT = 6.0        # ... grown out to where the gradient passes this many times the backdrop's
 HOLE_GROWTH = 5.0     # ... to at most this many times the core's area
 HOLE_CHROMA = 2.0     # ... and its median chroma angle within this many noise levels of the backdrop's nearby
-HOLE_SEEN = 0.5      # a hole GrabCut left, over this share of it such backdrop, is not filled again
+HOLE_SEEN = 0.5       # a hole GrabCut left, over this share of it such backdrop, is not filled again
 CRISP_BLUR = 1.5      # white on white: an edge blurred by less (sigma, working px) is the product's outline,
 CRISP_GAP = 7         # ... with gaps up to about this wide (px) closed; a soft shadow's ramp is blurred by 3-10
 STANDS_OUT = 0.25     # share of the learned matte the backdrop model alone calls product; below it, white on
@@ -698,8 +698,9 @@ def _fill_holes(mask: np.ndarray, strength: np.ndarray, seen: np.ndarray) -> np.
     out = mask.copy()
     for i in range(1, n):
         hole = labels == i
-        bg_like = np.median(strength[hole]) < 1.0 or np.count_nonzero(seen[hole]) > HOLE_SEEN * hole.sum()
-        if not bg_like or hole.sum() < 0.002 * area:
+        size = np.count_nonzero(hole)
+        bg_like = np.median(strength[hole]) < 1.0 or np.count_nonzero(seen[hole]) > HOLE_SEEN * size
+        if not bg_like or size < 0.002 * area:
             out |= hole
     return out
 

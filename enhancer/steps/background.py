@@ -1101,6 +1101,7 @@ def _no_islands(mask: np.ndarray) -> np.ndarray:
     islands = np.flatnonzero(held >= ISLAND_INSIDE * area) + 1
     return mask & ~np.isin(labels, islands) if islands.size else mask
 
+
 def _thin_parts(small: np.ndarray, mask: np.ndarray, sal: np.ndarray) -> np.ndarray:
     """The matte with the parts the network missed on a scene: a lamp's stem and foot, a bag's handle.
 
