@@ -10,6 +10,8 @@ Run by hand from the repository root::
     python3 benchmarks/background.py --set unseen  # busy shots on scenes no rule was tuned on (a check)
     python3 benchmarks/background.py --set two_tone  # holed products with a backdrop-coloured panel (a check)
     python3 benchmarks/background.py --set fresh --draw 7 --count 100  # shots drawn at random (a check)
+    python3 benchmarks/background.py --set scenes --draw 4,5,6 --count 150 --fused-only --jobs 2  # all busy
+    python3 benchmarks/background.py --set backdrops --draw 4,5,6 --count 150 --fused-only --jobs 2  # studio
     python3 benchmarks/background.py --fused-only --jobs 2 --save run.json   # the fused matte alone, fast
     python3 benchmarks/background.py --fused-only --jobs 2 --compare run.json  # ... and what moved since
 
@@ -44,6 +46,12 @@ Shots come from benchmarks/shots.py (seeded, built from ``skimage.data``):
   nothing; a draw no rule has seen, as large as time allows, says what a
   figure is worth on shots like them (the issue's independent evaluation
   uses shots of its own).
+* scenes / backdrops: every set of one kind in one run, the way a change to
+  the matte is judged: busy, held-out busy, unseen and the fresh busy draws
+  ``--draw`` names (a comma-separated list), or studio, two-tone, other,
+  held-out studio and those fresh studio draws. With ``--fused-only`` the run
+  ends with a table of every set's mean and worst (and, with ``--compare``,
+  the saved run's mean over the same shots).
 
 For each shot the IoU of the mask (alpha > 127) against the known shape, for
 the studio (backdrop-model) matte alone, the learned (U^2-Net-p) matte alone
@@ -218,8 +226,10 @@ def main() -> None:
     ap.add_argument("--side", type=int, default=1600)
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--set", default="both",
-                    choices=("studio", "busy", "both", "other", "held_out", "unseen", "two_tone", "fresh"))
-    ap.add_argument("--draw", type=int, default=0, help="with --set fresh: which random sample")
+                    choices=("studio", "busy", "both", "other", "held_out", "unseen", "two_tone", "fresh",
+                             "scenes", "backdrops"))
+    ap.add_argument("--draw", type=_draws, default=[0],
+                    help="with --set fresh, scenes or backdrops: which random samples (e.g. 4,5,6)")
     ap.add_argument("--count", type=int, default=60, help="with --set fresh: shots of each kind")
     ap.add_argument("--fused-only", action="store_true", help="only the fused matte, no timing (fast)")
     ap.add_argument("--jobs", type=int, default=1, help="processes for --fused-only")
@@ -243,9 +253,21 @@ def main() -> None:
         print(f"target {goal} (fused) -> {'PASS' if ok else 'FAIL'}")
 
 
+def _draws(text: str) -> list[int]:
+    """``--draw``'s value: one draw or a comma-separated list of them."""
+    try:
+        return [int(d) for d in text.split(",") if d.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a draw or a list of draws: {text!r}") from None
+
+
 def chosen_sets(args) -> list[tuple[str, object]]:
     """The sets ``--set`` names, as (name, shots); the shots are generators, made as they are scored."""
     kw = dict(side=args.side, seeds=args.seeds)
+    fresh_studio = [(f"fresh studio (draw {d})", fresh_studio_set(side=args.side, draw=d, count=args.count))
+                    for d in args.draw]
+    fresh_busy = [(f"fresh busy (draw {d})", fresh_busy_set(side=args.side, draw=d, count=args.count))
+                  for d in args.draw]
     sets = {"studio": [("studio", studio_set(**kw))],
             "busy": [("busy", busy_set(**kw))],
             "other": [("other backdrops", other_backdrops_set(**kw))],
@@ -254,10 +276,12 @@ def chosen_sets(args) -> list[tuple[str, object]]:
                          ("held-out busy", held_out_busy_set(side=args.side))],
             "unseen": [("unseen", unseen_set(side=args.side))],
             "two_tone": [("two-tone", two_tone_set(side=args.side))],
-            "fresh": [(f"fresh studio (draw {args.draw})",
-                       fresh_studio_set(side=args.side, draw=args.draw, count=args.count)),
-                      (f"fresh busy (draw {args.draw})",
-                       fresh_busy_set(side=args.side, draw=args.draw, count=args.count))]}
+            "fresh": [s for pair in zip(fresh_studio, fresh_busy) for s in pair],
+            "scenes": [("busy", busy_set(**kw)), ("held-out busy", held_out_busy_set(side=args.side)),
+                       ("unseen", unseen_set(side=args.side)), *fresh_busy],
+            "backdrops": [("studio", studio_set(**kw)), ("two-tone", two_tone_set(side=args.side)),
+                          ("other backdrops", other_backdrops_set(**kw)),
+                          ("held-out studio", held_out_studio_set(side=args.side)), *fresh_studio]}
     return sets["studio"] + sets["busy"] if args.set == "both" else sets[args.set]
 
 
@@ -270,6 +294,18 @@ def fused_only(chosen: list[tuple[str, object]], args) -> None:
             compare(before[name], results[name])
     if args.save:
         Path(args.save).write_text(json.dumps(results, indent=1))
+    if len(results) > 1:
+        summary(results, before)
+
+
+def summary(results: dict[str, dict[str, float]], before: dict[str, dict[str, float]]) -> None:
+    """Every set's shots, mean and worst IoU in one table; with a saved run, its mean over the same shots."""
+    print(f"\n{'set':<24} {'shots':>5} {'mean':>6} {'worst':>6} {'saved':>6}")
+    for name, ious in results.items():
+        v = np.array(list(ious.values()))
+        old = [before[name][k] for k in ious if k in before.get(name, {})]
+        saved = f"{np.mean(old):6.3f}" if len(old) == len(ious) else "     -"
+        print(f"{name:<24} {len(v):>5} {v.mean():6.3f} {v.min():6.3f} {saved}")
 
 
 if __name__ == "__main__":

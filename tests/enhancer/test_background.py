@@ -25,7 +25,7 @@ from enhancer.steps.background import _Focus, _in_focus_body, _thin_parts, produ
 from tests.enhancer.imaging_helpers import check, iou, photo, studio_shot, to_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from background import compose, loss_split  # noqa: E402
+from background import _draws, chosen_sets, compose, loss_split  # noqa: E402
 from shots import compose_busy, fresh_busy_set, fresh_studio_set  # noqa: E402
 
 def _matte(data: bytes) -> np.ndarray:
@@ -791,6 +791,25 @@ def test_the_benchmarks_loss_split_adds_up_to_what_the_iou_loses():
     assert kept + missed == pytest.approx(1 - iou(matte, truth))
     assert loss_split(truth, truth) == (0.0, 0.0)
     assert loss_split(np.full_like(truth, 255), truth) == (1 - 1600 / 10000, 0.0)
+
+
+def test_the_benchmark_runs_every_set_of_a_kind_with_the_draws_named():
+    """benchmarks/background.py --set scenes / backdrops: every busy or every studio set in one run, with
+    the fresh draws --draw lists."""
+    import argparse
+
+    def names(kind: str, draws: str) -> list[str]:
+        args = argparse.Namespace(set=kind, draw=_draws(draws), side=320, seeds=1, count=2)
+        return [name for name, _ in chosen_sets(args)]
+
+    assert names("scenes", "4,5") == ["busy", "held-out busy", "unseen", "fresh busy (draw 4)",
+                                      "fresh busy (draw 5)"]
+    assert names("backdrops", "6") == ["studio", "two-tone", "other backdrops", "held-out studio",
+                                       "fresh studio (draw 6)"]
+    assert names("fresh", "4,5") == ["fresh studio (draw 4)", "fresh busy (draw 4)", "fresh studio (draw 5)",
+                                     "fresh busy (draw 5)"]
+    with pytest.raises(argparse.ArgumentTypeError):
+        _draws("4,x")
 
 
 def test_what_the_network_doubts_beside_a_product_it_is_sure_of_is_the_scene():
