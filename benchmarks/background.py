@@ -230,7 +230,8 @@ def main() -> None:
                              "scenes", "backdrops"))
     ap.add_argument("--draw", type=_draws, default=[0],
                     help="with --set fresh, scenes or backdrops: which random samples (e.g. 4,5,6)")
-    ap.add_argument("--count", type=int, default=60, help="with --set fresh: shots of each kind")
+    ap.add_argument("--count", type=int, default=60,
+                    help="with --set fresh, scenes or backdrops: shots of each kind in each draw")
     ap.add_argument("--fused-only", action="store_true", help="only the fused matte, no timing (fast)")
     ap.add_argument("--jobs", type=int, default=1, help="processes for --fused-only")
     ap.add_argument("--save", metavar="JSON", help="with --fused-only: write each shot's IoU here")
@@ -264,25 +265,26 @@ def _draws(text: str) -> list[int]:
 def chosen_sets(args) -> list[tuple[str, object]]:
     """The sets ``--set`` names, as (name, shots); the shots are generators, made as they are scored."""
     kw = dict(side=args.side, seeds=args.seeds)
+    one = {"studio": studio_set(**kw), "busy": busy_set(**kw), "other backdrops": other_backdrops_set(**kw),
+           # one seed each: --seeds does not apply
+           "held-out studio": held_out_studio_set(side=args.side),
+           "held-out busy": held_out_busy_set(side=args.side),
+           "unseen": unseen_set(side=args.side), "two-tone": two_tone_set(side=args.side)}
     fresh_studio = [(f"fresh studio (draw {d})", fresh_studio_set(side=args.side, draw=d, count=args.count))
                     for d in args.draw]
     fresh_busy = [(f"fresh busy (draw {d})", fresh_busy_set(side=args.side, draw=d, count=args.count))
                   for d in args.draw]
-    sets = {"studio": [("studio", studio_set(**kw))],
-            "busy": [("busy", busy_set(**kw))],
-            "other": [("other backdrops", other_backdrops_set(**kw))],
-            # one seed each: --seeds does not apply
-            "held_out": [("held-out studio", held_out_studio_set(side=args.side)),
-                         ("held-out busy", held_out_busy_set(side=args.side))],
-            "unseen": [("unseen", unseen_set(side=args.side))],
-            "two_tone": [("two-tone", two_tone_set(side=args.side))],
+
+    def named(*names: str) -> list[tuple[str, object]]:
+        return [(name, one[name]) for name in names]
+
+    sets = {"studio": named("studio"), "busy": named("busy"), "both": named("studio", "busy"),
+            "other": named("other backdrops"), "held_out": named("held-out studio", "held-out busy"),
+            "unseen": named("unseen"), "two_tone": named("two-tone"),
             "fresh": [s for pair in zip(fresh_studio, fresh_busy) for s in pair],
-            "scenes": [("busy", busy_set(**kw)), ("held-out busy", held_out_busy_set(side=args.side)),
-                       ("unseen", unseen_set(side=args.side)), *fresh_busy],
-            "backdrops": [("studio", studio_set(**kw)), ("two-tone", two_tone_set(side=args.side)),
-                          ("other backdrops", other_backdrops_set(**kw)),
-                          ("held-out studio", held_out_studio_set(side=args.side)), *fresh_studio]}
-    return sets["studio"] + sets["busy"] if args.set == "both" else sets[args.set]
+            "scenes": named("busy", "held-out busy", "unseen") + fresh_busy,
+            "backdrops": named("studio", "two-tone", "other backdrops", "held-out studio") + fresh_studio}
+    return sets[args.set]
 
 
 def fused_only(chosen: list[tuple[str, object]], args) -> None:
