@@ -1132,11 +1132,22 @@ def _thin_parts(small: np.ndarray, mask: np.ndarray, sal: np.ndarray) -> np.ndar
     lamps 0.72 -> 0.95, rackets 0.41 -> 0.52 and 0.64 -> 0.77, bags' handles 0.94 -> 0.99; five
     shots 0.007-0.042 lower, photo-textured), held-out busy 0.849 -> 0.850, unseen 0.852 -> 0.853,
     busy unchanged.
+
+    A part in its own shade (a lamp's lower stem and foot) has the product's
+    hue at another brightness, which lies two or more RGB bins away; so a
+    colour's odds are the larger of those of its RGB bin and of its shade bin
+    (:func:`_shade_bins`). Growth keeps the odds of the matte it started from:
+    re-learnt from what was added, a same-hue scene object beside the product
+    (a rocket's lit side beside a mug's yellow handle) turns product-like, round
+    by round, down to the frame. Fresh busy draws 4, 5, 6 0.856 / 0.835 / 0.870
+    -> 0.861 / 0.837 / 0.874, held-out busy 0.850 -> 0.855, unseen 0.853 -> 0.854,
+    busy 0.902 -> 0.904 (36 shots better, 21 worse; labelled lamps 0.71-0.74 -> 0.89-0.96).
     """
-    colour = _colour_bins(small)
+    colour = (_colour_bins(small), _shade_bins(small))
     mask = _detached_parts(colour, mask, sal)
-    for _ in range(PART_ROUNDS):
-        grown = _grow_parts(colour, mask)
+    odds = _colour_odds(colour, mask, _beyond(mask))
+    for _ in range(PART_ROUNDS if odds is not None else 0):
+        grown = _grow_parts(odds, mask)
         if grown is mask:
             break
         mask = grown
@@ -1148,10 +1159,11 @@ def _apart_parts(colour: np.ndarray, mask: np.ndarray) -> np.ndarray:
     below a printed label), one or two of them; ``mask`` itself when there are none."""
     h, w = mask.shape
     m8 = mask.astype(np.uint8)
-    found = _likely_product(colour, mask)
+    odds = _colour_odds(colour, mask, _beyond(mask))
+    found = None if odds is None else _likely_product(odds, mask)
     if found is None:
         return mask
-    odds, n, labels, stats = found
+    n, labels, stats = found
     gap = max(1, round(PART_GAP * min(h, w)))
     near = cv2.dilate(m8, _disk(gap)).astype(bool)
     touch = cv2.dilate(m8, np.ones((3, 3), np.uint8)).astype(bool)
@@ -1170,19 +1182,29 @@ def _apart_parts(colour: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return mask | found[labels]
 
 
-def _colour_odds(colour: np.ndarray, mask: np.ndarray, scene: np.ndarray) -> np.ndarray | None:
+def _colour_odds(colour: np.ndarray | tuple[np.ndarray, ...], mask: np.ndarray,
+                 scene: np.ndarray) -> np.ndarray | None:
     """Per pixel (``colour``: its bin, :func:`_colour_bins`), the log odds that its colour is the
-    product's (the matte's inside) rather than the ``scene`` pixels'. None when either side is empty."""
+    product's (the matte's inside) rather than the ``scene`` pixels'. None when either side is empty.
+    Given several binnings (:func:`_shade_bins` too), the largest of their odds."""
     inside = cv2.erode(mask.astype(np.uint8), _disk(2)).astype(bool)  # edge pixels mix in the scene
     if not inside.any() or not scene.any():
         return None
-    product = _smooth_bins(np.bincount(colour[inside], minlength=512)) + 1.0
-    other = _smooth_bins(np.bincount(colour[scene], minlength=512)) + 1.0
-    odds = (np.log(product / product.sum()) - np.log(other / other.sum())).astype(np.float32)
-    return odds[colour]
+    best = None
+    for bins in (colour,) if isinstance(colour, np.ndarray) else colour:
+        product = _smooth_bins(np.bincount(bins[inside], minlength=512)) + 1.0
+        other = _smooth_bins(np.bincount(bins[scene], minlength=512)) + 1.0
+        odds = (np.log(product / product.sum()) - np.log(other / other.sum())).astype(np.float32)[bins]
+        best = odds if best is None else np.maximum(best, odds, out=best)
+    return best
 
 
-def _detached_parts(colour: np.ndarray, mask: np.ndarray, sal: np.ndarray) -> np.ndarray:
+def _beyond(mask: np.ndarray) -> np.ndarray:
+    """The frame beyond the matte and its mixed edge pixels: the scene the product's colours are told from."""
+    return ~cv2.dilate(mask.astype(np.uint8), _disk(2)).astype(bool)
+
+
+def _detached_parts(colour: tuple[np.ndarray, ...], mask: np.ndarray, sal: np.ndarray) -> np.ndarray:
     """The matte with the salient blobs it left out whose colours are the product's (see _thin_parts)."""
     h, w = mask.shape
     n, labels, stats, _ = cv2.connectedComponentsWithStats((sal > SALIENT_LINK).astype(np.uint8), connectivity=8)
@@ -1210,14 +1232,15 @@ def _detached_parts(colour: np.ndarray, mask: np.ndarray, sal: np.ndarray) -> np
     return mask | (np.isin(labels, found) & part)
 
 
-def _grow_parts(colour: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """One round of growth for :func:`_thin_parts`; returns ``mask`` itself when nothing is added."""
+def _grow_parts(odds: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """One round of growth for :func:`_thin_parts` (``odds``: each pixel's, :func:`_colour_odds`);
+    returns ``mask`` itself when nothing is added."""
     h, w = mask.shape
     m8 = mask.astype(np.uint8)
-    found = _likely_product(colour, mask)
+    found = _likely_product(odds, mask)
     if found is None:
         return mask
-    _, n, labels, stats = found
+    n, labels, stats = found
     # where each candidate region meets the matte (a stem may meet it at both ends), and how long each
     # of those necks is
     touch = (cv2.dilate(m8, np.ones((3, 3), np.uint8)).astype(bool) & (labels > 0)).astype(np.uint8)
@@ -1235,21 +1258,30 @@ def _grow_parts(colour: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return mask | keep[labels]
 
 
-def _likely_product(colour: np.ndarray, mask: np.ndarray) -> tuple | None:
-    """The regions beyond the matte whose colours are e^PART_ODDS likelier inside it than in the rest of
-    the frame: (each pixel's log odds, and the regions' count, labels and stats), or None when none."""
-    odds = _colour_odds(colour, mask, ~cv2.dilate(mask.astype(np.uint8), _disk(2)).astype(bool))
-    if odds is None:
-        return None
+def _likely_product(odds: np.ndarray, mask: np.ndarray) -> tuple | None:
+    """The regions beyond the matte whose colours' log ``odds`` of being the product's are over
+    PART_ODDS: (their count, labels and stats), or None when there are none."""
     candidate = (~mask & (cv2.blur(odds, (3, 3)) > PART_ODDS)).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=8)
-    return None if n <= 1 else (odds, n, labels, stats)
+    return None if n <= 1 else (n, labels, stats)
 
 
 def _colour_bins(rgb: np.ndarray) -> np.ndarray:
     """Each pixel's colour bin of 8 x 8 x 8, as an int32 index in [0, 512)."""
     q = (rgb >> 5).astype(np.int32)
     return (q[..., 0] << 6) | (q[..., 1] << 3) | q[..., 2]
+
+
+def _shade_bins(rgb: np.ndarray) -> np.ndarray:
+    """Each pixel's shade bin, as an int32 index in [0, 512): its chromaticity r / (r + g + b) and
+    g / (r + g + b) in steps of 1/16 (7/16 and over in one), and 8 levels of brightness on a
+    square-root scale. A hue in its own shade stays in its chromaticity bins and moves a level or two."""
+    x = rgb.astype(np.int32)
+    total = x.sum(axis=-1)
+    r = np.minimum(x[..., 0] * 16 // (total + 1), 7)
+    g = np.minimum(x[..., 1] * 16 // (total + 1), 7)
+    level = np.minimum((np.sqrt(total / 766.0) * 8).astype(np.int32), 7)
+    return (r << 6) | (g << 3) | level
 
 
 def _smooth_bins(hist: np.ndarray) -> np.ndarray:

@@ -322,6 +322,25 @@ def test_a_scene_region_of_the_products_colour_along_its_side_is_not_taken():
     assert not out[300:, :250].any() and (out & ~mask)[:, 300:].sum() == 0
 
 
+def test_a_stem_and_foot_in_the_products_own_shade_are_added():
+    """A lamp's lower stem and foot in shadow: the product's hue at under half its brightness, two or
+    more RGB bins away from its lit colour, so its shade bins (chromaticity and a brightness level)
+    carry them."""
+    rng = np.random.default_rng(8)
+    grey = rng.integers(90, 170, (480, 640, 1), dtype=np.uint8).repeat(3, axis=2)
+    img = cv2.GaussianBlur(grey, (0, 0), 1.5)
+    lit = np.array((40, 170, 60), np.float32)
+    mask = np.zeros((480, 640), bool)
+    mask[80:200, 240:400] = True                  # the matte: the lamp's shade
+    img[mask] = lit.astype(np.uint8)
+    img[200:380, 316:324] = (0.45 * lit).astype(np.uint8)  # the stem, in shadow
+    cv2.ellipse(img, (320, 390), (60, 14), 0, 0, 360, tuple(int(v) for v in 0.4 * lit), -1)  # the foot
+    out = _thin_parts(img, mask, np.zeros(mask.shape, np.float32))
+    assert out[210:370, 317:323].all(), "the shaded stem is missed"
+    assert out[386:394, 290:350].all(), "the foot is missed"
+    assert not (out & ~mask)[:, :250].any() and not (out & ~mask)[:, 400:].any()
+
+
 @pytest.mark.parametrize("seen", ["left half", "all but the patch"])
 def test_a_glossy_patch_of_the_product_on_a_blurred_scene_stays_in_its_body(seen):
     """A product's own soft-edged patch (a helmet's highlight printed on a bag) along its outline holds
