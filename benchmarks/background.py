@@ -51,7 +51,8 @@ Shots come from benchmarks/shots.py (seeded, built from ``skimage.data``):
   ``--draw`` names (a comma-separated list), or studio, two-tone, other,
   held-out studio and those fresh studio draws. With ``--fused-only`` the run
   ends with a table of every set's mean and worst (and, with ``--compare``,
-  the saved run's mean over the same shots).
+  the saved run's mean over the same shots and how many shots are better
+  and worse than in it).
 
 For each shot the IoU of the mask (alpha > 127) against the known shape, for
 the studio (backdrop-model) matte alone, the learned (U^2-Net-p) matte alone
@@ -300,14 +301,26 @@ def fused_only(chosen: list[tuple[str, object]], args) -> None:
         summary(results, before)
 
 
+MOVED = 0.005  # a shot whose IoU moved by more than this against a saved run is counted as better or worse
+
+
 def summary(results: dict[str, dict[str, float]], before: dict[str, dict[str, float]]) -> None:
-    """Every set's shots, mean and worst IoU in one table; with a saved run, its mean over the same shots."""
-    print(f"\n{'set':<24} {'shots':>5} {'mean':>6} {'worst':>6} {'saved':>6}")
+    """Every set's shots, mean and worst IoU in one table; with a saved run, its mean over the same shots
+    and how many shots are better and worse than in it (by more than MOVED), and those counts over all."""
+    print(f"\n{'set':<24} {'shots':>5} {'mean':>6} {'worst':>6} {'saved':>6} {'better':>6} {'worse':>6}")
+    up = down = 0
     for name, ious in results.items():
         v = np.array(list(ious.values()))
-        old = [before[name][k] for k in ious if k in before.get(name, {})]
-        saved = f"{np.mean(old):6.3f}" if len(old) == len(ious) else "     -"
+        old = before.get(name, {})
+        moved = [ious[k] - old[k] for k in ious if k in old]
+        saved = "     -      -      -"
+        if len(moved) == len(ious):
+            better, worse = sum(d > MOVED for d in moved), sum(d < -MOVED for d in moved)
+            up, down = up + better, down + worse
+            saved = f"{np.mean([old[k] for k in ious]):6.3f} {better:>6} {worse:>6}"
         print(f"{name:<24} {len(v):>5} {v.mean():6.3f} {v.min():6.3f} {saved}")
+    if before:
+        print(f"shots better than the saved run: {up}, worse: {down} (by more than {MOVED})")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from enhancer.steps.background import _Focus, _in_focus_body, _thin_parts, produ
 from tests.enhancer.imaging_helpers import check, iou, photo, studio_shot, to_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from background import _draws, chosen_sets, compose, loss_split  # noqa: E402
+from background import _draws, chosen_sets, compose, loss_split, summary  # noqa: E402
 from shots import compose_busy, fresh_busy_set, fresh_studio_set  # noqa: E402
 
 def _matte(data: bytes) -> np.ndarray:
@@ -829,6 +829,18 @@ def test_the_benchmark_runs_every_set_of_a_kind_with_the_draws_named():
                                      "fresh busy (draw 5)"]
     with pytest.raises(argparse.ArgumentTypeError):
         _draws("4,x")
+
+
+def test_the_benchmark_summary_counts_the_shots_better_and_worse_than_the_saved_run(capsys):
+    """With --compare, each set's row says how many shots moved up and down by more than 0.005, and a last
+    line sums them; a set the saved run lacks shows dashes and adds nothing."""
+    summary({"busy": {"a": 0.90, "b": 0.50, "c": 0.703}, "unseen": {"d": 0.7}},
+            {"busy": {"a": 0.80, "b": 0.52, "c": 0.700}})
+    lines = [line for line in capsys.readouterr().out.splitlines() if line]
+    rows = {line.split()[0]: line.split()[1:] for line in lines}
+    assert rows["busy"] == ["3", "0.701", "0.500", "0.673", "1", "1"]
+    assert rows["unseen"] == ["1", "0.700", "0.700", "-", "-", "-"]
+    assert lines[-1] == "shots better than the saved run: 1, worse: 1 (by more than 0.005)"
 
 
 def test_what_the_network_doubts_beside_a_product_it_is_sure_of_is_the_scene():
