@@ -959,7 +959,7 @@ def _own_blurred_cells(focus: _Focus, body: np.ndarray) -> np.ndarray:
     """
     cells, out, at_frame = focus.cells
     gap = _disk(BODY_GAP)
-    odds = _colour_odds(focus.colour, body, (out & at_frame)[cells] & ~body)
+    odds = _colour_odds((focus.colour,), body, (out & at_frame)[cells] & ~body)
     if odds is None:
         return body
     n = len(out)
@@ -1154,7 +1154,7 @@ def _thin_parts(small: np.ndarray, mask: np.ndarray, sal: np.ndarray) -> np.ndar
     return _apart_parts(colour, mask)
 
 
-def _apart_parts(colour: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _apart_parts(colour: tuple[np.ndarray, ...], mask: np.ndarray) -> np.ndarray:
     """The matte plus the regions of its colours near it but apart from it (a lamp's foot and the stem
     below a printed label), one or two of them; ``mask`` itself when there are none."""
     h, w = mask.shape
@@ -1182,16 +1182,15 @@ def _apart_parts(colour: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return mask | found[labels]
 
 
-def _colour_odds(colour: np.ndarray | tuple[np.ndarray, ...], mask: np.ndarray,
-                 scene: np.ndarray) -> np.ndarray | None:
-    """Per pixel (``colour``: its bin, :func:`_colour_bins`), the log odds that its colour is the
-    product's (the matte's inside) rather than the ``scene`` pixels'. None when either side is empty.
-    Given several binnings (:func:`_shade_bins` too), the largest of their odds."""
+def _colour_odds(colour: tuple[np.ndarray, ...], mask: np.ndarray, scene: np.ndarray) -> np.ndarray | None:
+    """Per pixel (``colour``: its bin in each binning, :func:`_colour_bins` and maybe :func:`_shade_bins`),
+    the log odds that its colour is the product's (the matte's inside) rather than the ``scene`` pixels',
+    the largest over the binnings. None when either side is empty."""
     inside = cv2.erode(mask.astype(np.uint8), _disk(2)).astype(bool)  # edge pixels mix in the scene
     if not inside.any() or not scene.any():
         return None
     best = None
-    for bins in (colour,) if isinstance(colour, np.ndarray) else colour:
+    for bins in colour:
         product = _smooth_bins(np.bincount(bins[inside], minlength=512)) + 1.0
         other = _smooth_bins(np.bincount(bins[scene], minlength=512)) + 1.0
         odds = (np.log(product / product.sum()) - np.log(other / other.sum())).astype(np.float32)[bins]
@@ -1272,16 +1271,21 @@ def _colour_bins(rgb: np.ndarray) -> np.ndarray:
     return (q[..., 0] << 6) | (q[..., 1] << 3) | q[..., 2]
 
 
+_SHADE_LEVELS = np.minimum((np.sqrt(np.arange(766) / 766.0) * 8).astype(np.int32), 7)  # by r + g + b
+
+
 def _shade_bins(rgb: np.ndarray) -> np.ndarray:
     """Each pixel's shade bin, as an int32 index in [0, 512): its chromaticity r / (r + g + b) and
     g / (r + g + b) in steps of 1/16 (7/16 and over in one), and 8 levels of brightness on a
     square-root scale. A hue in its own shade stays in its chromaticity bins and moves a level or two."""
-    x = rgb.astype(np.int32)
-    total = x.sum(axis=-1)
-    r = np.minimum(x[..., 0] * 16 // (total + 1), 7)
-    g = np.minimum(x[..., 1] * 16 // (total + 1), 7)
-    level = np.minimum((np.sqrt(total / 766.0) * 8).astype(np.int32), 7)
-    return (r << 6) | (g << 3) | level
+    total = rgb.sum(axis=-1, dtype=np.int32)
+    # 16 x / (total + 1) in float32: both exact integers, so the quotient is correctly rounded, and one
+    # that is not a whole number lies at least 1/766 from one: its floor is the integer division's (half
+    # the time of int32 division at the working size)
+    d = (total + 1).astype(np.float32)
+    r = np.minimum(rgb[..., 0] * np.float32(16) / d, 7).astype(np.int32)
+    g = np.minimum(rgb[..., 1] * np.float32(16) / d, 7).astype(np.int32)
+    return (r << 6) | (g << 3) | _SHADE_LEVELS[total]
 
 
 def _smooth_bins(hist: np.ndarray) -> np.ndarray:
