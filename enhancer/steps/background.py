@@ -1165,7 +1165,8 @@ def _apart_parts(colour: tuple[np.ndarray, ...], mask: np.ndarray) -> np.ndarray
         return mask
     n, labels, stats = found
     gap = max(1, round(PART_GAP * min(h, w)))
-    near = cv2.dilate(m8, _disk(gap)).astype(bool)
+    # within the gap of the matte: by distance (a dilation by a disk this wide cost 70 ms per call)
+    near = cv2.distanceTransform(1 - m8, cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= gap
     touch = cv2.dilate(m8, np.ones((3, 3), np.uint8)).astype(bool)
     r = _frame_margin(h, w)
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
