@@ -14,6 +14,7 @@ from dataclasses import replace
 import cv2
 
 from ._alloc import keep_freed_memory
+from ._threads import one_blas_thread
 from .compliance import evaluate, softness
 from .context import Context, Options
 from . import outcome
@@ -81,9 +82,11 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
     -----
     With glibc, the first call tunes the process's allocator to keep the
     memory a photo freed for the next one (:func:`enhancer._alloc.keep_freed_memory`):
-    untuned, a 12 MP photo's buffers are fresh pages every time.
+    untuned, a 12 MP photo's buffers are fresh pages every time. It also
+    keeps numpy's BLAS on one thread (:func:`enhancer._threads.one_blas_thread`).
     """
     keep_freed_memory()
+    one_blas_thread()
     t0 = time.perf_counter()
     mode = Mode.parse(mode)
     fmt = normalize_output(output_format)

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from .._alloc import hand_back
+from .._threads import one_blas_thread
 from ..errors import ModelError
 
 MODEL_FILE = "u2netp.onnx"
@@ -252,6 +253,7 @@ def _options(*, laid_out: bool = False):
 
 def _get_net(quick: bool):
     global _net, _quick_net
+    one_blas_thread()  # BLAS workers spinning after the backdrop's fit would take a core from the pass
     if quick:
         if _quick_net is None:
             _quick_net = _load(quick=True)
