@@ -188,13 +188,21 @@ def _split(small: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """
     p = small.astype(np.float32)
     bg = np.maximum(model, 1.0)
-    k = (p * bg).sum(-1) / (bg * bg).sum(-1)
-    bg_norm = np.linalg.norm(bg, axis=-1)
-    ang = np.linalg.norm(p - k[..., None] * bg, axis=-1) / (np.maximum(k, 0.05) * bg_norm)
+    k = _dot3(p, bg) / _dot3(bg, bg)
+    bg_norm = np.sqrt(_dot3(bg, bg))
+    off = p - k[..., None] * bg
+    ang = np.sqrt(_dot3(off, off)) / (np.maximum(k, 0.05) * bg_norm)
     ring = _ring(k.shape)
     k_noise = max(0.008, 1.4826 * float(np.median(np.abs(k[ring] - np.median(k[ring])))))
     a_noise = max(0.004, 1.4826 * float(np.median(ang[ring])))
     return k, ang, bg_norm, k_noise, a_noise
+
+
+def _dot3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Each pixel's dot product of two (H, W, 3) colour arrays, summed in channel order as
+    ``(a * b).sum(-1)`` sums (the same bits), in a third of its time: numpy reduces a
+    3-long last axis pixel by pixel."""
+    return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
 
 
 def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,

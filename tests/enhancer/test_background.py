@@ -973,3 +973,12 @@ def test_a_plain_part_in_the_scenes_colours_is_not_taken_for_a_hole():
     score = iou(alpha, truth)
     check(kept >= 0.95 and score >= 0.95, "lamp on the moon", alpha,
           f"IoU {score:.3f}, {kept:.1%} of the lamp kept")
+
+
+def test_the_backdrop_split_dot_product_has_the_bits_of_numpys_sum_over_the_channels():
+    from enhancer.steps._studio import _dot3
+
+    rng = np.random.default_rng(7)
+    a, b = (rng.random((97, 131, 3), dtype=np.float32) * 255 for _ in range(2))
+    assert np.array_equal(_dot3(a, b), (a * b).sum(-1))
+    assert np.array_equal(np.sqrt(_dot3(a, a)), np.linalg.norm(a, axis=-1))
