@@ -286,9 +286,10 @@ def _background_pixels(rgb, alpha, prov: Provenance) -> tuple[np.ndarray, np.nda
         prod = (prov.matte > 8).astype(np.uint8)
         r_in = max(2, round(0.005 * min(h, w)))
         r_out = max(r_in + 2, round(0.03 * min(h, w)))
-        near = cv2.dilate(prod, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_in + 1,) * 2))
-        far = cv2.dilate(prod, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r_out + 1,) * 2))
-        sel = far.astype(bool) & ~near.astype(bool)
+        # the band by each pixel's distance from the product: dilating by disks this wide took 0.27 s on a
+        # 2000 px canvas, the distance 0.03
+        dist = cv2.distanceTransform(1 - prod, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        sel = (dist > r_in) & (dist <= r_out)
         where = "around the product"
         if sel.sum() < 100:
             sel, where = _ring((h, w)), "the border"

@@ -118,3 +118,24 @@ def test_standardize_output_rechecked_from_bytes_agrees():
     assert res.compliance.passed and again.passed, [r for r in again.rules if not r.passed]
     out = np.asarray(Image.open(io.BytesIO(res.data)).convert("RGB"))
     assert out.shape[:2] == (2000, 2000)
+
+
+def test_a_matted_products_background_is_read_in_a_band_just_outside_its_matte():
+    from enhancer.compliance import Provenance, _background_pixels
+
+    h, w = 800, 1000
+    matte = np.zeros((h, w), np.uint8)
+    cv2.circle(matte, (500, 400), 200, 255, -1)
+    rgb = np.full((h, w, 3), 255, np.uint8)
+    rgb[matte > 0] = (40, 80, 120)
+    dist = cv2.distanceTransform((matte == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    rgb[(dist > 8) & (dist <= 12)] = (200, 200, 200)  # a halo left round the product, within the band
+    rgb[dist > 30] = (0, 255, 0)  # beyond the band: never read
+    px, _, where = _background_pixels(rgb, None, Provenance(matted=True, matte=matte))
+    r_in, r_out = 0.005 * h, 0.03 * h  # 4 and 24 px
+    assert where == "around the product"
+    assert len(px) == pytest.approx(np.pi * ((200 + r_out) ** 2 - (200 + r_in) ** 2), rel=0.03)
+    assert not (px == (40, 80, 120)).all(1).any()  # none of the product
+    assert not (px == (0, 255, 0)).all(1).any()  # nothing from beyond the band
+    halo_share = ((200 + 12) ** 2 - (200 + 8) ** 2) / ((200 + r_out) ** 2 - (200 + r_in) ** 2)
+    assert (px == (200, 200, 200)).all(1).mean() == pytest.approx(halo_share, abs=0.03)
