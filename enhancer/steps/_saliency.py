@@ -64,6 +64,7 @@ def model_path():
 
 
 def _load(path=None, *, quick: bool = False):
+    one_blas_thread()  # BLAS workers spinning after the backdrop's fit would take a core from every pass
     where = path if path is not None else model_path()
     try:
         blob = where.read_bytes()
@@ -253,7 +254,6 @@ def _options(*, laid_out: bool = False):
 
 def _get_net(quick: bool):
     global _net, _quick_net
-    one_blas_thread()  # BLAS workers spinning after the backdrop's fit would take a core from the pass
     if quick:
         if _quick_net is None:
             _quick_net = _load(quick=True)

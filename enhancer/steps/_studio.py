@@ -188,8 +188,9 @@ def _split(small: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """
     p = small.astype(np.float32)
     bg = np.maximum(model, 1.0)
-    k = _dot3(p, bg) / _dot3(bg, bg)
-    bg_norm = np.sqrt(_dot3(bg, bg))
+    bg_sq = _dot3(bg, bg)
+    k = _dot3(p, bg) / bg_sq
+    bg_norm = np.sqrt(bg_sq)
     off = p - k[..., None] * bg
     ang = np.sqrt(_dot3(off, off)) / (np.maximum(k, 0.05) * bg_norm)
     ring = _ring(k.shape)
