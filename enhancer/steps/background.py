@@ -1082,8 +1082,8 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     scene = np.bincount(colour[around], minlength=512) + 1.0
     product = np.bincount(colour[rim], minlength=512) + 1.0
     odds = (np.log(scene / scene.sum()) - np.log(product / product.sum())).astype(np.float32)
-    odds = cv2.blur(odds[colour], (5, 5))
-    scenic = (inner & (odds > SCENE_ODDS)).astype(np.uint8)
+    pixel_odds = cv2.blur(odds[colour], (5, 5))  # each pixel's, over its 5 x 5 neighbourhood
+    scenic = (inner & (pixel_odds > SCENE_ODDS)).astype(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(scenic, connectivity=8)
     found = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= SCENE_HOLE_MIN * mask.size) + 1
     if not len(found):
@@ -1100,7 +1100,7 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
         band = cv2.dilate(hole.astype(np.uint8), near).astype(bool) & mask & ~candidates
         thin = (reach[band] <= SCENE_THIN * side).mean() if band.any() else 0.0
         framed = thin >= SCENE_THIN_SHARE
-        if not framed and not (thin >= SCENE_PLAIN_SHARE and np.median(odds[hole]) >= SCENE_PLAIN_ODDS):
+        if not framed and not (thin >= SCENE_PLAIN_SHARE and np.median(pixel_odds[hole]) >= SCENE_PLAIN_ODDS):
             continue
         # the scene beside it, beyond the product around it (all of the scene around where none is near)
         x, y, bw, bh = stats[i, :4]
