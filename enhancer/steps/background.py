@@ -63,6 +63,8 @@ OPEN_RIM_MIN = 8      # ... judged where it meets the rim along at least this ma
 EDGE_SIGMA = 2.0      # product and background colours for edge alpha: means over about this radius
 EDGE_CONTRAST = 20.0  # ... at least this far apart (RGB levels) for the alpha to be trusted
 EDGE_OFF_MIX = 0.2    # ... and the pixel no further than this beyond the background's colour
+EDGE_PASSES = 3       # ... projected again from the edge each pass moved to, this many times at most
+EDGE_AGAIN_OFF = 0.05  # ... in those later passes, no further than this beyond it (a mix of the two)
 CENTRE = 0.7          # a learned matte the frame cuts is looked at again on this central share of each side
 # ... by a coarser pass: a scene photo's matte at 12 MP takes 880 ms with it, against 1160 at 320 and
 # 710 without (benchmarks/speed.py); busy_set(seeds=3) fused 0.799 against 0.807 at 320
@@ -1340,14 +1342,44 @@ def _edge_alpha(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     colour B to the local product colour F (each the mean of the clean pixels
     of its side nearby): alpha = (p - B).(F - B) / |F - B|^2. Where the two
     colours are too close to tell apart, the mask stays as it was.
+
+    A mask more than a pixel fat (the shade a product casts beside its edge,
+    taken in with it: a racket's strings, its dark lower half) has its whole
+    band beyond the product, so one projection only moves the edge a pixel
+    in. It is projected again from the edge it moved to, EDGE_PASSES times at
+    most; more eat into products whose edge is shaded toward the backdrop's
+    colour. A later pass moves the edge only through mixes of the two colours
+    (EDGE_AGAIN_OFF): the first reads the mixes of a dark outline with a
+    lighter backdrop as backdrop, and the passes after it would follow them
+    into the outline. Fused means: two-tone 0.951 -> 0.957 (worst 0.739 ->
+    0.775), held-out studio 0.982 -> 0.986, other backdrops 0.990 -> 0.993
+    (32 shots of the fixed backdrop sets better, one worse); fresh studio
+    draws 4-6 +0.001 to +0.002 (53 better, 14 worse: textured rackets whose
+    dark print meets a dark backdrop, up to -0.03); the scene sets +0.001 to
+    +0.002 (58 better, 12 worse). About 5 ms.
     """
+    out = mask.astype(np.float32)
+    m = mask.astype(bool)
+    k3 = np.ones((3, 3), np.uint8)
+    for k in range(EDGE_PASSES):
+        _project_edge(small, m, out, off_mix=EDGE_AGAIN_OFF if k else EDGE_OFF_MIX)
+        moved = out > 0.5
+        if np.array_equal(moved, m):
+            break
+        out[~cv2.dilate(moved.astype(np.uint8), k3).astype(bool)] = 0.0  # beyond the band it moved to
+        m = moved
+    return out
+
+
+def _project_edge(small: np.ndarray, mask: np.ndarray, out: np.ndarray, *, off_mix: float) -> None:
+    """One pass of :func:`_edge_alpha`: the alpha of the pixels along ``mask``'s edge, written into ``out``
+    where the colours either side tell it."""
     m = mask.astype(np.uint8)
     k3 = np.ones((3, 3), np.uint8)
     band = (cv2.dilate(m, k3) > 0) & ~(cv2.erode(m, k3) > 0)
-    out = mask.astype(np.float32)
     ys, xs = np.nonzero(band)
     if not len(ys):
-        return out
+        return
     # only the band's box (and the blur's reach around it) is needed
     pad = int(3 * EDGE_SIGMA) + 3
     y0, y1 = max(0, ys.min() - pad), min(m.shape[0], ys.max() + pad + 1)
@@ -1369,9 +1401,8 @@ def _edge_alpha(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     alpha = ((img[ys, xs] - b) * d).sum(-1) / np.maximum(dd, 1.0)
     # a colour well beyond the background's, away from the product's, is no mix of the two (a dark outline
     # on a light product over a grey backdrop): the segmentation's call stands there
-    ok = (dd > EDGE_CONTRAST ** 2) & (fw > 0.01) & (bw > 0.01) & (alpha > -EDGE_OFF_MIX)
+    ok = (dd > EDGE_CONTRAST ** 2) & (fw > 0.01) & (bw > 0.01) & (alpha > -off_mix)
     out[ys[ok] + y0, xs[ok] + x0] = np.clip(alpha[ok], 0.0, 1.0)
-    return out
 
 
 def _upsample_matte(mask: np.ndarray, img: np.ndarray, small: np.ndarray) -> np.ndarray:
