@@ -696,14 +696,19 @@ def _coverage(*, radius: int, thickness: int = -1, shape=(240, 320), s: int = 8)
     return big.reshape(h, s, w, s).mean(axis=(1, 3))
 
 
+def _blue_disk_on_white() -> tuple[np.ndarray, np.ndarray]:
+    """A blue disk on an off-white backdrop, each pixel the mix its coverage says: (coverage, RGB)."""
+    cover = _coverage(radius=70)  # exact share of each pixel inside the disk
+    product, backdrop = np.array([40.0, 90.0, 160.0]), np.array([235.0, 232.0, 228.0])
+    return cover, (cover[..., None] * product + (1 - cover[..., None]) * backdrop).round().astype(np.uint8)
+
+
 def test_edge_pixels_get_the_share_of_product_they_hold():
     """A disk drawn at 8x and averaged down: each edge pixel holds a known share of it. Segmentation
     counts such pixels whole; _edge_alpha gives them back their share from the colours on either side."""
     from enhancer.steps.background import _edge_alpha
 
-    cover = _coverage(radius=70)  # exact share of each pixel inside the disk
-    product, backdrop = np.array([40.0, 90.0, 160.0]), np.array([235.0, 232.0, 228.0])
-    img = (cover[..., None] * product + (1 - cover[..., None]) * backdrop).round().astype(np.uint8)
+    cover, img = _blue_disk_on_white()
     mask = cover > 0  # what a segmentation hands over: every touched pixel is product
     alpha = _edge_alpha(img, mask)
     edge = (cover > 0) & (cover < 1)
@@ -732,9 +737,7 @@ def test_a_mask_two_pixels_fat_gets_the_share_of_product_its_edge_pixels_hold():
     over alpha 0.5 (error up to 0.98); projected again from the edge each pass moved to, it is exact."""
     from enhancer.steps.background import _edge_alpha
 
-    cover = _coverage(radius=70)
-    product, backdrop = np.array([40.0, 90.0, 160.0]), np.array([235.0, 232.0, 228.0])
-    img = (cover[..., None] * product + (1 - cover[..., None]) * backdrop).round().astype(np.uint8)
+    cover, img = _blue_disk_on_white()
     fat = cv2.dilate((cover > 0).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     alpha = _edge_alpha(img, fat > 0)
     edge = (cover > 0) & (cover < 1)
@@ -742,7 +745,8 @@ def test_a_mask_two_pixels_fat_gets_the_share_of_product_its_edge_pixels_hold():
     assert alpha[cover == 1].min() > 0.97 and alpha[cover == 0].max() < 0.03
 
 
-@pytest.mark.parametrize("texture,backdrop,seed", [("rocket", "pink_paper", 21002), ("chelsea", "white", 21006)])
+@pytest.mark.parametrize("texture,backdrop,seed", [("rocket", "pink_paper", 21002),
+                                                    ("chelsea", "white", 21006)])
 def test_the_shade_beside_a_two_tone_rackets_edge_is_not_kept(texture, backdrop, seed):
     """A racket with a photo-printed lower half casts a soft shade beside its strings and its frame,
     which the matte took in a pixel or two wide: kept beyond the product, 0.027 and 0.020 of its area
