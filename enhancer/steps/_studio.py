@@ -313,7 +313,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
     gc[ring & ~sure_fg] = cv2.GC_BGD
     _grabcut_roi(small, gc)
     mask = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
-    mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    mask = _opened(mask)
     mask = _main_components(mask, sure_fg)
     if mask is None:
         return None
@@ -952,9 +952,10 @@ def _shade_beside_panels(judge: _ShadeJudge, kept: np.ndarray,
     --fused-only): two-tone 0.957 -> 0.961 (a racket on pink paper 0.775 ->
     0.888), fresh studio draws 4-6 each +0.000 to +0.001 with 8 shots better
     (white products on the white sweep, a bag 0.938 -> 0.980; a textured
-    racket on white 0.679 -> 0.736) and none worse; 12 shots better over the backdrop sets, one
-    worse (a white racket 0.830 -> 0.812, by 72 backdrop pixels fewer at the
-    working size, which flipped :func:`_blurred_props`' whole-outline test).
+    racket on white 0.679 -> 0.736) and none worse; 12 shots better over the
+    backdrop sets, one worse (a white racket 0.830 -> 0.812, by 72 backdrop
+    pixels fewer at the working size, which flipped :func:`_blurred_props`'
+    whole-outline test).
     Without the split the shade stays whole; with every piece judged loosely
     at once the top of a bag's backdrop-coloured panel went (0.974 -> 0.966).
     """
@@ -1058,8 +1059,7 @@ def _unexplained_parts(mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.nd
     here = cast.of(mask)
     dark, tau = cast.dark, cast.tau
     unexplained = cast.shade & ~mask & (dark - here > tau)
-    unexplained = cv2.morphologyEx(unexplained.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    n, labels = cv2.connectedComponents(unexplained, connectivity=8)
+    n, labels = cv2.connectedComponents(_opened(unexplained).astype(np.uint8), connectivity=8)
     if n <= 1:
         return mask
     # near where a part joins the product, the product's shadow explains the part's shade (a handle
