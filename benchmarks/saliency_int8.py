@@ -167,9 +167,7 @@ def agreement(images: list[tuple[str, np.ndarray]], convs=None) -> None:
     for side in SIDES:
         d, dmax, ious, worst = [], 0.0, [], ("", 1.0)
         for name, rgb in images:
-            blob = {plain.get_inputs()[0].name: _saliency._blob(rgb, side)}
-            a = np.clip(plain.run([out], blob)[0][0, 0], 0, 1)
-            b = np.clip(fast.run([out], blob)[0][0, 0], 0, 1)
+            a, b = _map(plain, rgb, side), _map(fast, rgb, side)
             d.append(float(np.abs(a - b).mean()))
             dmax = max(dmax, float(np.abs(a - b).max()))
             ma, mb = a > 0.5, b > 0.5

@@ -799,10 +799,9 @@ def _walled_off(free: np.ndarray, mask: np.ndarray, step: np.ndarray) -> np.ndar
     if n <= 2:
         return np.zeros_like(free)
     away = (labels == 0) & ~cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
-    outline, _ = along_outline(labels, n, step, away, reach=3)
-    crisp, _ = along_outline(labels, n, step, away & edges, reach=3)
+    outline, crisp = _crisp_share(labels, n, step, away, edges)
     area = np.bincount(labels.ravel(), minlength=n)
-    walled = (outline > 0) & (crisp >= CAST_WALLED * outline)
+    walled = (outline > 0) & (crisp >= CAST_WALLED)
     walled &= 2 * np.bincount(labels[enclosed(mask)], minlength=n) < area
     walled[0] = False
     walled[1 + int(np.argmax(area[1:]))] = False
@@ -887,11 +886,14 @@ def cast_shadow_parts(small: np.ndarray, model: np.ndarray, mask: np.ndarray,
     return _unexplained_parts(mask, cast, step)
 
 
-def _crisp_share(labels: np.ndarray, n: int, step: np.ndarray, around: np.ndarray) -> tuple:
-    """Per label: how many ``around`` pixels border it, and the share of them on a crisp edge."""
+def _crisp_share(labels: np.ndarray, n: int, step: np.ndarray, around: np.ndarray,
+                 crisp: np.ndarray | None = None) -> tuple:
+    """Per label: how many ``around`` pixels border it, and the share of them on a crisp edge (``crisp``;
+    by default where ``step`` is over SHARP_EDGE / 2)."""
+    crisp = step > SHARP_EDGE / 2 if crisp is None else crisp
     counts, _ = along_outline(labels, n, step, around, reach=3)
-    crisp, _ = along_outline(labels, n, step, around & (step > SHARP_EDGE / 2), reach=3)
-    return counts, crisp / np.maximum(counts, 1)
+    on, _ = along_outline(labels, n, step, around & crisp, reach=3)
+    return counts, on / np.maximum(counts, 1)
 
 
 def _explained_shadows(mask: np.ndarray, cast: _Cast, step: np.ndarray) -> np.ndarray:
