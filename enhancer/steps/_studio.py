@@ -745,7 +745,7 @@ class _Cast:
         self.shade = (ang < max(0.03, 4 * a_noise)) & (k > 0.5) & (k < 1 + 3 * self.k_noise + 0.01)
         self.tau = max(CAST_SHADE, 3 * self.k_noise)
         free = self.shade & ~cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        self.fit = _fit_cast(self.dark, mask, free & ~_walled_off(free, mask, step))
+        self.fit = _fit_cast(self.dark, mask, free & ~_walled_off(free, mask, step), step, self.tau)
         # the shadow the matte casts, and how closely it follows the shade it was fitted to where it falls
         self.here, self.miss = None, 0.0
         if self.fit is not None:
@@ -818,9 +818,29 @@ def _shift(a: np.ndarray, dx: int, dy: int) -> np.ndarray:
     return pad[p - dy:p - dy + h, p - dx:p - dx + w]
 
 
-def _fit_cast(dark: np.ndarray, mask: np.ndarray, free: np.ndarray) -> tuple[float, int, int, float] | None:
+def _fit_cast(dark: np.ndarray, mask: np.ndarray, free: np.ndarray, step: np.ndarray,
+              tau: float) -> tuple[float, int, int, float] | None:
     """(sigma, dx, dy, a) in working px: least squares of ``a * blur_sigma(mask moved by (dx, dy))``
-    against ``dark`` over the backdrop ``free``, at 1/CAST_STEP size (each offset at once, by correlation)."""
+    against ``dark`` over the backdrop ``free``, at 1/CAST_STEP size (each offset at once, by correlation).
+
+    A fit at the edge of its window (an offset of CAST_REACH) follows shade
+    further off than a shadow the product casts: a part of the product in the
+    backdrop's own colour, shaded as a solid, that the matte missed (a two-tone
+    mug's or bottle's panel above its print, met by the real shadow with no
+    edge between, so :func:`_walled_off` cannot wall it off). The fit reads it
+    as a shadow cast upwards, as soft as it goes, and the panel is explained
+    and stays missed. Then the best fit of each softness in each half of the
+    window (offsets down, up, right, left) is a candidate too, and the one
+    whose shadow leaves the least unexplained is taken (:func:`_cast_cost`:
+    the panel left as a part of the product, the real shadow explained).
+    Against 97eee1f (the 611 backdrop shots, --fused-only): fresh studio draws
+    4 / 5 0.976 / 0.974 -> 0.980 / 0.976, four shots better (two-tone mugs and
+    bottles 0.66-0.80 -> 0.98), none worse by 0.005; studio, two-tone, other
+    backdrops, held-out studio, draw 6 and the scenes that pass for a backdrop
+    (54) unchanged. Tried on every fit, not only at the window's edge, it broke
+    white lamps and rackets on the white sweep (-0.10 to -0.16), whose best
+    fit was right and an alternative a little cheaper. About 17 ms when it runs.
+    """
     h, w = dark.shape
     size = (max(1, w // CAST_STEP), max(1, h // CAST_STEP))
     d = cv2.resize(dark, size, interpolation=cv2.INTER_AREA)
@@ -829,7 +849,9 @@ def _fit_cast(dark: np.ndarray, mask: np.ndarray, free: np.ndarray) -> tuple[flo
     r = CAST_REACH
     do = cv2.copyMakeBorder(d * o, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
     oo = cv2.copyMakeBorder(o, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
-    best = None
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    halves = (yy > 0, yy < 0, xx > 0, xx < 0)
+    best, tries = None, {}
     for s in CAST_BLURS:
         b = cv2.GaussianBlur(m, (0, 0), s)
         num = cv2.matchTemplate(do, b, cv2.TM_CCORR)   # at (y, x): the shadow moved by (x - r, y - r)
@@ -839,10 +861,50 @@ def _fit_cast(dark: np.ndarray, mask: np.ndarray, free: np.ndarray) -> tuple[flo
         y, x = np.unravel_index(int(np.argmax(gain)), gain.shape)
         if gain[y, x] > 0 and (best is None or gain[y, x] > best[0]):
             best = (float(gain[y, x]), s, int(x) - r, int(y) - r, float(num[y, x] / den[y, x]))
+        for half in halves:
+            y, x = np.unravel_index(int(np.argmax(np.where(half, gain, -1.0))), gain.shape)
+            if half[y, x] and gain[y, x] > 0:
+                tries[(s, int(x) - r, int(y) - r)] = (float(num[y, x] / den[y, x]), b)
     if best is None:
         return None
     _, s, dx, dy, a = best
+    if max(abs(dx), abs(dy)) >= r and len(tries) > 1:
+        # crisp edges at the fit's size: a part of the product meets the backdrop at one somewhere
+        crisp = cv2.resize(cv2.dilate(step, np.ones((CAST_STEP, CAST_STEP), np.uint8)), size,
+                           interpolation=cv2.INTER_NEAREST) > SHARP_EDGE / 2
+        tries[(s, dx, dy)] = (a, cv2.GaussianBlur(m, (0, 0), s))
+        costs = {key: _cast_cost(d, m, o, crisp.astype(np.float32), tau, key, *t) for key, t in tries.items()}
+        s, dx, dy = min(costs, key=lambda k: (costs[k], k != (s, dx, dy)))  # a tie keeps the fit
+        a = tries[(s, dx, dy)][0]
     return s * CAST_STEP, dx * CAST_STEP, dy * CAST_STEP, a
+
+
+def _cast_cost(d: np.ndarray, m: np.ndarray, o: np.ndarray, crisp: np.ndarray, tau: float,
+               key: tuple[float, int, int], a: float, blurred: np.ndarray) -> float:
+    """How much of the shade ``d`` over ``o`` the shadow ``key`` = (sigma, dx, dy) of ``m`` (``blurred``:
+    ``m`` blurred by sigma; all at the fit's size) leaves unexplained, as :func:`_unexplained_parts`
+    would take it: shade beside the matte that it does not explain and that meets the backdrop at a
+    crisp edge somewhere is a part of the product (costing CAST_SHADE's tau per pixel, as a barely
+    unexplained one), casting its shadow with the rest; the squared residual of the rest, the
+    shadow's scale fitted again."""
+    s, dx, dy = key
+    free = o > 0
+    n, labels = cv2.connectedComponents((free & (d - a * _shift(blurred, dx, dy) > tau)).astype(np.uint8),
+                                        connectivity=8)
+    part = np.zeros_like(free)
+    if n > 1:
+        body = (m > 0.5).astype(np.uint8)
+        reach = 2 * max(1, round(np.hypot(dx, dy) + 2 * s)) + 1
+        keep = np.bincount(labels[cv2.dilate(body, np.ones((reach, reach), np.uint8)) > 0], minlength=n) > 0
+        around = (labels == 0) & ~cv2.dilate(body, np.ones((3, 3), np.uint8)).astype(bool)
+        counts, share = along_outline(labels, n, crisp, around, reach=3)
+        keep &= (counts > 0) & (share >= CAST_CRISP)
+        keep[0] = False
+        part = keep[labels]
+    cast = _shift(cv2.GaussianBlur(np.maximum(m, part.astype(np.float32)), (0, 0), s), dx, dy)
+    rest = free & ~part
+    a = float((d * cast)[rest].sum()) / max(float((cast * cast)[rest].sum()), 1e-6)
+    return float(((d - a * cast)[rest] ** 2).sum()) + tau * tau * float(part.sum())
 
 
 def cast_shadow_parts(small: np.ndarray, model: np.ndarray, mask: np.ndarray,
