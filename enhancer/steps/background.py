@@ -128,6 +128,7 @@ FINE_SOFT = 0.05      # a scene matte with over this share of its outline soft i
 FINE_NET_SIDE = 448   # ... by the network at this size on the whole frame
 FINE_GAIN = 0.05      # ... and replaced by what that finer map makes when its soft share is this much lower
 FINE_PART = 0.1       # ... and it is at least this share of the first (smaller: a detail of what that holds)
+FINE_SAME = 0.5       # ... and this share of one of the two lies in the other (else: another object)
 AGAIN_NET_SIDE = 224  # a scene where nothing stands out to the network is looked at again at this size
 MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
 MAX_SALIENT = 0.92    # ... nor one that covers nearly all of it (nothing stands out)
@@ -256,7 +257,11 @@ def _finer_look(small: np.ndarray, mask: np.ndarray | None, focus: _Focus) -> np
     product split from the subject (those were 0.2-0.8 of it): a cat's face
     filling the frame (skimage's chelsea) was cut down to its eyes (4 % of
     the frame), a shoe printed with the rocket before the rocket to the
-    rocket's nose (fresh busy draw 4: 0.54 -> 0.01). The cost, where it runs:
+    rocket's nose (fresh busy draw 4: 0.54 -> 0.01). Nor is one that lies
+    mostly beside the first (neither holds FINE_SAME of the other): the
+    finer map settled on another object, a café table's cup instead of the
+    mug the first mask held (0.81 -> 0.00; on one CPU and not another, the
+    two maps' soft shares that close). The cost, where it runs:
     a pass at 448 px (about 450 ms here) and the steps again, the frame's
     second looks found in the ones already made (:func:`_saliency_at`).
     """
@@ -270,6 +275,9 @@ def _finer_look(small: np.ndarray, mask: np.ndarray | None, focus: _Focus) -> np
         return mask
     if np.count_nonzero(finer) < FINE_PART * np.count_nonzero(mask):
         return mask  # a detail of what the first mask holds: a face's eyes, a print on a product
+    both = np.count_nonzero(finer & mask)
+    if both < FINE_SAME * min(np.count_nonzero(finer), np.count_nonzero(mask)):
+        return mask  # another object: the finer map's look at the same scene settled elsewhere
     return finer
 
 
