@@ -122,6 +122,22 @@ def test_alpha_kept_for_png_and_webp_and_flattened_for_jpeg():
     assert jpg[5, 5].min() > 245  # transparent -> white
 
 
+
+def test_a_png_cut_outs_clear_pixels_keep_no_trace_of_the_background():
+    """Clear pixels hold no colour (the scene they were cut from is not in the file), pixels with any
+    opacity keep theirs exactly, and the file is smaller for it."""
+    alpha = np.zeros(SMALL.shape[:2], np.uint8)
+    alpha[100:600, 200:800] = 255
+    alpha[100:600, 195:200] = 100  # the edge's blend
+    data = fit_to_size(SMALL, alpha, fmt="PNG").data
+    rgba = np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+    assert np.array_equal(rgba[..., 3], alpha)
+    assert not rgba[alpha == 0][:, :3].any()
+    assert np.array_equal(rgba[alpha > 0][:, :3], SMALL[alpha > 0])
+    kept = io.BytesIO()
+    Image.fromarray(np.dstack([SMALL, alpha]), "RGBA").save(kept, "PNG", compress_level=6)
+    assert len(data) < 0.6 * len(kept.getvalue()), (len(data), len(kept.getvalue()))
+
 def test_floor_raises_quality_but_never_passes_the_ceiling():
     flat = np.full((800, 800, 3), 200, np.uint8)
     flat[200:600, 200:600] = photo(400, 400)
