@@ -6,6 +6,7 @@ Run from the repository root::
     python3 -m benchmarks.speed --runs 5 --mode AUTO
     python3 -m benchmarks.speed --degraded   # dark + noisy: every step works
     python3 -m benchmarks.speed --studio     # product on white: background removal works
+    python3 -m benchmarks.speed --studio --mode BACKGROUND_REMOVE --format PNG  # the cut-out as PNG
     python3 -m benchmarks.speed --steps      # assess and each step alone
     python3 -m benchmarks.speed --fidelity   # 12 MP output vs the clean photo (SSIM)
     python3 -m benchmarks.speed --one-process --runs 1  # every mode in one process: its peak memory
@@ -80,8 +81,8 @@ def make_studio_photo() -> bytes:
     return buf.getvalue()
 
 
-def _child(mode: str, runs: int, path: str) -> None:
-    """Time one mode in this process and print a JSON line."""
+def _child(mode: str, runs: int, path: str, fmt: str = "JPEG") -> None:
+    """Time one mode (its result encoded as ``fmt``) in this process and print a JSON line."""
     import enhancer
 
     with open(path, "rb") as f:
@@ -94,14 +95,14 @@ def _child(mode: str, runs: int, path: str) -> None:
     if mode == "assess":
         enhancer.assess(data)
     else:
-        enhancer.enhance(data, mode)
+        enhancer.enhance(data, mode, output_format=fmt)
     times, cpu, steps = [], [], ()
     for _ in range(runs):
         t0, c0 = time.perf_counter(), time.process_time()
         if mode == "assess":
             enhancer.assess(data)
         else:
-            res = enhancer.enhance(data, mode)
+            res = enhancer.enhance(data, mode, output_format=fmt)
             steps = res.steps
         times.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
@@ -124,10 +125,10 @@ def _child_network(data: bytes, runs: int) -> None:
     print(json.dumps({"mode": NETWORK, "passes": passes}))
 
 
-def _run_child(mode: str, runs: int, path: str) -> dict:
+def _run_child(mode: str, runs: int, path: str, fmt: str = "JPEG") -> dict:
     """:func:`_child` in a fresh process; its JSON line."""
     out = subprocess.run([sys.executable, "-m", "benchmarks.speed", "--child", mode, "--runs", str(runs),
-                          "--photo", path], capture_output=True, text=True, check=True)
+                          "--photo", path, "--format", fmt], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -303,6 +304,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fidelity", action="store_true", help="12 MP outputs vs the clean photo (SSIM)")
     ap.add_argument("--one-process", action="store_true",
                     help="every mode on three photos in one process: the peak a long-running worker reaches")
+    ap.add_argument("--format", default="JPEG", choices=("JPEG", "PNG", "WEBP"),
+                    help="the results' format (a cut-out keeps its transparency as PNG or WEBP)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-all", help=argparse.SUPPRESS)
     ap.add_argument("--photo", help=argparse.SUPPRESS)
@@ -311,7 +314,7 @@ def main(argv=None) -> int:
         _child_all(args.child_all.split(","), args.runs)
         return 0
     if args.child:
-        _child(args.child, args.runs, args.photo)
+        _child(args.child, args.runs, args.photo, args.format)
         return 0
     if args.steps:
         time_steps(args.runs)
@@ -329,12 +332,12 @@ def main(argv=None) -> int:
                 else make_photo())
         path = f.name
     kind = "dark+noisy" if args.degraded else "studio product" if args.studio else "clean, soft"
-    print(f"12 MP JPEG (4000x3000, {kind}), median of {args.runs} runs after a warm-up, "
+    print(f"12 MP JPEG (4000x3000, {kind}) to {args.format}, median of {args.runs} runs after a warm-up, "
           "fresh process per mode")
     print(f"{'mode':18} {'median ms':>10} {'min ms':>8} {'CPU ms':>8} {'peak MiB':>9}  steps applied")
     over = []
     for m in modes:
-        r = _run_child(m, args.runs, path)
+        r = _run_child(m, args.runs, path, args.format)
         limit = LIMITS.get(m, DEFAULT_LIMIT)
         flag = "" if r["median_ms"] <= limit and r["peak_mib"] <= 600 else "  OVER"
         if flag:
