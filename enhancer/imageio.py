@@ -320,22 +320,44 @@ def encode(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str = "JPEG
         return buf.tobytes()
     if fmt == "PNG" and alpha is not None:
         rgb = clear_hidden(rgb, alpha)
+    if fmt == "PNG" and not palette:
+        return _png(rgb, alpha, fast=fast)
     img = to_pil(rgb, alpha)
     buf = io.BytesIO()
     if fmt == "WEBP":  # (libwebp drops the colour under clear pixels itself unless told to keep it exactly)
         img.save(buf, "WEBP", quality=float(quality), method=0 if fast else 2)
-    elif fmt == "PNG":
-        if palette:
-            img = img.quantize(colors=int(palette), method=Image.Quantize.FASTOCTREE
-                               if alpha is not None else Image.Quantize.MEDIANCUT,
-                               dither=Image.Dither.FLOYDSTEINBERG)
-        px = rgb.shape[0] * rgb.shape[1]
-        # zlib is single-threaded: level 6 costs ~1.6 s on 12 MP, level 1 ~0.5 s for ~30 % more bytes
-        level = 1 if fast or px > 6_000_000 else 3 if px > 2_000_000 else 6
-        img.save(buf, "PNG", compress_level=level)
+    elif fmt == "PNG":  # a palette
+        img = img.quantize(colors=int(palette), method=Image.Quantize.FASTOCTREE
+                           if alpha is not None else Image.Quantize.MEDIANCUT,
+                           dither=Image.Dither.FLOYDSTEINBERG)
+        img.save(buf, "PNG", compress_level=_png_level(rgb, fast))
     else:
         raise ValueError(f"unsupported output format {fmt!r}; use JPEG, PNG or WEBP")
     return buf.getvalue()
+
+
+def _png_level(rgb: np.ndarray, fast: bool) -> int:
+    # zlib is single-threaded: level 6 costs ~1.6 s on 12 MP, level 1 ~0.3 s for ~30 % more bytes
+    px = rgb.shape[0] * rgb.shape[1]
+    return 1 if fast or px > 6_000_000 else 3 if px > 2_000_000 else 6
+
+
+def _png(rgb: np.ndarray, alpha: np.ndarray | None, *, fast: bool) -> bytes:
+    """Truecolour PNG through OpenCV's libpng (which releases the GIL). At the fastest level each row
+    is filtered against the one above (PNG's Up filter) rather than by libpng's choice of five per
+    row, as Pillow does: on 12 MP half the time and no more bytes (a photo 631 -> 305 ms, 11.9 ->
+    11.5 MB; a cut-out on a scene 222 -> 100 ms, 1.27 -> 1.20 MB)."""
+    level = _png_level(rgb, fast)
+    img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR if alpha is None else cv2.COLOR_RGB2BGRA)
+    if alpha is not None:
+        img[..., 3] = alpha
+    params = [cv2.IMWRITE_PNG_COMPRESSION, level]
+    if level == 1:
+        params += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_UP]
+    ok, buf = cv2.imencode(".png", img, params)
+    if not ok:  # pragma: no cover - OpenCV only fails on empty input
+        raise InvalidImageError("Could not encode the image as PNG.")
+    return buf.tobytes()
 
 
 # a marker inside entropy-coded data: 0xFF not followed by a stuffed 0x00, a
