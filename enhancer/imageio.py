@@ -318,36 +318,30 @@ def encode(rgb: np.ndarray, alpha: np.ndarray | None = None, *, fmt: str = "JPEG
         if not ok:  # pragma: no cover - OpenCV only fails on empty input
             raise InvalidImageError("Could not encode the image as JPEG.")
         return buf.tobytes()
-    if fmt == "PNG" and alpha is not None:
-        rgb = clear_hidden(rgb, alpha)
-    if fmt == "PNG" and not palette:
-        return _png(rgb, alpha, fast=fast)
-    img = to_pil(rgb, alpha)
-    buf = io.BytesIO()
-    if fmt == "WEBP":  # (libwebp drops the colour under clear pixels itself unless told to keep it exactly)
-        img.save(buf, "WEBP", quality=float(quality), method=0 if fast else 2)
-    elif fmt == "PNG":  # a palette
-        img = img.quantize(colors=int(palette), method=Image.Quantize.FASTOCTREE
-                           if alpha is not None else Image.Quantize.MEDIANCUT,
-                           dither=Image.Dither.FLOYDSTEINBERG)
-        img.save(buf, "PNG", compress_level=_png_level(rgb, fast))
-    else:
+    if fmt == "PNG":
+        return _png(rgb if alpha is None else clear_hidden(rgb, alpha), alpha, palette=palette, fast=fast)
+    if fmt != "WEBP":
         raise ValueError(f"unsupported output format {fmt!r}; use JPEG, PNG or WEBP")
+    buf = io.BytesIO()  # (libwebp drops the colour under clear pixels itself unless told to keep it exactly)
+    to_pil(rgb, alpha).save(buf, "WEBP", quality=float(quality), method=0 if fast else 2)
     return buf.getvalue()
 
 
-def _png_level(rgb: np.ndarray, fast: bool) -> int:
-    # zlib is single-threaded: level 6 costs ~1.6 s on 12 MP, level 1 ~0.3 s for ~30 % more bytes
+def _png(rgb: np.ndarray, alpha: np.ndarray | None, *, palette: int | None, fast: bool) -> bytes:
+    """PNG, truecolour through OpenCV's libpng (which releases the GIL), a palette through Pillow's
+    quantiser. zlib is single-threaded: level 6 costs ~1.6 s on 12 MP, level 1 ~0.3 s for ~30 % more
+    bytes. At level 1 each row is filtered against the one above (PNG's Up filter) rather than by
+    libpng's choice of five per row, as Pillow does: on 12 MP half the time and no more bytes (a photo
+    631 -> 305 ms, 11.9 -> 11.5 MB; a cut-out on a scene 222 -> 100 ms, 1.27 -> 1.20 MB)."""
     px = rgb.shape[0] * rgb.shape[1]
-    return 1 if fast or px > 6_000_000 else 3 if px > 2_000_000 else 6
-
-
-def _png(rgb: np.ndarray, alpha: np.ndarray | None, *, fast: bool) -> bytes:
-    """Truecolour PNG through OpenCV's libpng (which releases the GIL). At the fastest level each row
-    is filtered against the one above (PNG's Up filter) rather than by libpng's choice of five per
-    row, as Pillow does: on 12 MP half the time and no more bytes (a photo 631 -> 305 ms, 11.9 ->
-    11.5 MB; a cut-out on a scene 222 -> 100 ms, 1.27 -> 1.20 MB)."""
-    level = _png_level(rgb, fast)
+    level = 1 if fast or px > 6_000_000 else 3 if px > 2_000_000 else 6
+    if palette:
+        img = to_pil(rgb, alpha).quantize(colors=int(palette), method=Image.Quantize.FASTOCTREE
+                                          if alpha is not None else Image.Quantize.MEDIANCUT,
+                                          dither=Image.Dither.FLOYDSTEINBERG)
+        buf = io.BytesIO()
+        img.save(buf, "PNG", compress_level=level)
+        return buf.getvalue()
     img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR if alpha is None else cv2.COLOR_RGB2BGRA)
     if alpha is not None:
         img[..., 3] = alpha
