@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import zlib
 
 import cv2
 import numpy as np
@@ -10,6 +11,7 @@ from PIL import Image
 
 from enhancer import enhance
 from enhancer.fit import FILL, fit_to_size
+from enhancer.imageio import encode
 
 from tests.enhancer.imaging_helpers import photo, ssim, to_bytes
 
@@ -137,6 +139,39 @@ def test_a_png_cut_outs_clear_pixels_keep_no_trace_of_the_background():
     kept = io.BytesIO()
     Image.fromarray(np.dstack([SMALL, alpha]), "RGBA").save(kept, "PNG", compress_level=6)
     assert len(data) < 0.6 * len(kept.getvalue()), (len(data), len(kept.getvalue()))
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_a_fast_png_made_in_bands_on_several_cores_is_one_valid_stream(channels):
+    """The fastest PNG is deflated in as many bands as OpenCV has threads: whatever their number, the
+    file decodes (its zlib checksum and chunk CRCs checked) to every pixel, and more bands make other bytes
+    (the bands were made apart)."""
+    rng = np.random.default_rng(7)
+    img = np.clip(cv2.resize(rng.integers(0, 256, (40, 12, channels), np.uint8), (300, 1100))
+                  .astype(np.int16) + rng.integers(-3, 4, (1100, 300, channels)), 0, 255).astype(np.uint8)
+    if channels == 4:
+        img[..., 3] |= 1  # no clear pixel (their colour is cleared)
+    rgb, alpha = img[..., :3].copy(), img[..., 3].copy() if channels == 4 else None
+    before, files = cv2.getNumThreads(), []
+    try:
+        for threads in (1, 2, 3, 8):
+            cv2.setNumThreads(threads)
+            files.append(encode(rgb, alpha, fmt="PNG", fast=True))
+    finally:
+        cv2.setNumThreads(before)
+    for data in files:
+        pos, idat = 8, b""
+        while pos < len(data):  # each chunk's CRC, and the IDAT data
+            n, kind = int.from_bytes(data[pos:pos + 4], "big"), data[pos + 4:pos + 8]
+            assert zlib.crc32(data[pos + 4:pos + 8 + n]) == int.from_bytes(data[pos + 8 + n:pos + 12 + n], "big")
+            idat += data[pos + 8:pos + 8 + n] if kind == b"IDAT" else b""
+            pos += 12 + n
+        assert len(zlib.decompress(idat)) == 1100 * (300 * channels + 1)  # raises on a wrong Adler-32
+        back = np.asarray(Image.open(io.BytesIO(data)))
+        assert back.shape == img.shape and np.array_equal(back, img)
+        cv = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(cv[..., 2::-1], img[..., :3])
+    assert files[1] != files[0] and files[2] != files[1]
+
 
 def test_floor_raises_quality_but_never_passes_the_ceiling():
     flat = np.full((800, 800, 3), 200, np.uint8)
