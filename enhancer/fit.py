@@ -444,10 +444,10 @@ def _png(rgb, alpha, target, floor) -> Fitted:
     encodes = 0
     scaled = 1.0
     h, w = rgb.shape[:2]
-    # a tile sample says whether the lossless encode can fit, so we can skip it
-    sample = _mosaic(rgb)
-    ratio = (h * w) / (sample.shape[0] * sample.shape[1])
-    pred = len(encode(sample, _mosaic(alpha) if alpha is not None else None, fmt="PNG", fast=True)) * ratio
+    if target is not None:  # a tile sample says whether the lossless encode can fit, so we can skip it
+        sample = _mosaic(rgb)
+        ratio = (h * w) / (sample.shape[0] * sample.shape[1])
+        pred = len(encode(sample, _mosaic(alpha) if alpha is not None else None, fmt="PNG", fast=True)) * ratio
     if target is None or pred <= 1.3 * target:
         data = encode(rgb, alpha, fmt="PNG")
         encodes += 1
