@@ -121,7 +121,7 @@ PROP_CAST = 0.5       # ... unless over this share of it is a part its own drop 
 PART_CRISP = 0.2      # on a scene, such a part apart from the rest is dropped when a part this crisp stays
 FRAME_CONTACT = 0.12   # a scene's matte the frame still cuts along this share of the longest side holds
 FRAME_SPLIT_MIN = 0.2  # ... the scene's subject; the product split from it is whole and this share of it
-FRAME_SPLIT_SEEN = 0.6  # ... and the network, shown it alone, sees it as the object this well (IoU)
+FRAME_SPLIT_SEEN = 0.8  # ... and the network, shown it alone, sees it as the object this well (IoU)
 LIMB_REACH = 0.6       # a scene's matte the frame cuts more narrowly, opened by a disk this many times
 LIMB_MAX = 0.5         # ... the contact's extent: what goes there, up to this share of it, is the scene's
 FINE_SOFT = 0.05      # a scene matte with over this share of its outline soft is looked at again
@@ -430,19 +430,6 @@ def _frame_subject(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     to 0.871; after the centre look instead of before it, busy_set 0.879 with a third of the gains; with
     no check on the contact a box before a cup on a saucer 0.87 -> 0.66. Cost: about 170 ms (the second
     look) on a scene whose matte the frame cuts.
-    The network's second look at a product split from a sitter or a
-    bystander sees the scene's pieces at the crop's edge as well as the
-    product (a lamp split from the cameraman, whose camera and hands lie
-    behind its stem: 0.63); at FRAME_SPLIT_SEEN 0.6 rather than 0.8 such
-    splits are taken (that lamp 0.16 -> 0.94). 643 scene shots: busy 0.907
-    unchanged, held-out busy 0.856 -> 0.857, unseen 0.857 -> 0.857, fresh
-    busy draws 4-6 0.864 / 0.840 / 0.882 -> 0.866 / 0.846 / 0.884; 10 shots
-    better (a shoe before the cat 0.73 -> 1.00, a racket before the
-    cameraman 0.76 -> 0.92), 5 worse (a racket before a blurred portrait
-    0.43 -> 0.27, a mug before one 0.97 -> 0.84, whose split at 320 px now
-    stands where the centre look did better). At 0.7 draw 5 keeps 0.840 (the
-    lamp is not split) and unseen loses as at 0.6. skimage's astronaut, chelsea (the cat), coffee, camera and
-    rocket photos keep their mattes.
     """
     subject = _frame_band(mask.shape) & mask
     if not _wide_contact(subject):
