@@ -12,6 +12,7 @@ Run by hand from the repository root::
     python3 benchmarks/background.py --set fresh --draw 7 --count 100  # shots drawn at random (a check)
     python3 benchmarks/background.py --set scenes --draw 4,5,6 --count 150 --fused-only --jobs 2  # all busy
     python3 benchmarks/background.py --set backdrops --draw 4,5,6 --count 150 --fused-only --jobs 2  # studio
+    python3 benchmarks/background.py --set small --draw 1,2 --count 100 --fused-only --jobs 2  # small products
     python3 benchmarks/background.py --fused-only --jobs 2 --save run.json   # the fused matte alone, fast
     python3 benchmarks/background.py --fused-only --jobs 2 --compare run.json  # ... and what moved since
 
@@ -53,6 +54,12 @@ Shots come from benchmarks/shots.py (seeded, built from ``skimage.data``):
   ends with a table of every set's mean and worst (and, with ``--compare``,
   the saved run's mean over the same shots and how many shots are better
   and worse than in it).
+* small (only with ``--set small``): ``--count`` shots per ``--draw`` of
+  products at 0.25-0.6 of the size the other sets give them (which fill
+  most of the frame's height), half on backdrops and half on scenes drawn
+  as the fresh sets draw them: a supplier's photo with room around the
+  product, where a mug's handle or a racket's head is a few working pixels
+  across.
 
 For each shot the IoU of the mask (alpha > 127) against the known shape, for
 the studio (backdrop-model) matte alone, the learned (U^2-Net-p) matte alone
@@ -96,7 +103,7 @@ from enhancer.steps.background import (WORK_SIDE, _edge_alpha, _saliency_at, _sa
 
 from shots import (BACKGROUNDS, SHAPES, busy_set, compose, fresh_busy_set,  # noqa: E402,F401
                    fresh_studio_set, held_out_busy_set, held_out_studio_set, other_backdrops_set,
-                   shape_mask, studio_set, two_tone_set, unseen_set)
+                   shape_mask, small_set, studio_set, two_tone_set, unseen_set)
 
 
 GOALS = {"studio": (0.97, 0.93), "busy": (0.90, 0.75)}  # fused (mean, worst) IoU
@@ -228,11 +235,11 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--set", default="both",
                     choices=("studio", "busy", "both", "other", "held_out", "unseen", "two_tone", "fresh",
-                             "scenes", "backdrops"))
+                             "scenes", "backdrops", "small"))
     ap.add_argument("--draw", type=_draws, default=[0],
-                    help="with --set fresh, scenes or backdrops: which random samples (e.g. 4,5,6)")
+                    help="with --set fresh, scenes, backdrops or small: which random samples (e.g. 4,5,6)")
     ap.add_argument("--count", type=int, default=60,
-                    help="with --set fresh, scenes or backdrops: shots of each kind in each draw")
+                    help="with --set fresh, scenes, backdrops or small: shots of each kind in each draw")
     ap.add_argument("--fused-only", action="store_true", help="only the fused matte, no timing (fast)")
     ap.add_argument("--jobs", type=int, default=1, help="processes for --fused-only")
     ap.add_argument("--save", metavar="JSON", help="with --fused-only: write each shot's IoU here")
@@ -276,6 +283,9 @@ def chosen_sets(args) -> list[tuple[str, object]]:
     fresh_busy = [(f"fresh busy (draw {d})", fresh_busy_set(side=args.side, draw=d, count=args.count))
                   for d in args.draw]
 
+    small = [(f"small products (draw {d})", small_set(side=args.side, draw=d, count=args.count))
+             for d in args.draw]
+
     def named(*names: str) -> list[tuple[str, object]]:
         return [(name, one[name]) for name in names]
 
@@ -284,7 +294,8 @@ def chosen_sets(args) -> list[tuple[str, object]]:
             "unseen": named("unseen"), "two_tone": named("two-tone"),
             "fresh": [s for pair in zip(fresh_studio, fresh_busy) for s in pair],
             "scenes": named("busy", "held-out busy", "unseen") + fresh_busy,
-            "backdrops": named("studio", "two-tone", "other backdrops", "held-out studio") + fresh_studio}
+            "backdrops": named("studio", "two-tone", "other backdrops", "held-out studio") + fresh_studio,
+            "small": small}
     return sets[args.set]
 
 

@@ -176,8 +176,9 @@ def _finish(img, rng, jpeg_quality):
 
 
 def compose(texture: str, background: str, shape: str, *, side: int = 1600, seed: int = 0,
-            jpeg_quality: int = 88, finish: str = "texture") -> tuple[bytes, np.ndarray]:
-    """A studio shot as JPEG bytes and its ground-truth mask (255 = product)."""
+            jpeg_quality: int = 88, finish: str = "texture", scale: float = 1.0) -> tuple[bytes, np.ndarray]:
+    """A studio shot as JPEG bytes and its ground-truth mask (255 = product); ``scale`` shrinks the
+    product in the frame (its shadow's offset and softness stay the light's)."""
     rng = np.random.default_rng(seed)
     h, w = side * 3 // 4, side
     bg = BACKGROUNDS[background] if background in BACKGROUNDS else OTHER_BACKDROPS[background]
@@ -185,7 +186,7 @@ def compose(texture: str, background: str, shape: str, *, side: int = 1600, seed
     r2 = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2
     shade = (1 - bg["vignette"] * r2 / 2) * (1 - bg["sweep"] * (yy / h) ** 1.5)
     img = np.asarray(bg["color"], np.float32)[None, None] * shade[..., None]
-    mask = shape_mask(shape, h, w, rng)
+    mask = shape_mask(shape, h, w, rng, scale=scale)
     base = img.copy() if finish == "two_tone" else None
     _shadow(img, mask, rng, side, strength=(0.25, 0.4))
     _paint(img, mask, finish, texture, rng, side, base=base)
@@ -212,12 +213,13 @@ def busy_background(scene: str, h: int, w: int, rng: np.random.Generator, *, blu
 
 def compose_busy(scene: str, shape: str, *, finish: str = "texture", texture: str = "coffee",
                  side: int = 1600, seed: int = 0, jpeg_quality: int = 88,
-                 defocus: bool = False) -> tuple[bytes, np.ndarray]:
-    """A product on a busy scene as JPEG bytes and its ground-truth mask (255 = product)."""
+                 defocus: bool = False, scale: float = 1.0) -> tuple[bytes, np.ndarray]:
+    """A product on a busy scene as JPEG bytes and its ground-truth mask (255 = product); ``scale``
+    shrinks the product in the frame."""
     rng = np.random.default_rng(seed)
     h, w = side * 3 // 4, side
     img = busy_background(scene, h, w, rng, blur=side / 500 * rng.uniform(1.0, 2.5) if defocus else 0.0)
-    mask = shape_mask(shape, h, w, rng, scale=rng.uniform(0.85, 1.1))
+    mask = shape_mask(shape, h, w, rng, scale=rng.uniform(0.85, 1.1) * scale)
     _shadow(img, mask, rng, side, strength=(0.2, 0.35))
     _paint(img, mask, finish, texture, rng, side)
     return _finish(img, rng, jpeg_quality), mask
@@ -372,3 +374,40 @@ def fresh_busy_set(*, side: int = 1600, draw: int = 0, count: int = 60):
         data, mask = compose_busy(scene, shape, finish=finish, texture=texture, side=side,
                                   seed=60000 + 1000 * draw + k, defocus=defocus)
         yield f"{scene}/{shape}/{finish}/{texture}/{k}" + ("/defocus" if defocus else ""), data, mask
+
+
+SMALL_SCALES = (0.25, 0.6)  # small_set: the product's size against the other sets' (which fill the frame's height)
+
+
+def small_set(*, side: int = 1600, draw: int = 0, count: int = 60):
+    """``count`` shots of products small in the frame, drawn at random (seeds 80000 + 1000 x draw on):
+    the product at 0.25-0.6 of the size the other sets give it (a supplier's photo with room around the
+    product), every other shot on a backdrop (as :func:`fresh_studio_set` draws them) and the rest on a
+    scene (as :func:`fresh_busy_set`). Holes and thin parts are a few working pixels wide here, below
+    what the network resolves on the whole frame."""
+    rng = np.random.default_rng([80, draw])
+    backdrops = [b for b in (*BACKGROUNDS, *OTHER_BACKDROPS) if b != "white_sweep"]
+    scenes = [*BUSY, *UNSEEN]
+    for k in range(count):
+        shape = SHAPES[int(rng.integers(len(SHAPES)))]
+        texture = PRODUCT_TEXTURES[int(rng.integers(len(PRODUCT_TEXTURES)))]
+        scale = float(rng.uniform(*SMALL_SCALES))
+        seed = 80000 + 1000 * draw + k
+        if k % 2 == 0:
+            kind = int(rng.integers(5))
+            if kind == 0:
+                backdrop, finish = "white_sweep", "white"
+            else:
+                finish = "two_tone" if kind == 1 else "texture"
+                choices = [b for b in backdrops if b != "black"] if kind == 1 else backdrops
+                backdrop = choices[int(rng.integers(len(choices)))]
+            data, truth = compose(texture, backdrop, shape, side=side, seed=seed, finish=finish, scale=scale)
+            yield f"{backdrop}/{shape}/{finish}/{texture}/x{scale:.2f}/{k}", data, truth
+        else:
+            scene = scenes[int(rng.integers(len(scenes)))]
+            finish = FINISHES[int(rng.integers(len(FINISHES)))]
+            defocus = bool(rng.integers(3) == 0)
+            data, truth = compose_busy(scene, shape, finish=finish, texture=texture, side=side, seed=seed,
+                                       defocus=defocus, scale=scale)
+            yield f"{scene}/{shape}/{finish}/{texture}/x{scale:.2f}/{k}" + ("/defocus" if defocus else ""), \
+                data, truth
