@@ -18,15 +18,21 @@ _NOTHING = {
     "upscale": lambda r, o: (f"it is already {max(r.width, r.height)} px, at or above the "
                              f"{o.upscale_target} px target"),
     "upscale_if_small": lambda r, o: f"it is {max(r.width, r.height)} px, large enough",
-    "remove_background": lambda r, o: "no plain studio background was found: nothing was removed",
+    "remove_background": lambda r, o: ("no product stands out from the background, so nothing was cut; "
+                                       "photograph the product on its own, filling more of the frame"),
 }
+#: ... and why background removal changed nothing on an upload that came cut out
+_KEPT_CUT_OUT = "the upload's background is already transparent, and its cut-out was kept"
 
 
-def nothing_done(mode: str, steps: tuple[str, ...], before: QualityReport, options) -> str | None:
-    """The note for a mode none of whose steps changed the photo, or None for AUTO/OPTIMIZE."""
+def nothing_done(mode: str, steps: tuple[str, ...], before: QualityReport, options, *,
+                 cut_out: bool = False) -> str | None:
+    """The note for a mode none of whose steps changed the photo, or None for AUTO/OPTIMIZE; ``cut_out``:
+    the upload had a transparent background of its own (background removal keeps it)."""
     if not steps or mode in ("AUTO", "OPTIMIZE"):
         return None
-    reasons = [_NOTHING[s](before, options) for s in steps if s in _NOTHING]
+    reasons = [_KEPT_CUT_OUT if s == "remove_background" and cut_out else _NOTHING[s](before, options)
+               for s in steps if s in _NOTHING]
     why = "; ".join(reasons) if reasons else "nothing needed it"
     return f"{mode} changed nothing: {why}."
 

@@ -24,6 +24,7 @@ from .formats import normalize_output
 from .modes import MODES
 from .profiles import get_profile
 from .quality import ANALYSIS_SIDE, analysis_copy, assess_decoded, with_warnings
+from .steps.background import NO_PRODUCT, already_cut
 from .types import DEFAULT_PROFILE, PROFILED_MODES, EnhancementResult, Mode
 
 # The library's own bounds (what one encode can sensibly aim at); a request's budget is narrower,
@@ -121,10 +122,10 @@ def enhance(data: bytes, mode: str | Mode = "AUTO", *, target_size_kb: int | Non
             if decoded is None:  # ours alone: let the decoded pixels go (a 12 MP array less for the next steps)
                 dec.rgb = img
     if not applied:
-        note = outcome.nothing_done(mode.value, tried, before, ctx.options)
+        note = outcome.nothing_done(mode.value, tried, before, ctx.options, cut_out=already_cut(dec.alpha))
         if note and not any(n.startswith("The photo is blurred by motion") for n in ctx.notes):
-            # the generic note says it in the mode's words; the step's own "skipped" note would repeat it
-            ctx.notes[:] = [n for n in ctx.notes if not n.startswith("Background removal skipped")]
+            # the generic note says it in the mode's words; the step's own note would repeat it
+            ctx.notes[:] = [n for n in ctx.notes if n != NO_PRODUCT]
             ctx.notes.append(note)
 
     upload_fmt = "JPEG" if dec.format == "MPO" else dec.format

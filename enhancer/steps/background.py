@@ -144,14 +144,20 @@ def remove_background(img: np.ndarray, ctx: Context) -> np.ndarray:
     Returns the input object unchanged when the image already has a real
     alpha channel, or when no product stands out (and says so in ``ctx.notes``).
     """
-    if ctx.alpha is not None and (ctx.alpha < 250).mean() > 0.01:
-        return img  # already cut out: keep the uploader's matte
+    if already_cut(ctx.alpha):
+        return img  # keep the uploader's matte
     alpha = product_matte(img)
     if alpha is None:
         ctx.notes.append(NO_PRODUCT)
         return img
     ctx.alpha = alpha
     return img.copy()  # a new object so the step counts as applied; pixels unchanged
+
+
+def already_cut(alpha: np.ndarray | None) -> bool:
+    """Is an upload's alpha channel a real cut-out (over 1 % of it not opaque), which background removal
+    keeps?"""
+    return alpha is not None and (alpha < 250).mean() > 0.01
 
 
 def product_matte(img: np.ndarray) -> np.ndarray | None:

@@ -74,12 +74,36 @@ def test_denoise_reports_what_it_removed():
 
 # --- 3. every result says what happened ------------------------------------------------------
 
-def test_background_remove_that_finds_no_studio_says_nothing_was_removed():
+def test_background_remove_that_finds_no_product_says_so_once():
     res = enhance(_jpeg(photo("gravel")), "BACKGROUND_REMOVE", output_format="PNG")  # a texture: no product
     assert res.steps == ()
-    assert any("BACKGROUND_REMOVE changed nothing" in n and "nothing was removed" in n for n in res.notes)
+    said = [n for n in res.notes if "no product" in n]
+    assert len(said) == 1 and said[0].startswith("BACKGROUND_REMOVE changed nothing: no product stands out"), \
+        res.notes
     # and why the PNG is bigger than the JPEG upload
     assert any("larger than the upload" in n and "PNG is lossless" in n for n in res.notes), res.notes
+
+
+def test_background_remove_on_a_plain_frame_does_not_say_no_backdrop_was_found():
+    """A blank white frame is all backdrop: what is missing is a product (the note once said "no plain
+    studio background was found")."""
+    res = enhance(_jpeg(np.full((300, 400, 3), 242, np.uint8)), "BACKGROUND_REMOVE", output_format="PNG")
+    assert res.steps == ()
+    assert not any("background was found" in n for n in res.notes), res.notes
+    assert any("no product stands out" in n for n in res.notes), res.notes
+
+
+def test_background_remove_on_an_upload_already_cut_out_says_its_cut_out_was_kept():
+    rgba = np.zeros((300, 400, 4), np.uint8)
+    rgba[60:240, 100:300, :3] = cv2.resize(photo("coffee"), (200, 180), interpolation=cv2.INTER_AREA)
+    rgba[60:240, 100:300, 3] = 255
+    res = enhance(to_bytes(rgba, "PNG"), "BACKGROUND_REMOVE", output_format="PNG")
+    assert res.steps == ()
+    assert any(n == "BACKGROUND_REMOVE changed nothing: the upload's background is already transparent, "
+               "and its cut-out was kept." for n in res.notes), res.notes
+    assert not any("no product" in n for n in res.notes), res.notes
+    out = np.asarray(Image.open(io.BytesIO(res.data)).convert("RGBA"))
+    assert (out[..., 3] == rgba[..., 3]).all()
 
 
 def test_mode_that_changed_nothing_says_why():
