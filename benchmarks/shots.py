@@ -336,6 +336,17 @@ def held_out_busy_set(*, side: int = 1600):
             yield f"{scene}/{shape}/{finish}" + ("/defocus" if defocus else ""), data, mask
 
 
+def _backdrop_and_finish(rng: np.random.Generator) -> tuple[str, str]:
+    """A random studio shot's backdrop and finish: a fifth white products on the white sweep, a fifth
+    with a backdrop-coloured panel (not on black), the rest photo-textured, on any other backdrop."""
+    kind = int(rng.integers(5))
+    if kind == 0:
+        return "white_sweep", "white"
+    backdrops = [b for b in (*BACKGROUNDS, *OTHER_BACKDROPS)
+                 if b != "white_sweep" and not (kind == 1 and b == "black")]
+    return backdrops[int(rng.integers(len(backdrops)))], "two_tone" if kind == 1 else "texture"
+
+
 def fresh_studio_set(*, side: int = 1600, draw: int = 0, count: int = 60):
     """``count`` studio shots drawn at random (``draw`` picks the sample; seeds 40000 + 1000 x draw on):
     any backdrop, the tuned ones and the others, any shape; a fifth white products on the white sweep,
@@ -343,17 +354,10 @@ def fresh_studio_set(*, side: int = 1600, draw: int = 0, count: int = 60):
     nothing to tell it by), the rest photo-textured. A new draw is shots no rule has seen: what the
     fixed sets' figures are worth on shots like them."""
     rng = np.random.default_rng([40, draw])
-    backdrops = [b for b in (*BACKGROUNDS, *OTHER_BACKDROPS) if b != "white_sweep"]
     for k in range(count):
         shape = SHAPES[int(rng.integers(len(SHAPES)))]
         texture = PRODUCT_TEXTURES[int(rng.integers(len(PRODUCT_TEXTURES)))]
-        kind = int(rng.integers(5))
-        if kind == 0:
-            backdrop, finish = "white_sweep", "white"
-        else:
-            finish = "two_tone" if kind == 1 else "texture"
-            choices = [b for b in backdrops if b != "black"] if kind == 1 else backdrops
-            backdrop = choices[int(rng.integers(len(choices)))]
+        backdrop, finish = _backdrop_and_finish(rng)
         data, truth = compose(texture, backdrop, shape, side=side, seed=40000 + 1000 * draw + k,
                               finish=finish)
         yield f"{backdrop}/{shape}/{finish}/{texture}/{k}", data, truth
@@ -376,7 +380,7 @@ def fresh_busy_set(*, side: int = 1600, draw: int = 0, count: int = 60):
         yield f"{scene}/{shape}/{finish}/{texture}/{k}" + ("/defocus" if defocus else ""), data, mask
 
 
-SMALL_SCALES = (0.25, 0.6)  # small_set: the product's size against the other sets' (which fill the frame's height)
+SMALL_SCALES = (0.25, 0.6)  # small_set: the product's size against the other sets' (as tall as the frame)
 
 
 def small_set(*, side: int = 1600, draw: int = 0, count: int = 60):
@@ -386,7 +390,6 @@ def small_set(*, side: int = 1600, draw: int = 0, count: int = 60):
     scene (as :func:`fresh_busy_set`). Holes and thin parts are a few working pixels wide here, below
     what the network resolves on the whole frame."""
     rng = np.random.default_rng([80, draw])
-    backdrops = [b for b in (*BACKGROUNDS, *OTHER_BACKDROPS) if b != "white_sweep"]
     scenes = [*BUSY, *UNSEEN]
     for k in range(count):
         shape = SHAPES[int(rng.integers(len(SHAPES)))]
@@ -394,13 +397,7 @@ def small_set(*, side: int = 1600, draw: int = 0, count: int = 60):
         scale = float(rng.uniform(*SMALL_SCALES))
         seed = 80000 + 1000 * draw + k
         if k % 2 == 0:
-            kind = int(rng.integers(5))
-            if kind == 0:
-                backdrop, finish = "white_sweep", "white"
-            else:
-                finish = "two_tone" if kind == 1 else "texture"
-                choices = [b for b in backdrops if b != "black"] if kind == 1 else backdrops
-                backdrop = choices[int(rng.integers(len(choices)))]
+            backdrop, finish = _backdrop_and_finish(rng)
             data, truth = compose(texture, backdrop, shape, side=side, seed=seed, finish=finish, scale=scale)
             yield f"{backdrop}/{shape}/{finish}/{texture}/x{scale:.2f}/{k}", data, truth
         else:

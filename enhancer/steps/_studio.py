@@ -246,7 +246,7 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
     # Only enclosed regions: a light panel on the product's edge looks like backdrop too, and there the
     # network is right.
     stands_out = (sure_fg & learned).sum() >= STANDS_OUT * max(1, learned.sum())
-    backdrop_shade = (ang < a_lo) & (k > 0.5) & (k < 1 + k_lo)  # the backdrop's chroma, as bright as it or in shade
+    backdrop_shade = (ang < a_lo) & (k > 0.5) & (k < 1 + k_lo)  # the backdrop's chroma, as bright or in shade
     seen_open = np.zeros((h, w), bool)
     if stands_out:
         lit = plain & ~textured

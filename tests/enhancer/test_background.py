@@ -412,7 +412,8 @@ def test_the_holes_of_a_product_small_in_the_frame_open_through_its_shade(textur
     were filled (0-50 % open, IoU 0.39-0.90). The network sees them open: they open (over 95 %, IoU
     0.95-0.99)."""
     data, truth = compose(texture, backdrop, shape, side=800, seed=seed, scale=scale)
-    _holes_open(data, truth, f"bg_small_{shape}_{backdrop}", floor=0.94, what="the small product's hole is filled")
+    _holes_open(data, truth, f"bg_small_{shape}_{backdrop}", floor=0.94,
+                what="the small product's hole is filled")
 
 
 def _shot(shots, name: str) -> tuple[bytes, np.ndarray]:

@@ -78,8 +78,8 @@ def test_background_remove_that_finds_no_product_says_so_once():
     res = enhance(_jpeg(photo("gravel")), "BACKGROUND_REMOVE", output_format="PNG")  # a texture: no product
     assert res.steps == ()
     said = [n for n in res.notes if "no product" in n]
-    assert len(said) == 1 and said[0].startswith("BACKGROUND_REMOVE changed nothing: no product stands out"), \
-        res.notes
+    assert len(said) == 1, res.notes
+    assert said[0].startswith("BACKGROUND_REMOVE changed nothing: no product stands out"), res.notes
     # and why the PNG is bigger than the JPEG upload
     assert any("larger than the upload" in n and "PNG is lossless" in n for n in res.notes), res.notes
 
