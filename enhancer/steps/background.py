@@ -39,8 +39,8 @@ from ..imageio import shrink
 from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
 from ._studio import (CAST_CRISP, GRABCUT_STARTS, NOISE_FLOOR, along_outline, backdrop_model, highpass,
-                      cast_shadow_parts, edge_blur, enclosed, gradient, seeded_grabcut, structured_border,
-                      studio_mask)
+                      cast_shadow_parts, edge_blur, enclosed, gradient, seeded_grabcut, shade_off_edges,
+                      structured_border, studio_mask)
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
@@ -208,6 +208,7 @@ def _matte_once(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) ->
         mask = _opened_at_edges(focus, mask, _refined(small, mask, rim=True))
         shadowed = cast_shadow_parts(small, model, mask, focus.step)
         mask = _blurred_props(shadowed, focus, lambda: at(NET_SIDE), shown=shadowed & ~mask)
+        mask = shade_off_edges(small, mask, focus.grad)
     else:  # no backdrop (or it did not hold): the network decides, at its full resolution
         # (in its quick form, here and in the second looks: a scene takes up to four passes; INT8_CONVS)
         mask = _scene_matte(small, maps[NET_SIDE] if NET_SIDE in maps else
