@@ -677,12 +677,15 @@ def test_a_hole_a_light_part_walls_in_is_open(texture, backdrop, shape, side, se
 
 @pytest.mark.parametrize("texture,backdrop,side,seed", [("colorwheel", "grey_sweep", 1600, 11652),
                                                        ("coffee", "grey_sweep", 1600, 3018),
-                                                       ("colorwheel", "blue_paper", 1200, 14413)])
+                                                       ("colorwheel", "blue_paper", 1200, 14413),
+                                                       ("colorwheel", "white", 1200, 12000),
+                                                       ("colorwheel", "grey_sweep", 2400, 12013)])
 def test_a_light_panel_colour_refinement_opens_up_to_its_rim_is_kept(texture, backdrop, side, seed):
     """A mug's upper panel in the backdrop's own colour: the colour refinement took it for backdrop up to
     the rim it keeps as sure product, where nothing in the photo ends it (IoU 0.73; 0.79 once the studio
     matte opened the handle's hole; 0.77). A hole it opens meets that rim on the product's inner outline;
-    this opening met it on no edge and is kept."""
+    this opening met it on no edge and is kept. The panel's shading ramps down toward its rim, which is
+    no edge either (two_tone_set's mugs at 1200 and 2400 px: 0.76 and 0.73 while the ramp counted)."""
     data, truth = compose(texture, backdrop, "mug", side=side, seed=seed, finish="two_tone")
     alpha = _matte(data)
     score = iou(alpha, truth)
