@@ -1348,9 +1348,9 @@ def shade_off_edges(small: np.ndarray, mask: np.ndarray, grad: np.ndarray) -> np
     core = depth > SNAP_REACH
     # a part too thin for a core keeps its ridge as a seed, so the watershed cannot take it whole
     ridge = (depth > 0) & (depth >= cv2.dilate(depth, np.ones((3, 3), np.uint8)))
-    ridge &= ~cv2.dilate(core.astype(np.uint8), _round(SNAP_REACH + 1)).astype(bool)
+    ridge &= ~cv2.dilate(core.astype(np.uint8), disk(SNAP_REACH + 1)).astype(bool)
     seeds = np.zeros(old.shape, np.int32)
-    seeds[cv2.dilate(m8, _round(SNAP_REACH)) == 0] = 1
+    seeds[cv2.dilate(m8, disk(SNAP_REACH)) == 0] = 1
     seeds[core | ridge] = 2
     cv2.watershed(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), seeds)
     new = (seeds == 2) | ((seeds == -1) & old)
@@ -1362,7 +1362,7 @@ def shade_off_edges(small: np.ndarray, mask: np.ndarray, grad: np.ndarray) -> np
     # each piece's outlines, inside and backdrop beside it: all within its 5 x 5 neighbourhood
     at = near > 0
     near, lab, grad, rgb = near[at], labels[at], grad[at], small[at].astype(np.float32)
-    was_edge, now_edge, old, changed = _either_side(old)[at], _either_side(new)[at], old[at], changed[at]
+    was_edge, now_edge, old, changed = either_side(old)[at], either_side(new)[at], old[at], changed[at]
 
     def mean_of(where: np.ndarray, values: np.ndarray, by: np.ndarray) -> np.ndarray:
         counts = np.bincount(by[where], minlength=n)
@@ -1386,13 +1386,13 @@ def shade_off_edges(small: np.ndarray, mask: np.ndarray, grad: np.ndarray) -> np
     return out
 
 
-def _either_side(mask: np.ndarray) -> np.ndarray:
+def either_side(mask: np.ndarray) -> np.ndarray:
     """The pixels either side of ``mask``'s outline (bool), 8-connected."""
     k3 = np.ones((3, 3), np.uint8)
     m8 = mask.astype(np.uint8)
     return (mask & ~cv2.erode(m8, k3).astype(bool)) | (~mask & cv2.dilate(m8, k3).astype(bool))
 
 
-def _round(radius: int) -> np.ndarray:
+def disk(radius: int) -> np.ndarray:
     """A round structuring element of this radius, in pixels."""
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)

@@ -38,9 +38,9 @@ from ..context import Context
 from ..imageio import shrink
 from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
-from ._studio import (CAST_CRISP, GRABCUT_STARTS, NOISE_FLOOR, along_outline, backdrop_model, highpass,
-                      cast_shadow_parts, edge_blur, enclosed, gradient, seeded_grabcut, shade_off_edges,
-                      structured_border, studio_mask)
+from ._studio import (CAST_CRISP, GRABCUT_STARTS, NOISE_FLOOR, along_outline, backdrop_model, disk,
+                      either_side, highpass, cast_shadow_parts, edge_blur, enclosed, gradient, seeded_grabcut,
+                      shade_off_edges, structured_border, studio_mask)
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
@@ -446,7 +446,7 @@ def _frame_subject(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     away = cv2.distanceTransform((~subject).astype(np.uint8), cv2.DIST_L2, 5)
     y, x = np.unravel_index(int(np.argmax(np.where(depth >= 0.5 * depth.max(), away, -1.0))), mask.shape)
     seeds = np.zeros(mask.shape, np.int32)
-    seeds[~cv2.dilate(mask.astype(np.uint8), _disk(3)).astype(bool)] = 1
+    seeds[~cv2.dilate(mask.astype(np.uint8), disk(3)).astype(bool)] = 1
     seeds[subject] = 2
     cv2.circle(seeds, (int(x), int(y)), max(1, int(depth[y, x] / 2)), 3, -1)
     cv2.watershed(np.ascontiguousarray(small), seeds)
@@ -491,7 +491,7 @@ def _frame_limb(mask: np.ndarray) -> np.ndarray:
     if _wide_contact(contact):
         return mask
     r = int(np.ceil(LIMB_REACH * _contact_extent(contact))) + 1
-    body = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, _disk(r))
+    body = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, disk(r))
     if not body.any() or _cut_by_frame(body.astype(bool)):
         return mask
     n, labels = cv2.connectedComponents((mask & ~body.astype(bool)).astype(np.uint8), connectivity=8)
@@ -590,7 +590,7 @@ def _refined(small: np.ndarray, mask: np.ndarray, *, rim: bool = False,
     if not m.any():
         return mask
     r = max(3, round(REFINE_BAND * min(size)))
-    near = cv2.dilate(m.astype(np.uint8), _disk(r))
+    near = cv2.dilate(m.astype(np.uint8), disk(r))
     gc = np.full(m.shape, cv2.GC_BGD, np.uint8)
     gc[near.astype(bool)] = cv2.GC_PR_BGD
     gc[m] = cv2.GC_PR_FGD
@@ -625,7 +625,7 @@ def _sure_rim(mask: np.ndarray) -> np.ndarray:
     backdrop. Along the outline only: around a hole the matte already has (opened on the backdrop) the
     product is no surer than anywhere inside, and a hole opened in part must be free to open whole."""
     ri = max(2, round(REFINE_RIM * min(mask.shape)))
-    return mask & ~cv2.erode((mask | enclosed(mask)).astype(np.uint8), _disk(ri)).astype(bool)
+    return mask & ~cv2.erode((mask | enclosed(mask)).astype(np.uint8), disk(ri)).astype(bool)
 
 
 def _opened_at_edges(focus: _Focus, mask: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -695,7 +695,7 @@ def _blurred_props(mask: np.ndarray, focus: _Focus, finer: Callable[[], np.ndarr
     learned = _salient_mask(finer())
     if learned is None:
         return mask
-    extra = (mask & ~cv2.dilate(learned.astype(np.uint8), _disk(3)).astype(bool)).astype(np.uint8)
+    extra = (mask & ~cv2.dilate(learned.astype(np.uint8), disk(3)).astype(bool)).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(extra, connectivity=8)
     out = mask.copy()
     for i in range(1, n):
@@ -749,7 +749,7 @@ def _blurred_step(focus: _Focus, part: np.ndarray, mask: np.ndarray) -> bool:
     outline = part & ~cv2.erode(part.astype(np.uint8), square).astype(bool) & ~rest
     if not outline.any() or np.median(focus.span[outline]) < PROP_STEP:
         return False
-    band = cv2.dilate(outline.astype(np.uint8), _disk(2)).astype(bool)
+    band = cv2.dilate(outline.astype(np.uint8), disk(2)).astype(bool)
     grad = focus.grad[band]
     return bool(np.median(focus.blur[band][grad >= np.quantile(grad, 1 - PROP_STEEP)]) >= FOCUS_SHARP)
 
@@ -822,7 +822,7 @@ class _Focus:
         0.865 -> 0.868, no shot worse; held-out, unseen, studio and other sets unchanged. Without the
         frame's check a bag on a sitter fell 0.94 -> 0.60.
         """
-        away = ~cv2.dilate(mask.astype(np.uint8), _disk(4)).astype(bool) & ~self.body_of(mask)
+        away = ~cv2.dilate(mask.astype(np.uint8), disk(4)).astype(bool) & ~self.body_of(mask)
         scene_edges = self.edges & away
         return bool(scene_edges.sum() >= 200 and np.median(self.blur[scene_edges]) >= FOCUS_SCENE)
 
@@ -845,7 +845,7 @@ def _doubted_parts(small: np.ndarray, mask: np.ndarray, sal: np.ndarray, focus: 
     core = mask & (sal >= DOUBT_SURE)
     if core.sum() < DOUBT_CORE * mask.sum():
         return mask
-    doubt = mask & (sal < DOUBT_LOW) & ~cv2.dilate(core.astype(np.uint8), _disk(3)).astype(bool)
+    doubt = mask & (sal < DOUBT_LOW) & ~cv2.dilate(core.astype(np.uint8), disk(3)).astype(bool)
     if doubt.sum() < DOUBT_MIN * mask.sum():
         return mask
     trimmed = _refined(small, mask, scene=doubt)
@@ -911,8 +911,8 @@ def _out_of_focus(focus: _Focus, mask: np.ndarray) -> np.ndarray | None:
         return None
     r = max(2, round(FOCUS_SEED * min(mask.shape)))
     # as far from crisp edges as near the soft outline: a thin part (a racket's frame) stays unseeded
-    near_soft = cv2.dilate(soft.astype(np.uint8), _disk(r)).astype(bool)
-    return near_soft & mask & ~cv2.dilate(crisp, _disk(r)).astype(bool)
+    near_soft = cv2.dilate(soft.astype(np.uint8), disk(r)).astype(bool)
+    return near_soft & mask & ~cv2.dilate(crisp, disk(r)).astype(bool)
 
 
 def _in_focus_body(mask: np.ndarray, focus: _Focus) -> np.ndarray:
@@ -950,7 +950,7 @@ def _in_focus_body(mask: np.ndarray, focus: _Focus) -> np.ndarray:
     if not take:
         return _own_blurred_cells(focus, mask)
     body = mask | np.isin(bodies, take)
-    near = np.unique(bodies[cv2.dilate(body.astype(np.uint8), _disk(2 * BODY_GAP)).astype(bool)])
+    near = np.unique(bodies[cv2.dilate(body.astype(np.uint8), disk(2 * BODY_GAP)).astype(bool)])
     more = [i for i in near if not focus.framed[i] and i not in take and 0.02 * m <= added[i] <= 0.2 * m]
     return _own_blurred_cells(focus, body | np.isin(bodies, more) if more else body)
 
@@ -959,7 +959,7 @@ def _crisp_cells(focus: _Focus, gap_px: int) -> tuple[np.ndarray, np.ndarray, np
     """The cells crisp edges with gaps up to ``gap_px`` wide divide the frame into (labels, label 0 the
     edges), which of them hold blurred edges (the scene, seen through the product or around it) and
     which the frame cuts."""
-    free = (cv2.dilate(focus.crisp, _disk(gap_px // 2)) == 0).astype(np.uint8)
+    free = (cv2.dilate(focus.crisp, disk(gap_px // 2)) == 0).astype(np.uint8)
     n, cells = cv2.connectedComponents(free, connectivity=4)
     area = np.bincount(cells.ravel(), minlength=n)
     scenic = np.bincount(cells.ravel(), weights=focus.blurred.ravel(), minlength=n)
@@ -979,7 +979,7 @@ def _crisp_bodies(focus: _Focus, gap_px: int) -> tuple[int, np.ndarray]:
 def _bodies(cells: np.ndarray, out: np.ndarray, at_frame: np.ndarray,
             gap_px: int) -> tuple[int, np.ndarray]:
     """:func:`_crisp_bodies` from :func:`_crisp_cells`' answer."""
-    outside = cv2.dilate((out | at_frame)[cells].astype(np.uint8), _disk(gap_px // 2)).astype(bool)
+    outside = cv2.dilate((out | at_frame)[cells].astype(np.uint8), disk(gap_px // 2)).astype(bool)
     return cv2.connectedComponents((~outside).astype(np.uint8), connectivity=8)
 
 
@@ -1001,7 +1001,7 @@ def _own_blurred_cells(focus: _Focus, body: np.ndarray) -> np.ndarray:
     busy draw 2 and every studio set unchanged (--fused-only --jobs 2).
     """
     cells, out, at_frame = focus.cells
-    gap = _disk(BODY_GAP)
+    gap = disk(BODY_GAP)
     odds = _colour_odds((focus.colour,), body, (out & at_frame)[cells] & ~body)
     if odds is None:
         return body
@@ -1053,7 +1053,7 @@ def _focus_subject(mask: np.ndarray, focus: _Focus) -> np.ndarray:
             break
     if best is None:
         return mask
-    beyond = mask & ~cv2.dilate(best.astype(np.uint8), _disk(3)).astype(bool)
+    beyond = mask & ~cv2.dilate(best.astype(np.uint8), disk(3)).astype(bool)
     crisp, blurred = np.count_nonzero(focus.crisp & beyond), np.count_nonzero(focus.blurred & beyond)
     if crisp > SUBJECT_BEYOND_CRISP * blurred:
         return mask  # the matte holds more of the product than the body: its outline broke off
@@ -1066,7 +1066,7 @@ def _soft_outline(crisp: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, floa
     outline = mask & ~cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     f = _frame_margin(*mask.shape) + 2
     outline[:f], outline[-f:], outline[:, :f], outline[:, -f:] = False, False, False, False  # the frame cuts it
-    soft = outline & ~cv2.dilate(crisp, _disk(3)).astype(bool)
+    soft = outline & ~cv2.dilate(crisp, disk(3)).astype(bool)
     n, n_soft = int(outline.sum()), int(soft.sum())
     return soft, n_soft / max(1, n), n - n_soft
 
@@ -1113,9 +1113,9 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """
     side = min(mask.shape)
     m8 = mask.astype(np.uint8)
-    inner = cv2.erode(m8, _disk(max(2, round(SCENE_RIM * side)))).astype(bool)
+    inner = cv2.erode(m8, disk(max(2, round(SCENE_RIM * side)))).astype(bool)
     rim = mask & ~inner
-    around = cv2.dilate(m8, _disk(max(3, round(REFINE_BAND * side)))).astype(bool) & ~mask
+    around = cv2.dilate(m8, disk(max(3, round(REFINE_BAND * side)))).astype(bool) & ~mask
     if not rim.any() or not around.any():
         return mask
     colour = _colour_bins(small)
@@ -1129,7 +1129,7 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     if not len(found):
         return mask
     candidates = np.isin(labels, found)
-    near = _disk(max(2, round(SCENE_BAND * side)))
+    near = disk(max(2, round(SCENE_BAND * side)))
     grain = highpass(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32))
     r = max(3, round(SCENE_BESIDE * side))
     holes = []
@@ -1145,7 +1145,7 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
         # the scene beside it, beyond the product around it (all of the scene around where none is near)
         x, y, bw, bh = stats[i, :4]
         box = (slice(max(0, y - r), y + bh + r), slice(max(0, x - r), x + bw + r))
-        scene = grain[box][around[box] & cv2.dilate(hole[box].astype(np.uint8), _disk(r)).astype(bool)]
+        scene = grain[box][around[box] & cv2.dilate(hole[box].astype(np.uint8), disk(r)).astype(bool)]
         scene = scene if scene.size else grain[around]
         detail, beside = grain[hole].mean(), scene.mean()
         # plainer than the scene: the product's own plain part; half-framed and crisper: a print on it
@@ -1252,7 +1252,7 @@ def _colour_odds(colour: tuple[np.ndarray, ...], mask: np.ndarray, scene: np.nda
     """Per pixel (``colour``: its bin in each binning, :func:`_colour_bins` and maybe :func:`_shade_bins`),
     the log odds that its colour is the product's (the matte's inside) rather than the ``scene`` pixels',
     the largest over the binnings. None when either side is empty."""
-    inside = cv2.erode(mask.astype(np.uint8), _disk(2)).astype(bool)  # edge pixels mix in the scene
+    inside = cv2.erode(mask.astype(np.uint8), disk(2)).astype(bool)  # edge pixels mix in the scene
     if not inside.any() or not scene.any():
         return None
     best = None
@@ -1266,7 +1266,7 @@ def _colour_odds(colour: tuple[np.ndarray, ...], mask: np.ndarray, scene: np.nda
 
 def _beyond(mask: np.ndarray) -> np.ndarray:
     """The frame beyond the matte and its mixed edge pixels: the scene the product's colours are told from."""
-    return ~cv2.dilate(mask.astype(np.uint8), _disk(2)).astype(bool)
+    return ~cv2.dilate(mask.astype(np.uint8), disk(2)).astype(bool)
 
 
 def _detached_parts(colour: tuple[np.ndarray, ...], mask: np.ndarray, sal: np.ndarray) -> np.ndarray:
@@ -1287,7 +1287,7 @@ def _detached_parts(colour: tuple[np.ndarray, ...], mask: np.ndarray, sal: np.nd
     blob[0] = False
     if not blob.any():
         return mask
-    scene = ~cv2.dilate((mask | part).astype(np.uint8), _disk(2)).astype(bool)
+    scene = ~cv2.dilate((mask | part).astype(np.uint8), disk(2)).astype(bool)
     odds = _colour_odds(colour, mask, scene)
     if odds is None:
         return mask
@@ -1365,11 +1365,6 @@ def _smooth_bins(hist: np.ndarray) -> np.ndarray:
     return out.ravel()
 
 
-def _disk(radius: int) -> np.ndarray:
-    """A round structuring element of this radius, in pixels."""
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1,) * 2)
-
-
 def _edge_alpha(small: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The mask with its edge pixels given fractional alpha, float32 in [0, 1].
 
@@ -1413,8 +1408,7 @@ def _project_edge(small: np.ndarray, mask: np.ndarray, out: np.ndarray, *, off_m
     """One pass of :func:`_edge_alpha`: the alpha of the pixels along ``mask``'s edge, written into ``out``
     where the colours either side tell it."""
     m = mask.astype(np.uint8)
-    k3 = np.ones((3, 3), np.uint8)
-    band = (cv2.dilate(m, k3) > 0) & ~(cv2.erode(m, k3) > 0)
+    band = either_side(mask)
     ys, xs = np.nonzero(band)
     if not len(ys):
         return
