@@ -40,7 +40,7 @@ from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
 from ._studio import (CAST_CRISP, GRABCUT_STARTS, NOISE_FLOOR, along_outline, backdrop_model, disk,
                       either_side, highpass, cast_shadow_parts, edge_blur, enclosed, gradient, seeded_grabcut,
-                      shade_off_edges, structured_border, studio_mask)
+                      shade_off_edges, structured_border, studio_mask, walled_panels)
 
 WORK_SIDE = 640
 # On a backdrop the network only rescues what the model misses, and a coarser map does
@@ -210,6 +210,7 @@ def _matte_once(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) ->
         shadowed = cast_shadow_parts(small, model, mask, focus.step)
         mask = _blurred_props(shadowed, focus, lambda: at(NET_SIDE), shown=shadowed & ~mask)
         mask = shade_off_edges(small, mask, focus.grad)
+        mask = walled_panels(small, model, mask, focus.grad, focus.blur)
     else:  # no backdrop (or it did not hold): the network decides, at its full resolution
         # (in its quick form, here and in the second looks: a scene takes up to four passes; INT8_CONVS)
         mask = _scene_matte(small, maps[NET_SIDE] if NET_SIDE in maps else
