@@ -1388,7 +1388,6 @@ def shade_off_edges(small: np.ndarray, mask: np.ndarray, grad: np.ndarray) -> np
     return out
 
 
-
 # A panel of the product in the backdrop's own colours, walled off from the backdrop by crisp edges.
 PANEL_GAP = 15        # long crisp edges (FAINT_EDGE, FAINT_LENGTH), gaps in them narrower than this closed (px)
 PANEL_FACING = 0.2    # ... between it and the backdrop along this share of its outline (and FAINT_LENGTH px)
@@ -1407,28 +1406,30 @@ def walled_panels(small: np.ndarray, model: np.ndarray, mask: np.ndarray, grad: 
     outline: the print ends at the product's edge, a long crisp step, where
     a shadow fades out. So the pixels in the backdrop's colours (and its
     shade) are cut into cells by the long crisp edges, their gaps narrower
-    than PANEL_GAP closed (where the print crosses the backdrop's level there
-    is no step for a few pixels). A cell the border ring does not reach, beside
-    the matte, is a panel when the backdrop lies just across such an edge
-    along PANEL_FACING of its outline: nothing but the edge between them. A
-    cast shadow meets the backdrop softly, and a hole the product rings (a
-    handle's) has the product's body between it and the backdrop, so neither
-    is taken; but a part no wider than the walls, in the backdrop's colours
-    too (a bag's handle printed with the sky), is all wall, and the hole
-    behind it faces the backdrop across it. Only along that part, though: a
-    tenth of the hole's outline in fresh studio draw 6 (with 11 px walls),
-    where the panels taken face it along over a third of theirs. The walls between a
-    panel and the backdrop are split between them by distance.
+    than PANEL_GAP closed (where the print crosses the backdrop's level
+    there is no step for a few pixels). A cell the border ring does not
+    reach, beside the matte, is a panel when the backdrop lies just across
+    such an edge along PANEL_FACING of its outline: nothing but the edge
+    between them. A cast shadow meets the backdrop softly, and a hole the
+    product rings (a handle's) has the product's body between it and the
+    backdrop, so neither is taken; but a part no wider than the walls, in
+    the backdrop's colours too (a bag's handle printed with the sky), is all
+    wall, and the hole behind it faces the backdrop across it. Only along
+    that part, though: a tenth of the hole's outline in fresh studio draw 6
+    (with 11 px walls), where the panels taken face it along over a third
+    of theirs. The walls between a panel and the backdrop are split between
+    them by distance.
 
     A mug printed with the cameraman on a grey sweep (fresh studio draw 5,
     three seeds): 0.78-0.81 -> 0.96-0.97, its sky had been cut away (at 1200
     and 2400 px 0.95-0.97). benchmarks/background.py --set backdrops --draw
     4,5,6 --count 150 --fused-only: those three shots better, no other shot
-    of the seven sets moved by 0.005. Without the gaps closed the sky leaked out where its level
-    crosses the backdrop's: a 7 px gap in its edge, 11 px in another mug's
-    at 1200 px (PANEL_GAP 11 closed gaps up to 10 px); with every crisp edge
-    as a wall, not only the long ones, JPEG specks walled pieces of cast
-    shadow off (20 shots of the fixed studio sets worse by up to 0.08).
+    of the seven sets moved by 0.005. Without the gaps closed the sky leaked
+    out where its level crosses the backdrop's: a 7 px gap in its edge, 11
+    px in another mug's at 1200 px (PANEL_GAP 11 closed gaps up to 10 px);
+    with every crisp edge as a wall, not only the long ones, JPEG specks
+    walled pieces of cast shadow off (20 shots of the fixed studio sets
+    worse by up to 0.08).
     About 15 ms at the working size, a third of it the colour split
     :func:`_segment` makes too.
     """
