@@ -97,7 +97,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from enhancer import enhance  # noqa: E402
 from enhancer.imageio import shrink  # noqa: E402
 from enhancer.steps._saliency import NET_SIDE  # noqa: E402
-from enhancer.steps._studio import backdrop_model, studio_mask  # noqa: E402
+from enhancer.steps._studio import Backdrop, backdrop_model, studio_mask  # noqa: E402
 from enhancer.steps.background import (WORK_SIDE, _edge_alpha, _saliency_at, _salient_mask,  # noqa: E402
                                        _upsample_matte, product_matte)
 
@@ -133,7 +133,8 @@ def parts(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     small = shrink(rgb, (round(w * f), round(h * f)))
     everything = np.full((h, w), 255, np.uint8)
     model = backdrop_model(small)
-    classic = studio_mask(small, model, np.zeros(small.shape[:2], np.float32)) if model is not None else None
+    classic = (studio_mask(Backdrop.of(small, model), np.zeros(small.shape[:2], np.float32))
+               if model is not None else None)
     learned = _salient_mask(_saliency_at(small, NET_SIDE))
     return tuple(everything if m is None else _upsample_matte(_edge_alpha(small, m), rgb, small)
                  for m in (classic, learned))

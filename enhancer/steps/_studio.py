@@ -29,6 +29,8 @@ with the learned matte and brings the result to full size.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -84,9 +86,43 @@ def backdrop_model(small: np.ndarray) -> np.ndarray | None:
     return _background_model(small.astype(np.float32))
 
 
-def studio_mask(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
+class Split(NamedTuple):
+    """Every pixel against the backdrop model (:func:`_split`)."""
+    k: np.ndarray        # brightness ratio
+    ang: np.ndarray      # chroma angle
+    bg_norm: np.ndarray  # the model's colour length
+    k_noise: float       # the noise of k in the border ring
+    a_noise: float       # ... and of the angle
+
+
+class Backdrop:
+    """A working copy seen against its backdrop model, as the studio steps read it, each reading made
+    once per matte: the colour split (about 3 ms at the working size, which three steps read), the
+    gradient and each edge's blur (``grey``, ``grad``, ``blur``: what :class:`.background._Focus`
+    computes for the fused matte too), the long faint crisp edges."""
+
+    def __init__(self, small: np.ndarray, model: np.ndarray, grey: np.ndarray, grad: np.ndarray,
+                 blur: np.ndarray):
+        self.small, self.model, self.grey, self.grad, self.blur = small, model, grey, grad, blur
+        self.ring = _ring(small.shape[:2])
+        self.split = _split(small, model)
+
+    @classmethod
+    def of(cls, small: np.ndarray, model: np.ndarray) -> Backdrop:
+        """The reading of ``small`` against ``model``, its gradient and blur computed here."""
+        grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        grad = gradient(grey)
+        return cls(small, model, grey, grad, edge_blur(grey, grad))
+
+    @cached_property
+    def faint_edges(self) -> np.ndarray:
+        return _faint_crisp_edges(self.grad, self.blur < CRISP_BLUR, self.ring)
+
+
+def studio_mask(seen: Backdrop, sal: np.ndarray,
                 finer: Callable[[], np.ndarray] | None = None) -> np.ndarray | None:
-    """The product's mask (bool, small's size) on a modelled backdrop, or None when none is found.
+    """The product's mask (bool, the working copy's size) on a modelled backdrop, or None when none is
+    found.
 
     ``sal`` is the learned matte at small's size: where it says "product" no
     pixel is seeded as backdrop, which rescues what the model cannot see (a
@@ -95,7 +131,7 @@ def studio_mask(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
     when the backdrop model barely sees the product (white on white), where
     the network carries the matte.
     """
-    return _segment(small, model, sal, finer)
+    return _segment(seen, sal, finer)
 
 
 def _ring(shape: tuple[int, int]) -> np.ndarray:
@@ -185,7 +221,7 @@ def _background_model(rgb: np.ndarray) -> np.ndarray | None:
     return out
 
 
-def _split(small: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+def _split(small: np.ndarray, model: np.ndarray) -> Split:
     """Every pixel as a brightness ratio k and a chroma angle against the backdrop model, the model's
     colour length, and the noise of k and of the angle in the border ring.
 
@@ -202,7 +238,7 @@ def _split(small: np.ndarray, model: np.ndarray) -> tuple[np.ndarray, np.ndarray
     ring = _ring(k.shape)
     k_noise = max(0.008, 1.4826 * float(np.median(np.abs(k[ring] - np.median(k[ring])))))
     a_noise = max(0.004, 1.4826 * float(np.median(ang[ring])))
-    return k, ang, bg_norm, k_noise, a_noise
+    return Split(k, ang, bg_norm, k_noise, a_noise)
 
 
 def _dot3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -212,12 +248,11 @@ def _dot3(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
 
 
-def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
+def _segment(seen: Backdrop, sal: np.ndarray,
              finer: Callable[[], np.ndarray] | None = None) -> np.ndarray | None:
+    small, grey, grad, ring = seen.small, seen.grey, seen.grad, seen.ring
     h, w = small.shape[:2]
-    k, ang, bg_norm, k_noise, a_noise = _split(small, model)
-    ring = _ring((h, w))
-    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    k, ang, bg_norm, k_noise, a_noise = seen.split
     textured = _textured(grey, ring, 2.0, 1.5)  # wide: smooth-ish product areas count as detail
     fine = _textured(grey, ring, 1.0, 1.0)      # narrow: a shadow touching the product edge stays smooth
 
@@ -226,12 +261,11 @@ def _segment(small: np.ndarray, model: np.ndarray, sal: np.ndarray,
     shadow_colour = (k > 0.5) & (k < 1 - k_lo) & (ang < a_lo)
     shadow = shadow_colour & ~textured
     plain = (np.abs(1 - k) < k_lo) & (ang < a_lo)  # background-coloured, detail or not
-    grad = gradient(grey)
-    sharp_step = edge_blur(grey, grad) < CRISP_BLUR  # on an edge: the product's outline, not a shadow's ramp
+    sharp_step = seen.blur < CRISP_BLUR  # on an edge: the product's outline, not a shadow's ramp
     # a lit strip between a product part and its own offset shadow is only told from plain where one grey
     # level moves k by well under the shadow threshold (not on black, where it moves it by 0.05)
     lit = plain & ~_lit_strips(plain, shadow, grad) if _levels_fine(bg_norm, k_lo) else plain
-    crisp = _sharp_bounded(shadow, lit, grad, k, _faint_crisp_edges(grad, sharp_step, ring))
+    crisp = _sharp_bounded(shadow, lit, grad, k, seen.faint_edges)
     shadow &= ~crisp
     # shadow-coloured and smooth at the fine scale, detailed only at the wide
     # one: the shadow just next to the product's edge. Left for GrabCut to judge.
@@ -786,8 +820,8 @@ class _Cast:
     fitted to it: ``a * blur_sigma(mask moved by (dx, dy))``, over the shade beyond the matte that no
     crisp edge walls off (``step``: the working copy's gradient, its maximum within 2 px)."""
 
-    def __init__(self, small: np.ndarray, model: np.ndarray, mask: np.ndarray, step: np.ndarray):
-        k, ang, _, self.k_noise, a_noise = _split(small, model)
+    def __init__(self, seen: Backdrop, mask: np.ndarray, step: np.ndarray):
+        k, ang, _, self.k_noise, a_noise = seen.split
         self.dark = np.clip(1.0 - k, 0.0, 1.0).astype(np.float32)
         self.shade = (ang < max(0.03, 4 * a_noise)) & (k > 0.5) & (k < 1 + 3 * self.k_noise + 0.01)
         self.tau = max(CAST_SHADE, 3 * self.k_noise)
@@ -956,8 +990,7 @@ def _cast_cost(d: np.ndarray, m: np.ndarray, o: np.ndarray, crisp: np.ndarray, t
     return float(((d - a * cast)[rest] ** 2).sum()) + tau * tau * float(part.sum())
 
 
-def cast_shadow_parts(small: np.ndarray, model: np.ndarray, mask: np.ndarray,
-                      step: np.ndarray) -> np.ndarray:
+def cast_shadow_parts(seen: Backdrop, mask: np.ndarray, step: np.ndarray) -> np.ndarray:
     """The studio matte checked against the product's own drop shadow (``step``: the working copy's
     gradient, its maximum within 2 px).
 
@@ -990,7 +1023,7 @@ def cast_shadow_parts(small: np.ndarray, model: np.ndarray, mask: np.ndarray,
     0.008 worse), other_backdrops_set(seeds=4) 0.988 (one better); the busy
     sets do not come here. About 30 ms at the working size.
     """
-    cast = _Cast(small, model, mask, step)
+    cast = _Cast(seen, mask, step)
     if cast.fit is None:
         return mask
     mask = _explained_shadows(mask, cast, step)
@@ -1393,11 +1426,9 @@ PANEL_GAP = 15        # long crisp edges (FAINT_EDGE, FAINT_LENGTH), gaps in the
 PANEL_FACING = 0.2    # ... between it and the backdrop along this share of its outline (and FAINT_LENGTH px)
 
 
-def walled_panels(small: np.ndarray, model: np.ndarray, mask: np.ndarray, grad: np.ndarray,
-                  blur: np.ndarray) -> np.ndarray:
+def walled_panels(seen: Backdrop, mask: np.ndarray) -> np.ndarray:
     """The studio matte plus the panels of the product in the backdrop's own colours that the product's
-    crisp outline walls off from the backdrop (``grad``: the working copy's gradient, ``blur``: its
-    :func:`edge_blur`).
+    crisp outline walls off from the backdrop.
 
     A product printed with a grey sky, on a grey sweep, has a panel no
     darker than the backdrop or only a little: every rule that tells product
@@ -1430,15 +1461,14 @@ def walled_panels(small: np.ndarray, model: np.ndarray, mask: np.ndarray, grad: 
     with every crisp edge as a wall, not only the long ones, JPEG specks
     walled pieces of cast shadow off (20 shots of the fixed studio sets
     worse by up to 0.08).
-    About 15 ms at the working size, a third of it the colour split
-    :func:`_segment` makes too.
+    About 6 ms at the working size, the colour split and the edges read
+    from ``seen``.
     """
     h, w = mask.shape
-    k, ang, _, k_noise, a_noise = _split(small, model)
-    ring = _ring((h, w))
+    k, ang, _, k_noise, a_noise = seen.split
+    ring = seen.ring
     r = PANEL_GAP // 2
-    edges = _faint_crisp_edges(grad, blur < CRISP_BLUR, ring)
-    walls = cv2.dilate(edges.astype(np.uint8), disk(r)).astype(bool)
+    walls = cv2.dilate(seen.faint_edges.astype(np.uint8), disk(r)).astype(bool)
     backdrop_shade = (ang < max(0.03, 4 * a_noise)) & (k > 0.5) & (k < 1 + 3 * k_noise + 0.01)
     n, labels = cv2.connectedComponents((backdrop_shade & ~walls & ~mask).astype(np.uint8), connectivity=4)
     if n <= 1:

@@ -38,7 +38,7 @@ from ..context import Context
 from ..imageio import shrink
 from ._fullres import for_each_band
 from ._saliency import NET_SIDE, saliency
-from ._studio import (CAST_CRISP, GRABCUT_STARTS, NOISE_FLOOR, along_outline, backdrop_model, disk,
+from ._studio import (CAST_CRISP, GRABCUT_STARTS, NOISE_FLOOR, Backdrop, along_outline, backdrop_model, disk,
                       either_side, highpass, cast_shadow_parts, edge_blur, enclosed, gradient, seeded_grabcut,
                       shade_off_edges, structured_border, studio_mask, walled_panels)
 
@@ -197,20 +197,21 @@ def _matte_once(img: np.ndarray, small: np.ndarray, model: np.ndarray | None) ->
         return maps[side]
 
     mask = None
+    focus = _Focus(small)
     if model is not None:
-        mask = studio_mask(small, model, at(STUDIO_NET_SIDE), finer=lambda: at(NET_SIDE))
+        seen = Backdrop(small, model, focus.grey, focus.grad, focus.blur)
+        mask = studio_mask(seen, at(STUDIO_NET_SIDE), finer=lambda: at(NET_SIDE))
         sal = maps.get(NET_SIDE, maps[STUDIO_NET_SIDE])  # the finer map when white on white asked for it
         if mask is not None:
             mask = _supported(mask, sal)
         if mask is not None and _leaks(mask, _salient_mask(sal)):
             mask = None  # a regular texture (a wall, a page) passed for a backdrop
-    focus = _Focus(small)
     if mask is not None:  # colour refines the studio mask; the learned map finds the props it took in
         mask = _opened_at_edges(focus, mask, _refined(small, mask, rim=True))
-        shadowed = cast_shadow_parts(small, model, mask, focus.step)
+        shadowed = cast_shadow_parts(seen, mask, focus.step)
         mask = _blurred_props(shadowed, focus, lambda: at(NET_SIDE), shown=shadowed & ~mask)
         mask = shade_off_edges(small, mask, focus.grad)
-        mask = walled_panels(small, model, mask, focus.grad, focus.blur)
+        mask = walled_panels(seen, mask)
     else:  # no backdrop (or it did not hold): the network decides, at its full resolution
         # (in its quick form, here and in the second looks: a scene takes up to four passes; INT8_CONVS)
         mask = _scene_matte(small, maps[NET_SIDE] if NET_SIDE in maps else

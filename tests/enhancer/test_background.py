@@ -20,7 +20,7 @@ from enhancer import enhance
 from enhancer.context import Context, Options
 from enhancer.quality import assess_decoded
 from enhancer.imageio import decode
-from enhancer.steps._studio import backdrop_model, edge_blur, gradient, shade_off_edges, walled_panels
+from enhancer.steps._studio import Backdrop, backdrop_model, gradient, shade_off_edges, walled_panels
 from enhancer.steps.background import _Focus, _in_focus_body, _thin_parts, product_matte, remove_background
 
 from tests.enhancer.imaging_helpers import check, iou, photo, studio_shot, to_bytes
@@ -852,15 +852,14 @@ def test_a_backdrop_coloured_panel_the_products_crisp_outline_walls_off_is_added
     img = cv2.GaussianBlur(img, (0, 0), 0.6)
     model = backdrop_model(img)
     assert model is not None
-    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    grad = gradient(grey)
+    seen = Backdrop.of(img, model)
     matte = product & ~panel
-    out = walled_panels(img, model, matte, grad, edge_blur(grey, grad))
+    out = walled_panels(seen, matte)
     assert (out & panel).sum() > 0.97 * panel.sum(), "the panel is not added"
     assert not (matte & ~out).any(), "the matte lost product"
     assert (out & ~product & (shadow > 0.1)).sum() < 0.01 * product.sum(), "the shadow is added"
     assert not (out & hole).any(), "the handle's hole is added"
-    assert np.array_equal(walled_panels(img, model, product, grad, edge_blur(grey, grad)), product), \
+    assert np.array_equal(walled_panels(seen, product), product), \
         "a whole matte grew"
 
 

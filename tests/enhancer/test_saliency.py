@@ -19,7 +19,7 @@ from skimage import data as skdata
 from enhancer import ModelError
 from enhancer.imageio import shrink
 from enhancer.steps import _saliency
-from enhancer.steps._studio import backdrop_model, studio_mask
+from enhancer.steps._studio import Backdrop, backdrop_model, studio_mask
 from enhancer.steps.background import WORK_SIDE, _saliency_at, _salient_mask, on_backdrop, product_matte
 
 from tests.enhancer.imaging_helpers import iou, photo
@@ -111,7 +111,8 @@ def _parts_and_fused(data: bytes, truth: np.ndarray) -> tuple[float, float, floa
     small = shrink(rgb, (round(w * f), round(h * f))) if f < 1 else rgb
     t = (np.asarray(Image.fromarray(truth).resize(small.shape[1::-1], Image.BILINEAR)) > 127)
     model = backdrop_model(small)
-    classic = studio_mask(small, model, np.zeros(small.shape[:2], np.float32)) if model is not None else None
+    classic = (studio_mask(Backdrop.of(small, model), np.zeros(small.shape[:2], np.float32))
+               if model is not None else None)
     learned = _salient_mask(_saliency_at(small, _saliency.NET_SIDE))
     everything = np.ones_like(t)  # a matte that finds nothing keeps the whole photo, as the step does
     scores = [iou((everything if m is None else m).astype(np.uint8) * 255, t.astype(np.uint8) * 255)
