@@ -1157,6 +1157,25 @@ def test_a_finer_mask_beside_the_first_is_kept_when_the_first_lies_within_its_ou
     check(score >= 0.93, "racket before the cameraman", alpha, f"IoU {score:.3f} < 0.93")
 
 
+@pytest.mark.parametrize("scene,shape,finish,texture,seed", [
+    ("cell", "shoe", "label", "coins", 67028),         # fresh busy draw 7's 28th shot
+    ("cell", "racket", "solid", "colorwheel", 8047),   # the unseen set's 48th
+])
+def test_the_finer_look_takes_no_label_for_the_product_it_is_printed_on(passes, scene, shape, finish,
+                                                                         texture, seed):
+    """A teal shoe with a printed label, on a blurred cell photo: the first mask holds the shoe, its
+    outline a little off the shoe's here and there; the finer look takes the label alone, crisp all
+    round and a sixth of the shoe. The rest of the shoe rings the label and is in colours the scene
+    round it does not show, so it is the product's, and the first mask stays (before: IoU 0.17). A
+    racket beside the blurred cell the first mask took in with it: the cell, in colours of its own
+    too, lies beside the racket, not round it, and the finer mask, the racket alone, is kept."""
+    data, truth = compose_busy(scene, shape, finish=finish, texture=texture, side=1600, seed=seed)
+    alpha = _matte(data)
+    assert any(side == 448 for _, side in passes), "no finer look"
+    score = iou(alpha, truth)
+    check(score >= 0.95, f"{shape} on the cell photo", alpha, f"IoU {score:.3f} < 0.95")
+
+
 def test_a_lamps_stem_and_foot_beyond_a_printed_label_are_found_by_their_colour():
     """A lamp printed with a label across its stem, on the deep field: the network takes the shade, and
     the stem's colour stops at the label, so growing the matte by its colours stops there too. The
