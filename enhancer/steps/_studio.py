@@ -103,7 +103,7 @@ class Backdrop:
 
     def __init__(self, small: np.ndarray, model: np.ndarray, grey: np.ndarray, grad: np.ndarray,
                  blur: np.ndarray):
-        self.small, self.model, self.grey, self.grad, self.blur = small, model, grey, grad, blur
+        self.small, self.grey, self.grad, self.blur = small, grey, grad, blur
         self.ring = _ring(small.shape[:2])
         self.split = _split(small, model)
 
