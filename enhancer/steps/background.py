@@ -746,14 +746,22 @@ def _blurred_props(mask: np.ndarray, focus: _Focus, finer: Callable[[], np.ndarr
     learned = _salient_mask(finer())
     if learned is None:
         return mask
-    extra = (mask & ~cv2.dilate(learned.astype(np.uint8), disk(3)).astype(bool)).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(extra, connectivity=8)
+    extra = mask & ~cv2.dilate(learned.astype(np.uint8), disk(3)).astype(bool)
+    return _without_props(mask, extra, 8, focus, shown)
+
+
+def _without_props(mask: np.ndarray, extra: np.ndarray, connectivity: int, focus: _Focus,
+                   shown: np.ndarray | None, where: np.ndarray | None = None) -> np.ndarray:
+    """The matte less the parts of ``extra`` that are blurred props: over PROP_MIN of the matte, their
+    outline (``where`` it says, if given) soft (PROP_SOFT) and a visible but blurred step; not a part its
+    own drop shadow showed (``shown``) that is crisp along some of it."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(extra.astype(np.uint8), connectivity=connectivity)
     out = mask.copy()
     for i in range(1, n):
         if stats[i, cv2.CC_STAT_AREA] < PROP_MIN * mask.sum():
             continue
         part = labels == i
-        soft = _soft_outline(focus.crisp, part)[1]
+        soft = _soft_outline(focus.crisp, part, where)[1]
         own = shown is not None and np.count_nonzero(part & shown) >= PROP_CAST * part.sum()
         if own and soft <= 1 - CAST_CRISP:
             continue  # a part of the product its own drop shadow showed, crisp along part of its outline
@@ -798,19 +806,7 @@ def _props_beside_body(mask: np.ndarray, focus: _Focus, shown: np.ndarray) -> np
     b8 = body.astype(np.uint8)
     near, facing = cv2.dilate(b8, disk(6)).astype(bool), ~cv2.dilate(b8, disk(9)).astype(bool)
     walls = cv2.dilate(focus.crisp, np.ones((3, 3), np.uint8)).astype(bool)  # parts split along crisp edges
-    k, labels, stats, _ = cv2.connectedComponentsWithStats((mask & ~near & ~walls).astype(np.uint8),
-                                                           connectivity=4)
-    out = mask.copy()
-    for i in range(1, k):
-        if stats[i, cv2.CC_STAT_AREA] < PROP_MIN * mask.sum():
-            continue
-        part = labels == i
-        soft = _soft_outline(focus.crisp, part, facing)[1]
-        if np.count_nonzero(part & shown) >= PROP_CAST * part.sum() and soft <= 1 - CAST_CRISP:
-            continue  # a part of the product its own drop shadow showed, crisp along part of its outline
-        if soft >= PROP_SOFT and _blurred_step(focus, part, mask):
-            out &= ~part
-    return out
+    return _without_props(mask, mask & ~near & ~walls, 4, focus, shown, where=facing)
 
 
 def _blurred_parts(mask: np.ndarray, focus: _Focus) -> np.ndarray:
