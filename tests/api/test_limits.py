@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -140,3 +141,54 @@ def test_a_database_that_is_down_is_503(broken):
     assert "testing-secret" not in r.text
     body = is_problem(broken.call("GET", "/images", None, key="pl_whatever"), 503)
     assert "database" in body["detail"].lower() and "testing-secret" not in str(body)
+
+
+
+def _drain(sock) -> tuple[bytes, bool]:
+    """What the socket holds now, and whether the server has closed (EOF) behind it."""
+    got = b""
+    sock.setblocking(False)
+    try:
+        while True:
+            more = sock.recv(65536)
+            if not more:
+                return got, True
+            got += more
+    except BlockingIOError:
+        return got, False
+    finally:
+        sock.setblocking(True)
+
+
+@pytest.mark.parametrize("role,status", [(None, 401), ("viewer", 403)])
+def test_a_refusal_reads_the_small_body_still_coming_before_it_closes(server, role, status):
+    """The server answers on the headers and keeps reading: a client that sends its body apart and reads
+    last (as ``requests`` does) must not find the connection closed under it, or its body meets a closed
+    socket, the kernel answers with a reset, and the reset can wipe out the answer (RFC 9112 9.6). A
+    client that never sends its body is closed on after a bounded wait."""
+    from api.problems import LINGER_SECONDS
+
+    body = b"sku_id\nA-1\n"
+    lines = ["POST /api/v1/batches HTTP/1.1", f"Host: 127.0.0.1:{server.port}", "Content-Type: text/csv",
+             f"Content-Length: {len(body)}"] + ([f"Authorization: Bearer {server.keys[role]}"] if role else [])
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head)
+        assert sock.recv(64, socket.MSG_PEEK).startswith(b"HTTP/1.1 %d" % status)  # answered on the headers
+        time.sleep(0.3)
+        answer, closed = _drain(sock)
+        assert not closed, "the server closed while the body was still to come"
+        sock.sendall(body)
+        while not closed:
+            more = sock.recv(65536)
+            answer, closed = answer + more, not more
+    assert answer.startswith(b"HTTP/1.1 %d" % status) and answer.rstrip().endswith(b"}"), answer[:300]
+    assert b"connection: close" in answer.lower()
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head)  # and never the body
+        started = time.monotonic()
+        while sock.recv(65536):
+            pass
+        assert time.monotonic() - started < LINGER_SECONDS + 5
+    assert server.call("GET", "/health", None).status_code == 200
