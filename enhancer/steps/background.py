@@ -81,7 +81,7 @@ SCENE_THIN_SHARE = 0.8  # ... for this share of the band: a frame round it, not 
 SCENE_PLAIN_ODDS = 2.0  # ... or half of it when its colours are (median) e^this times likelier the scene's
 SCENE_PLAIN_SHARE = 0.5
 SCENE_PLAIN_GRAIN = 2.0  # ... and it holds at most this many times the fine detail of the scene beside it
-SCENE_GRAIN = 0.5     # ... and at least this share of the fine detail of the scene beside it (else: plain)
+SCENE_GRAIN = 0.5     # ... and at least this share of the median fine detail of the scene beside it
 HOLE_BLURRED = 0.01   # ... or for half of it, when the scene is out of focus and it holds blurred edges
 SCENE_BESIDE = 0.1    # ... within this share of the side of it
 PART_ODDS = 2.0       # on a scene, pixels next to the matte whose colours are e^this likelier the product's
@@ -789,8 +789,8 @@ def _props_beside_body(mask: np.ndarray, focus: _Focus, shown: np.ndarray) -> np
     5: 0.90 -> 0.85). At half of the matte a pink shoe before a wall clock's
     blurred face was not judged: its body, 0.48 of the matte, held most of
     it (fresh busy draw 7: 0.56 -> 0.96 at 0.4). Where the body is too
-    little of the matte, nothing is judged: a white product on white has gaps in its outline, and the whole
-    of it would lie beyond (a white box and bag on the white sweep, fresh
+    little of the matte, nothing is judged: a white product on white has
+    gaps in its outline, and the whole of it would lie beyond (a white box and bag on the white sweep, fresh
     studio draws 4 and 5: the body holds none of them; an earlier form of
     this rule without the share cut them to 0.03 and 0.08). As in
     :func:`_blurred_props`, a part its own drop shadow showed (``shown``)
