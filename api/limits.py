@@ -1,8 +1,9 @@
 """Refuse request bodies over the limit with 413, before reading them and while they stream.
 
 A declared ``Content-Length`` over the limit is answered at once (the body is
-never held: at most a few MB of it are read and dropped, see ``refuse_unread``); a body without one (chunked) is counted as it streams and cut off
-when it passes the limit. What is read goes to Starlette's multipart spool
+never held: at most a few MB of it are read and dropped, see ``refuse_unread``);
+a body without one (chunked) is counted as it streams and cut off when it
+passes the limit. What is read goes to Starlette's multipart spool
 (memory up to 1 MB, then a temporary file), so an upload is held in memory
 once at most: when the service reads it.
 """

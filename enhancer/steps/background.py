@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from contextvars import ContextVar
-from functools import cached_property
+from functools import cache, cached_property
 
 import cv2
 import numpy as np
@@ -1260,7 +1260,7 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndarr
     if not len(found):
         return mask
     candidates = np.isin(labels, found)
-    blurred = None  # is the scene out of focus (asked once, where it matters)
+    blurred = cache(lambda: focus.scene_blurred(mask))  # is the scene out of focus (asked once, if at all)
     near = disk(max(2, round(SCENE_BAND * side)))
     grain = highpass(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32))
     r = max(3, round(SCENE_BESIDE * side))
@@ -1273,8 +1273,7 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndarr
         thin = (reach[band] <= SCENE_THIN * side).mean() if band.any() else 0.0
         framed = thin >= SCENE_THIN_SHARE
         if not framed and thin >= SCENE_PLAIN_SHARE:  # the scene out of focus, seen through a frame
-            blurred = focus.scene_blurred(mask) if blurred is None else blurred
-            framed = blurred and _shows_blurred_scene(focus, hole, HOLE_BLURRED)
+            framed = blurred() and _shows_blurred_scene(focus, hole, HOLE_BLURRED)
         if not framed and not (thin >= SCENE_PLAIN_SHARE and np.median(pixel_odds[hole]) >= SCENE_PLAIN_ODDS):
             continue
         # the scene beside it, beyond the product around it (all of the scene around where none is near)
@@ -1285,8 +1284,7 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndarr
         detail, beside = grain[hole].mean(), scene.mean()
         # plainer than the scene: the product's own plain part; half-framed and crisper: a print on it
         if detail < SCENE_GRAIN * np.median(scene):  # plainer than the scene: the product's, unless blurred
-            blurred = focus.scene_blurred(mask) if blurred is None else blurred
-            if not (blurred and _shows_blurred_scene(focus, hole, BODY_SCENIC)):
+            if not (blurred() and _shows_blurred_scene(focus, hole, BODY_SCENIC)):
                 continue
         if framed or detail <= SCENE_PLAIN_GRAIN * beside:
             holes.append(i)
