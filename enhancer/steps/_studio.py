@@ -1047,9 +1047,9 @@ def cast_shadow_parts(seen: Backdrop, mask: np.ndarray, step: np.ndarray) -> np.
     two-tone box on dark grey 0.783 -> 0.774, a white lamp 0.936 -> 0.926);
     of the 993 scene and small-product shots, the moon photo passing for a
     backdrop lost three (0.95 -> 0.91, 0.82 -> 0.79, 0.93 -> 0.90: craters
-    beside the product kept) and gained one. Most mattes take one fit, a
-    few up to six: the step's median time unchanged (19 ms), its longest 61
-    -> 236 ms.
+    beside the product kept) and gained one. Of 40 studio mattes (fresh
+    studio draw 4's first) 26 take one fit, 13 two or three, one seven: the
+    step's median time 19 -> 22 ms, its longest 61 -> 331 ms.
     """
     cast = _Cast(seen, mask, step)
     if cast.fit is None:
