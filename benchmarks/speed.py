@@ -10,6 +10,7 @@ Run from the repository root::
     python3 -m benchmarks.speed --steps      # assess and each step alone
     python3 -m benchmarks.speed --fidelity   # 12 MP output vs the clean photo (SSIM)
     python3 -m benchmarks.speed --one-process --runs 1  # every mode in one process: its peak memory
+    python3 -m benchmarks.speed --scenes 30  # BACKGROUND_REMOVE on 30 products on scenes, each once
 
 The photo is ``skimage.data.astronaut`` resized to 4000x3000 with mild seeded
 sensor noise, encoded as JPEG q90 (what a phone uploads). Each mode runs in
@@ -17,6 +18,13 @@ a fresh subprocess so its peak resident memory (``ru_maxrss``, whole process
 including the interpreter and libraries) is its own; one untimed call warms
 it up first (a long-running app pays thread pools and heap growth once). Also
 times ``assess``.
+
+The astronaut is the scene matte's costliest case: a portrait the frame
+cuts, looked at four times by the network. ``--scenes N`` times
+BACKGROUND_REMOVE instead on N products composited on busy scenes at 12 MP
+(benchmarks/shots.py's fresh busy shots, ``--draw`` picks them), each once in
+one process after a warm-up, with how many network passes each took: what a
+catalog's uploads cost, their median and spread.
 
 When a mode that removes backgrounds is timed, the background network's
 passes alone are timed too (fresh process, the app's threads): the matte's
@@ -123,6 +131,70 @@ def _child_network(data: bytes, runs: int) -> None:
         saliency(small, side=side)  # warm-up (the first pass also loads the model)
         passes[side] = _median_ms(lambda: saliency(small, side=side), max(runs, 5))[0]
     print(json.dumps({"mode": NETWORK, "passes": passes}))
+
+
+def _child_scenes(folder: str) -> None:
+    """BACKGROUND_REMOVE on each photo in ``folder`` (its shots.json names them), once: a JSON line each."""
+    import enhancer
+    from enhancer.steps import background
+
+    passes = []
+    counted = background.saliency
+
+    def saliency(rgb, **kw):  # the matte's network passes, counted where the matte calls them
+        passes.append(kw.get("side"))
+        return counted(rgb, **kw)
+
+    background.saliency = saliency
+    names = json.loads(open(os.path.join(folder, "shots.json")).read())
+    first = True
+    for i, name in enumerate(names):
+        with open(os.path.join(folder, f"{i}.jpg"), "rb") as f:
+            data = f.read()
+        if first:  # warm-up: the model's load, thread pools, the heap
+            enhancer.enhance(data, "BACKGROUND_REMOVE")
+            first = False
+        passes.clear()
+        t0, c0 = time.perf_counter(), time.process_time()
+        enhancer.enhance(data, "BACKGROUND_REMOVE")
+        print(json.dumps({"shot": name, "ms": (time.perf_counter() - t0) * 1000,
+                          "cpu_ms": (time.process_time() - c0) * 1000, "passes": list(passes)}), flush=True)
+    print(json.dumps({"peak_mib": _peak_mib()}))
+
+
+def scenes(count: int, draw: int) -> None:
+    """:func:`_child_scenes` in a fresh process on ``count`` shots made here (so its peak memory is the
+    matte's): each shot's time and passes, then their spread."""
+    from benchmarks.shots import fresh_busy_set
+
+    with tempfile.TemporaryDirectory() as folder:
+        names = []
+        for i, (name, data, _) in enumerate(fresh_busy_set(side=4000, draw=draw, count=count)):
+            with open(os.path.join(folder, f"{i}.jpg"), "wb") as f:
+                f.write(data)
+            names.append(name)
+        with open(os.path.join(folder, "shots.json"), "w") as f:
+            json.dump(names, f)
+        out = subprocess.run([sys.executable, "-m", "benchmarks.speed", "--child-scenes", folder],
+                             capture_output=True, text=True, check=True)
+    rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    peak, rows = rows[-1]["peak_mib"], rows[:-1]
+    limit = LIMITS["BACKGROUND_REMOVE"]
+    print(f"BACKGROUND_REMOVE on {len(rows)} products on scenes (12 MP JPEG, fresh busy draw {draw}) "
+          "to JPEG, each once after a warm-up, one process")
+    print(f"{'ms':>6} {'CPU ms':>7}  network passes (px)  shot")
+    for r in rows:
+        print(f"{r['ms']:6.0f} {r['cpu_ms']:7.0f}  {'+'.join(map(str, r['passes'])) or '-':19}  {r['shot']}")
+    ms = np.array([r["ms"] for r in rows])
+    by_passes: dict[int, list[float]] = {}
+    for r in rows:
+        by_passes.setdefault(len(r["passes"]), []).append(r["ms"])
+    print(f"median {np.median(ms):.0f} ms, mean {ms.mean():.0f}, "
+          f"90th percentile {np.percentile(ms, 90):.0f}, worst {ms.max():.0f}; "
+          f"within {limit} ms: {np.mean(ms <= limit):.0%}; peak {peak:.0f} MiB")
+    print("by network passes: " + ", ".join(f"{n}: {len(v)} shots, median {np.median(v):.0f} ms"
+                                            for n, v in sorted(by_passes.items())))
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (wall times are only meaningful when low)")
 
 
 def _run_child(mode: str, runs: int, path: str, fmt: str = "JPEG") -> dict:
@@ -306,12 +378,22 @@ def main(argv=None) -> int:
                     help="every mode on three photos in one process: the peak a long-running worker reaches")
     ap.add_argument("--format", default="JPEG", choices=("JPEG", "PNG", "WEBP"),
                     help="the results' format (a cut-out keeps its transparency as PNG or WEBP)")
+    ap.add_argument("--scenes", type=int, metavar="N",
+                    help="BACKGROUND_REMOVE on N products on busy scenes, each once (see --draw)")
+    ap.add_argument("--draw", type=int, default=4, help="with --scenes: which random sample of shots")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--child-scenes", help=argparse.SUPPRESS)
     ap.add_argument("--child-all", help=argparse.SUPPRESS)
     ap.add_argument("--photo", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child_all:
         _child_all(args.child_all.split(","), args.runs)
+        return 0
+    if args.child_scenes:
+        _child_scenes(args.child_scenes)
+        return 0
+    if args.scenes:
+        scenes(args.scenes, args.draw)
         return 0
     if args.child:
         _child(args.child, args.runs, args.photo, args.format)
