@@ -296,7 +296,11 @@ def saliency(rgb: np.ndarray, *, side: int = NET_SIDE, quick: bool = False) -> n
     """Per-pixel probability of "salient object", (side, side) float32 in [0, 1].
 
     ``rgb`` is any size (it is squeezed to the network's square input, as the
-    network was trained); resize the result back to the caller's grid. The
+    network was trained); resize the result back to the caller's grid.
+    Squeezed, not kept in its aspect: the scene matte's passes at 320 x 256
+    and 448 x 352 for a 4:3 photo (a fifth fewer pixels) lost busy 0.907 ->
+    0.890 and held-out busy 0.857 -> 0.833 (a lamp before the cat 0.96 ->
+    0.00): the network, and the rules read off its maps, know squeezed views. The
     network is fully convolutional: a smaller ``side`` (a multiple of 32)
     costs proportionally less time and memory for a coarser map.
     ``quick``: the network with its heaviest convolutions in 8 bits
