@@ -47,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -146,14 +147,11 @@ def _child_scenes(folder: str) -> None:
         return counted(rgb, **kw)
 
     background.saliency = saliency
-    names = json.loads(open(os.path.join(folder, "shots.json")).read())
-    first = True
-    for i, name in enumerate(names):
-        with open(os.path.join(folder, f"{i}.jpg"), "rb") as f:
-            data = f.read()
-        if first:  # warm-up: the model's load, thread pools, the heap
-            enhancer.enhance(data, "BACKGROUND_REMOVE")
-            first = False
+    names = json.loads(Path(folder, "shots.json").read_text())
+    photos = [Path(folder, f"{i}.jpg") for i in range(len(names))]
+    enhancer.enhance(photos[0].read_bytes(), "BACKGROUND_REMOVE")  # warm-up: the model, thread pools, heap
+    for name, photo in zip(names, photos):
+        data = photo.read_bytes()
         passes.clear()
         t0, c0 = time.perf_counter(), time.process_time()
         enhancer.enhance(data, "BACKGROUND_REMOVE")
@@ -170,11 +168,9 @@ def scenes(count: int, draw: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         names = []
         for i, (name, data, _) in enumerate(fresh_busy_set(side=4000, draw=draw, count=count)):
-            with open(os.path.join(folder, f"{i}.jpg"), "wb") as f:
-                f.write(data)
+            Path(folder, f"{i}.jpg").write_bytes(data)
             names.append(name)
-        with open(os.path.join(folder, "shots.json"), "w") as f:
-            json.dump(names, f)
+        Path(folder, "shots.json").write_text(json.dumps(names))
         out = subprocess.run([sys.executable, "-m", "benchmarks.speed", "--child-scenes", folder],
                              capture_output=True, text=True, check=True)
     rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
