@@ -30,6 +30,7 @@ from db import batch_repo as br
 from db.batch_models import Batch, BatchItem, BatchStatus, ItemStatus
 from db.models import utcnow
 
+from .._alloc import on_huge_pages
 from ..errors import EnhancerError, InvalidImageError
 from ..formats import ACCEPTED_TEXT, EXTENSIONS, sniff
 from ..options import EnhanceOptions
@@ -196,6 +197,10 @@ class BatchRunner:
         self.on_progress = on_progress
         self.poll_s = poll_s
         # spawn, not fork: the parent has threads and open database connections by the time it starts them.
+        # They start with this process's environment (spawned as work comes), with their allocator on huge
+        # pages: set here, so every process started from this one after it has it too.
+        if processes and settings is not None:
+            os.environ.update(on_huge_pages(dict(os.environ)))
         self._procs = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                           initializer=_proc_init, initargs=(settings, process_setup, os.getpid())) \
             if processes and settings is not None else None

@@ -24,6 +24,7 @@ from db import batch_repo as br
 from db.batch_models import Batch, BatchStatus
 from db.models import utcnow
 
+from .._alloc import on_huge_pages
 from ..config import Settings, settings_env
 from ..service import Backends
 from .control import family_ids
@@ -100,7 +101,7 @@ def spawn_runner(settings: Settings, batch_id: str, *, workers: int | None = Non
         cmd += ["--workers", str(workers)]
     if force:
         cmd.append("--force")
-    env = {**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1"}
+    env = on_huge_pages({**os.environ, **settings_env(settings), "PYTHONUNBUFFERED": "1"})
     root = Path(__file__).resolve().parents[2]  # so ``-m enhancer`` resolves from any working directory
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
     with open(logs / f"{batch_id}.log", "ab") as out:

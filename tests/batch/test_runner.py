@@ -183,8 +183,12 @@ def test_only_workers_photos_in_memory_at_once(sqlite_service, photo_server, tmp
     assert 1 <= peak[0] <= 2
 
 
-def test_worker_processes(photo_server, tmp_path):
-    """``processes``: enhancement in spawned worker processes, each with a service built from settings."""
+def test_worker_processes(photo_server, tmp_path, monkeypatch):
+    """``processes``: enhancement in spawned worker processes, each with a service built from settings,
+    their allocator on huge pages (:func:`enhancer._alloc.on_huge_pages`)."""
+    import os
+
+    from enhancer._alloc import on_huge_pages
     from enhancer.app import build_backends
     from enhancer.config import settings_from_mapping
 
@@ -193,9 +197,12 @@ def test_worker_processes(photo_server, tmp_path):
     svc = build_backends(settings)
     (bid,) = create_batches(svc, write_manifest(tmp_path / "m.csv", rows_for(photo_server, 4, start=120)),
                             options=OPTS)
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
     r = runner(svc, workers=2, processes=2, settings=settings)
     try:
         sm = r.run(bid)
+        assert r._procs.submit(os.getenv, "GLIBC_TUNABLES").result() == \
+            on_huge_pages({}).get("GLIBC_TUNABLES")
     finally:
         r.close()
     assert (sm.completed, sm.failed) == (4, 0) and image_count(svc) == 4

@@ -100,3 +100,54 @@ def test_the_heap_keeps_freed_memory_until_it_is_handed_back():
     kept, handed = (int(x) for x in _probe(_HAND_BACK, "tuned").split())
     assert kept < 20, f"{kept} MiB went back on free"
     assert handed > 140, f"only {handed} MiB handed back"
+
+
+# --- huge pages for the processes the app starts ------------------------------------------------------------
+
+def test_on_huge_pages_adds_the_tunable_beside_others_and_keeps_a_set_choice(monkeypatch, tmp_path):
+    from enhancer import _alloc
+
+    mode = tmp_path / "enabled"
+    mode.write_text("always [madvise] never\n")
+    monkeypatch.setattr(_alloc, "THP_MODE", mode)
+    assert _alloc.on_huge_pages({"A": "1"}) == {"A": "1", "GLIBC_TUNABLES": _alloc.HUGE_PAGES}
+    assert _alloc.on_huge_pages({"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"})["GLIBC_TUNABLES"] == \
+        f"glibc.malloc.arena_max=2:{_alloc.HUGE_PAGES}"
+    off = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}  # the operator's choice stands
+    assert _alloc.on_huge_pages(off) == off
+    mode.write_text("always madvise [never]\n")  # the kernel gives none: nothing to ask for
+    assert _alloc.on_huge_pages({"A": "1"}) == {"A": "1"}
+    monkeypatch.setattr(_alloc, "THP_MODE", tmp_path / "absent")  # no such kernel knob (not Linux)
+    assert _alloc.on_huge_pages({"A": "1"}) == {"A": "1"}
+
+
+_HUGE = """
+block = bytearray(64 << 20)  # a 12 MP photo's buffer, from malloc (numpy asks for huge pages on its own)
+for i in range(0, len(block), 4096):
+    block[i] = 1
+with open("/proc/self/smaps_rollup") as rollup:
+    print(next(int(line.split()[1]) for line in rollup if line.startswith("AnonHugePages")))
+"""
+
+
+def _thp_mode() -> str:
+    from enhancer._alloc import _thp_mode
+    return _thp_mode()
+
+
+@pytest.mark.skipif("[madvise]" not in _thp_mode(),
+                    reason="needs a kernel giving transparent huge pages on request (mode madvise)")
+def test_a_process_started_on_huge_pages_maps_its_blocks_on_them():
+    """Started with :func:`on_huge_pages`' environment, a process's C allocator puts a large block on huge
+    pages; with the tunable off (and the kernel's madvise mode), none."""
+    import os
+
+    from enhancer._alloc import on_huge_pages
+
+    def huge_kb(env):
+        return int(subprocess.run([sys.executable, "-c", _HUGE], env=env, capture_output=True, text=True,
+                                  check=True).stdout)
+
+    plain = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+    assert huge_kb(on_huge_pages(plain)) >= 32 << 10
+    assert huge_kb({**plain, "GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"}) == 0
