@@ -31,6 +31,11 @@ passes alone are timed too (fresh process, the app's threads): the matte's
 time follows them, and they differ threefold between the machines this ran
 on, so they say how a figure here compares with one taken elsewhere.
 
+The children start as the app's processes are meant to: with glibc's
+allocator asking for transparent huge pages (:func:`enhancer._alloc.on_huge_pages`;
+README, "Production: MySQL and S3"); ``GLIBC_TUNABLES=glibc.malloc.hugetlb=0``
+before the command times them without. The first line says which.
+
 Wall time is noisy on a shared machine, so CPU time (``time.process_time``,
 all threads of the process) is reported too: with OpenCV's two threads it can
 exceed wall time, and it is the figure to compare between runs.
@@ -51,8 +56,12 @@ from pathlib import Path
 
 import numpy as np
 
+from enhancer._alloc import on_huge_pages
+
 NETWORK = "network"  # not a mode: the background network's passes alone, to tell how fast this machine is
 MATTE_MODES = ("BACKGROUND_REMOVE", "STANDARDIZE", "FULL")  # the modes that run it
+CHILD_ENV = on_huge_pages(dict(os.environ))  # the children start as the app's processes do
+HUGE = "huge pages" if "hugetlb=1" in CHILD_ENV.get("GLIBC_TUNABLES", "") else "no huge pages"
 LIMITS = {"AUTO": 400, "BACKGROUND_REMOVE": 600}  # ms (issue #18: BACKGROUND_REMOVE on 12 MP <= 600 ms)
 DEFAULT_LIMIT = 1000
 MODES = ("AUTO", "LIGHT_CORRECTION", "DENOISE", "SHARPEN", "UPSCALE", "UPSCALE_DENOISE",
@@ -172,12 +181,12 @@ def scenes(count: int, draw: int) -> None:
             names.append(name)
         Path(folder, "shots.json").write_text(json.dumps(names))
         out = subprocess.run([sys.executable, "-m", "benchmarks.speed", "--child-scenes", folder],
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True, check=True, env=CHILD_ENV)
     rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     peak, rows = rows[-1]["peak_mib"], rows[:-1]
     limit = LIMITS["BACKGROUND_REMOVE"]
     print(f"BACKGROUND_REMOVE on {len(rows)} products on scenes (12 MP JPEG, fresh busy draw {draw}) "
-          "to JPEG, each once after a warm-up, one process")
+          f"to JPEG, each once after a warm-up, one process ({HUGE})")
     print(f"{'ms':>6} {'CPU ms':>7}  network passes (px)  shot")
     for r in rows:
         print(f"{r['ms']:6.0f} {r['cpu_ms']:7.0f}  {'+'.join(map(str, r['passes'])) or '-':19}  {r['shot']}")
@@ -196,7 +205,8 @@ def scenes(count: int, draw: int) -> None:
 def _run_child(mode: str, runs: int, path: str, fmt: str = "JPEG") -> dict:
     """:func:`_child` in a fresh process; its JSON line."""
     out = subprocess.run([sys.executable, "-m", "benchmarks.speed", "--child", mode, "--runs", str(runs),
-                          "--photo", path, "--format", fmt], capture_output=True, text=True, check=True)
+                          "--photo", path, "--format", fmt], capture_output=True, text=True, check=True,
+                         env=CHILD_ENV)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -211,7 +221,7 @@ def one_process(runs: int) -> None:
             paths.append(f.name)
     try:
         subprocess.run([sys.executable, "-m", "benchmarks.speed", "--child-all", ",".join(paths),
-                        "--runs", str(runs)], check=True)
+                        "--runs", str(runs)], check=True, env=CHILD_ENV)
     finally:
         for p in paths:
             os.unlink(p)
@@ -220,7 +230,7 @@ def one_process(runs: int) -> None:
 def _child_all(paths: list[str], runs: int) -> None:
     import enhancer
 
-    print(f"12 MP JPEGs, every mode in one process, {runs} round(s); peak = VmHWM so far")
+    print(f"12 MP JPEGs, every mode in one process ({HUGE}), {runs} round(s); peak = VmHWM so far")
     print(f"{'photo':12} {'mode':18} {'ms':>6} {'RSS MiB':>8} {'peak MiB':>9}")
     for _ in range(runs):
         for path in paths:
@@ -411,7 +421,7 @@ def main(argv=None) -> int:
         path = f.name
     kind = "dark+noisy" if args.degraded else "studio product" if args.studio else "clean, soft"
     print(f"12 MP JPEG (4000x3000, {kind}) to {args.format}, median of {args.runs} runs after a warm-up, "
-          "fresh process per mode")
+          f"fresh process per mode ({HUGE})")
     print(f"{'mode':18} {'median ms':>10} {'min ms':>8} {'CPU ms':>8} {'peak MiB':>9}  steps applied")
     over = []
     for m in modes:
