@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import os
 from pathlib import Path
 
 HEAPS = 2  # malloc arenas the process's threads share

@@ -347,10 +347,11 @@ def _flat_product(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndar
     unchanged, no shot worse; small products (--set small --draw 1,2 --count
     100) 0.699 -> 0.728 (a bottle on a page 0.08 -> 1.00, a box before the
     motorcycle and a shoe before the cat 0.00 -> 0.99) and 0.738 unchanged;
-    the backdrop sets (studio shots do not reach it) unchanged. Reaching beyond by 0.03 of the side
-    instead took none of the shots where the sitter lies round the product,
-    by 0.3 of their size a textured lamp whose mask was right (0.99 -> 0.73).
-    Cost: a pass at 224 px where such a face is found.
+    the backdrop sets (studio shots do not reach it) unchanged. Reaching
+    beyond by 0.03 of the side instead took none of the shots where the
+    sitter lies round the product; by 0.3 of their size, a textured lamp
+    whose mask was right (0.99 -> 0.73). Cost: a pass at 224 px where such
+    a face is found (2 of 30 shots, benchmarks/speed.py --scenes 30).
     """
     cells, _, at_frame = focus.cells
     area = np.bincount(cells.ravel(), minlength=len(at_frame))
