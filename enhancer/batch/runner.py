@@ -196,14 +196,15 @@ class BatchRunner:
         self.force = force
         self.on_progress = on_progress
         self.poll_s = poll_s
-        # spawn, not fork: the parent has threads and open database connections by the time it starts them.
-        # They start with this process's environment (spawned as work comes), with their allocator on huge
-        # pages: set here, so every process started from this one after it has it too.
+        self._procs = None
         if processes and settings is not None:
+            # They start with this process's environment (spawned as work comes), with their allocator on
+            # huge pages: set here, so every process started from this one after it has it too.
             os.environ.update(on_huge_pages(dict(os.environ)))
-        self._procs = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                          initializer=_proc_init, initargs=(settings, process_setup, os.getpid())) \
-            if processes and settings is not None else None
+            # spawn, not fork: the parent has threads and open database connections by the time it starts them
+            self._procs = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                              initializer=_proc_init,
+                                              initargs=(settings, process_setup, os.getpid()))
         self._local = threading.local()  # per worker thread: the open ZIP archive
         self._sha_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()

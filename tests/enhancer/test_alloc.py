@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from enhancer._alloc import _mallopt
+from enhancer._alloc import _mallopt, _thp_mode
 
 pytestmark = pytest.mark.skipif(_mallopt() is None, reason="needs glibc's mallopt (Linux with glibc)")
 
@@ -128,11 +128,6 @@ for i in range(0, len(block), 4096):
 with open("/proc/self/smaps_rollup") as rollup:
     print(next(int(line.split()[1]) for line in rollup if line.startswith("AnonHugePages")))
 """
-
-
-def _thp_mode() -> str:
-    from enhancer._alloc import _thp_mode
-    return _thp_mode()
 
 
 @pytest.mark.skipif("[madvise]" not in _thp_mode(),
