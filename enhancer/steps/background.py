@@ -329,6 +329,26 @@ def _finer_look(small: np.ndarray, mask: np.ndarray | None, focus: _Focus) -> np
     return finer
 
 
+def _plain_faces(small: np.ndarray, focus: _Focus, share: float, among: np.ndarray | None = None):
+    """The cells of :attr:`_Focus.cells` inside the frame, over ``share`` of it (and, given ``among``, a
+    flag per cell, those it flags), that are of one colour (FLAT_SD), largest first: (the cell, the working
+    copy in Lab, the cell's Lab spread). Lab is made only when a cell that large exists."""
+    cells, _, at_frame = focus.cells
+    area = np.bincount(cells.ravel(), minlength=len(at_frame))
+    big = (area >= share * cells.size) & ~at_frame
+    if among is not None:
+        big &= among
+    big[0] = False  # the crisp edges themselves
+    big = np.flatnonzero(big)
+    lab = None
+    for k in big[np.argsort(-area[big])]:
+        cell = cells == k
+        lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32) if lab is None else lab
+        sd = lab[cell].std(0)
+        if sd[0] <= FLAT_SD[0] and max(sd[1], sd[2]) <= FLAT_SD[1]:
+            yield cell, lab, sd
+
+
 def _flat_product(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndarray:
     """The scene's mask, or the product's flat face and what the network sees there when the mask chose
     the scene's subject instead.
@@ -359,21 +379,10 @@ def _flat_product(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndar
     whose mask was right (0.99 -> 0.73). Cost: a pass at 224 px where such
     a face is found (2 of 30 shots, benchmarks/speed.py --scenes 30).
     """
-    cells, _, at_frame = focus.cells
-    area = np.bincount(cells.ravel(), minlength=len(at_frame))
-    big = np.flatnonzero((area >= FLAT_MIN * cells.size) & ~at_frame)
-    lab = None
     n_mask = np.count_nonzero(mask)
-    for k in big[np.argsort(-area[big])]:
-        if k == 0:
-            continue  # the crisp edges themselves
-        cell = cells == k
-        lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32) if lab is None else lab
-        sd = lab[cell].std(0)
-        if sd[0] > FLAT_SD[0] or max(sd[1], sd[2]) > FLAT_SD[1]:
-            continue
+    for cell, _, _ in _plain_faces(small, focus, FLAT_MIN):
         face = cv2.dilate((cell | enclosed(cell)).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        held = np.count_nonzero(mask & cell) / area[k]
+        held = np.count_nonzero(mask & cell) / np.count_nonzero(cell)
         if held <= FLAT_MISSED or (held >= FLAT_HELD and n_mask >= FLAT_RATIO * np.count_nonzero(face)):
             break
     else:
@@ -429,17 +438,8 @@ def _one_colour_product(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> n
     n = len(at_frame)
     area = np.bincount(cells.ravel(), minlength=n)
     held = np.bincount(cells.ravel(), weights=mask.ravel(), minlength=n) / np.maximum(area, 1)
-    big = np.flatnonzero((area >= ONE_MIN * cells.size) & ~at_frame & (held >= ONE_HELD))
-    lab = None
-    for k in big[np.argsort(-area[big])]:
-        if k == 0:
-            continue  # the crisp edges themselves
-        face = cells == k
-        lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32) if lab is None else lab
-        sd = lab[face].std(0)
-        if sd[0] <= FLAT_SD[0] and max(sd[1], sd[2]) <= FLAT_SD[1]:
-            break
-    else:
+    face, lab, sd = next(_plain_faces(small, focus, ONE_MIN, held >= ONE_HELD), (None, None, None))
+    if face is None:
         return mask
     mean, tol = lab[face].mean(0), np.maximum(3 * sd, ONE_TOL)
     like = (np.abs(lab - mean) <= tol).all(-1)
