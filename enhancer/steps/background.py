@@ -449,7 +449,7 @@ def _one_colour_product(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> n
     own = (np.abs(cell_mean - mean) <= tol).all(1) & ~at_frame
     own &= np.bincount(cells.ravel(), weights=near.ravel(), minlength=n) > 0
     own[0] = False
-    m, pieces, stats, _ = cv2.connectedComponentsWithStats((like & (near | own[cells])).astype(np.uint8),
+    _, pieces, stats, _ = cv2.connectedComponentsWithStats((like & (near | own[cells])).astype(np.uint8),
                                                            connectivity=8)
     joined = np.setdiff1d(pieces[face], [0])
     if not joined.size:
@@ -481,9 +481,7 @@ def _one_colour_product(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> n
 def _crisp_part(focus: _Focus, part: np.ndarray) -> bool:
     """Does a part hold crisp edges (at least 3, HOLE_BLURRED of its pixels), more of them than blurred
     ones: a product's detail in focus, not the scene out of focus?"""
-    crisp = np.count_nonzero(focus.crisp & part)
-    return crisp >= max(3.0, HOLE_BLURRED * np.count_nonzero(part)) and \
-        crisp > np.count_nonzero(focus.blurred & part)
+    return _holds_mostly(focus.crisp, focus.blurred, part, HOLE_BLURRED)
 
 
 def _inner_detail(mask: np.ndarray, finer: np.ndarray, focus: _Focus) -> bool:
@@ -1482,9 +1480,14 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndarr
 def _shows_blurred_scene(focus: _Focus, region: np.ndarray, share: float) -> bool:
     """Does a region hold blurred edges (at least 3, ``share`` of its pixels), more of them than crisp
     ones: the scene out of focus, not a plain part of a product in focus?"""
-    seen = np.count_nonzero(focus.blurred & region)
-    crisp = np.count_nonzero(focus.crisp & region)
-    return seen >= max(3.0, share * np.count_nonzero(region)) and seen > crisp
+    return _holds_mostly(focus.blurred, focus.crisp, region, share)
+
+
+def _holds_mostly(edges: np.ndarray, others: np.ndarray, region: np.ndarray, share: float) -> bool:
+    """Does ``region`` hold at least 3 of ``edges``' pixels, ``share`` of its own, and more of them than of
+    ``others``'?"""
+    n = np.count_nonzero(edges & region)
+    return n >= max(3.0, share * np.count_nonzero(region)) and n > np.count_nonzero(others & region)
 
 
 def _no_islands(mask: np.ndarray) -> np.ndarray:
