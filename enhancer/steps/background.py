@@ -441,12 +441,14 @@ def _one_colour_product(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> n
     matte's outline, and the holes it opens are no part beyond it. Scene
     sets (--draw 4,5,6,7 --count 150): busy 0.926 -> 0.938 (a racket before
     the cat, the set's worst but one, 0.42 -> 0.79), held-out busy 0.865 ->
-    0.872, fresh busy draws 4-7 0.874 / 0.861 / 0.915 / 0.899 -> 0.880 /
-    0.867 / 0.917 / 0.901, unseen unchanged; 13 rackets better (0.55 ->
-    0.99 the most), 3 worse (labelled rackets on the deep field, grass and
-    brick, 0.95 -> 0.81 the most); small products unchanged. A first form
-    measured a frame's width from the hole itself, and opened a label on a
-    box before blurred gravel (0.998 -> 0.765).
+    0.873, fresh busy draws 4-6 0.874 / 0.861 / 0.915 -> 0.879 / 0.866 /
+    0.918, unseen and draw 7 unchanged; 10 rackets better (0.55 -> 0.99
+    the most), one worse (a labelled racket on the deep field, 0.90 ->
+    0.82: its lower string, grey under the label, taken with the holes);
+    small products unchanged. A first form measured a frame's width from
+    the hole itself, and opened a label on a box before blurred gravel
+    (0.998 -> 0.765); without the opening that keeps a string, a labelled
+    racket on grass fell 0.95 -> 0.81.
     No network pass: the face's cells are :attr:`_Focus.cells`.
     """
     cells, _, at_frame = focus.cells
@@ -517,7 +519,8 @@ def _framed_product(small: np.ndarray, focus: _Focus, lab: np.ndarray | None, ma
     its crisp edges cut it up), but it is most of the matte's outline: over
     FRAME_RIM of it is in one colour (:func:`_outline_colour`). What is in
     that colour (:func:`_in_colour`), over FRAME_MIN of the frame, is the
-    frame when the regions it encloses include holes (:func:`_framed_holes`).
+    frame when the regions it encloses include holes (:func:`_framed_holes`)
+    the matte holds; what it holds there under 7 px wide is a string.
     """
     face, lab, sd = _outline_colour(small, mask, lab)
     if face is None:
