@@ -581,9 +581,7 @@ def _framed_holes(frame: np.ndarray, off: np.ndarray, colour: np.ndarray) -> np.
     candidates = np.isin(labels, found)
     whole = frame | inside
     around = cv2.dilate(whole.astype(np.uint8), disk(max(3, round(REFINE_BAND * side)))).astype(bool) & ~whole
-    scene = np.bincount(colour[around], minlength=512) + 1.0
-    own = np.bincount(colour[frame], minlength=512) + 1.0
-    odds = np.log(scene / scene.sum()) - np.log(own / own.sum())
+    odds = _bin_odds(colour, around, frame)
     near = disk(max(2, round(SCENE_BAND * side)))
     for i in found:
         hole = labels == i
@@ -1554,9 +1552,7 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndarr
     if not rim.any() or not around.any():
         return mask
     colour = _colour_bins(small)
-    scene = np.bincount(colour[around], minlength=512) + 1.0
-    product = np.bincount(colour[rim], minlength=512) + 1.0
-    odds = (np.log(scene / scene.sum()) - np.log(product / product.sum())).astype(np.float32)
+    odds = _bin_odds(colour, around, rim).astype(np.float32)
     pixel_odds = cv2.blur(odds[colour], (5, 5))  # each pixel's, over its 5 x 5 neighbourhood
     scenic = (inner & (pixel_odds > SCENE_ODDS)).astype(np.uint8)
     _, labels, stats, _ = cv2.connectedComponentsWithStats(scenic, connectivity=8)
@@ -1593,6 +1589,14 @@ def _scene_holes(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndarr
         if framed or detail <= SCENE_PLAIN_GRAIN * beside:
             holes.append(i)
     return mask & ~np.isin(labels, holes) if holes else mask
+
+
+def _bin_odds(colour: np.ndarray, one: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Per colour bin (``colour``: :func:`_colour_bins`), the log odds that a pixel of that colour is of
+    region ``one`` rather than ``other`` (each bin counted once more on both sides)."""
+    a = np.bincount(colour[one], minlength=512) + 1.0
+    b = np.bincount(colour[other], minlength=512) + 1.0
+    return np.log(a / a.sum()) - np.log(b / b.sum())
 
 
 def _shows_blurred_scene(focus: _Focus, region: np.ndarray, share: float) -> bool:
