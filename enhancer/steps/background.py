@@ -157,8 +157,8 @@ PRINT_BAND = 0.08     # on a scene, the frame's outer band this share of the sid
 PRINT_CLEAR = 0.03    # ... where it lies this share of the side clear of the matte
 PRINT_FOREIGN = 0.7   # ... a cell beside the matte this share in colours (and grain) it does not show
 PRINT_ROUNDS = 3      # ... is the rest of a printed product (grown this many times at most)
-PRINT_MIN = 0.1       # ... taken when those cells add at least this share of the matte
-PRINT_MAX = 1.0       # ... and at most this share
+PRINT_MIN = 0.1       # ... taken when those cells add at least this share of the matte's extent (its hull)
+PRINT_MAX = 1.0       # ... and at most this share of the matte
 PRINT_GRAIN = (0.02, 0.1, 0.25)  # a pixel's grain: the share of edge pixels in its 9 x 9 window, by these steps
 AGAIN_NET_SIDE = 224  # a scene where nothing stands out to the network is looked at again at this size
 MIN_SALIENT = 0.004   # a salient region smaller than this share of the frame is no product
@@ -620,9 +620,10 @@ def _printed_rest(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndar
     blurred scene, not in the matte's holes (the scene through a handle)
     and PRINT_FOREIGN in foreign bins is the product's; grown from the
     cells taken, PRINT_ROUNDS times at most. They are taken when they add
-    PRINT_MIN of the matte (less is a fringe any scene's centre shows, its
-    colours not in the band) and at most PRINT_MAX (more is the scene's
-    subject, apart from its band).
+    PRINT_MIN of the matte's extent, its convex hull (less is a fringe any
+    scene's centre shows, its colours not in the band; a racket's thin
+    frame is no measure of its size), and at most PRINT_MAX of the matte
+    (more is the scene's subject, apart from its band).
     Scene sets (--fused-only, --draw 4,5,6,7 --count 150): held-out busy
     0.873 -> 0.876 (a bag printed with the cameraman on a street 0.42 ->
     0.59), fresh busy draw 4 0.879 unchanged (a mug printed with the
@@ -632,14 +633,16 @@ def _printed_rest(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndar
     reach it. With no floor on what it adds, 40 shots of the first five
     sets were worse, by up to 0.08 (a plain lamp before the moon, a racket
     before the rocket: the scene's centre beside them), 24 better; with the
-    floor on the
-    matte's size instead of its extent, the racket (a thin frame) still
-    lost. Still left: what the print shows in the scene's colours (the
-    rocket on a box on gravel, the flag on coins). Filling the convex hull
-    of what was taken got them (gravel 0.81 -> 0.99, the bag 0.59 -> 0.80)
-    but took the motorcycle in the mug's handle (0.91 -> 0.84). Cost: about
-    20-40 ms on a scene (the foreign map and the cells' counts).
+    floor on the matte's size instead of its extent, the racket still lost
+    (0.83 -> 0.76: the rocket's body beside its handle). Still left: what
+    the print shows in the scene's colours (the rocket on a box on gravel,
+    the flag on coins). Filling the convex hull of what was taken got them
+    (gravel 0.81 -> 0.99, the bag 0.59 -> 0.80) but took the motorcycle in
+    the mug's handle (0.91 -> 0.84). Cost: about 20-40 ms on a scene (the
+    foreign map and the cells' counts).
     """
+    if not mask.any():
+        return mask
     cells, out, at_frame = focus.cells
     n = len(at_frame)
     h, w = mask.shape
