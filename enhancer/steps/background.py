@@ -344,7 +344,7 @@ def _plain_faces(small: np.ndarray, focus: _Focus, share: float, among: np.ndarr
     flag per cell, those it flags), that are of one colour (FLAT_SD), largest first: (the cell, the working
     copy in Lab, the cell's Lab spread). Lab is made only when a cell that large exists."""
     cells, _, at_frame = focus.cells
-    area = np.bincount(cells.ravel(), minlength=len(at_frame))
+    area = focus.cell_area
     big = (area >= share * cells.size) & ~at_frame
     if among is not None:
         big &= among
@@ -460,8 +460,7 @@ def _one_colour_product(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> n
     """
     cells, _, at_frame = focus.cells
     n = len(at_frame)
-    area = np.bincount(cells.ravel(), minlength=n)
-    held = np.bincount(cells.ravel(), weights=mask.ravel(), minlength=n) / np.maximum(area, 1)
+    held = np.bincount(cells.ravel(), weights=mask.ravel(), minlength=n) / np.maximum(focus.cell_area, 1)
     near = cv2.dilate(mask.astype(np.uint8), disk(3)).astype(bool)
     face, lab, sd = next(_plain_faces(small, focus, ONE_MIN, held >= ONE_HELD), (None, None, None))
     product = None if face is None else _in_colour(focus, lab, face, sd, near, mask)
@@ -496,7 +495,7 @@ def _in_colour(focus: _Focus, lab: np.ndarray, face: np.ndarray, sd: np.ndarray,
     of it, closed, and (``enclosing``) what they enclose that the matte holds; None when none joins it."""
     cells, _, at_frame = focus.cells
     n = len(at_frame)
-    area = np.bincount(cells.ravel(), minlength=n)
+    area = focus.cell_area
     mean, tol = lab[face].mean(0), np.maximum(3 * sd, ONE_TOL)
     like = (np.abs(lab - mean) <= tol).all(-1)
     cell_mean = np.stack([np.bincount(cells.ravel(), weights=lab[..., c].ravel(), minlength=n)
@@ -666,7 +665,7 @@ def _printed_rest(small: np.ndarray, mask: np.ndarray, focus: _Focus) -> np.ndar
     def count(region: np.ndarray) -> np.ndarray:  # each cell's pixels in a region
         return np.bincount(flat[region.ravel()], minlength=n)
 
-    area = np.maximum(np.bincount(flat, minlength=n), 1)
+    area = np.maximum(focus.cell_area, 1)
     eligible = ~at_frame & ~out & (count(foreign) >= PRINT_FOREIGN * area)
     eligible &= count(enclosed(mask)) < 0.5 * area
     eligible[0] = False  # the crisp edges themselves
@@ -1294,6 +1293,12 @@ class _Focus:
         return _crisp_cells(self, BODY_GAP)
 
     @cached_property
+    def cell_area(self) -> np.ndarray:
+        """Each of :attr:`cells`' pixel count (label 0, the edges, included)."""
+        cells, _, at_frame = self.cells
+        return np.bincount(cells.ravel(), minlength=len(at_frame))
+
+    @cached_property
     def bodies(self) -> tuple[int, np.ndarray]:
         return _bodies(*self.cells, BODY_GAP)
 
@@ -1510,8 +1515,7 @@ def _own_blurred_cells(focus: _Focus, body: np.ndarray) -> np.ndarray:
     n = len(out)
     near = np.zeros(n, bool)
     near[cells[cv2.dilate(body.astype(np.uint8), gap).astype(bool)]] = True
-    mean_odds = np.bincount(cells.ravel(), weights=odds.ravel(), minlength=n) / np.maximum(
-        np.bincount(cells.ravel(), minlength=n), 1)
+    mean_odds = np.bincount(cells.ravel(), weights=odds.ravel(), minlength=n) / np.maximum(focus.cell_area, 1)
     own = out & ~at_frame & near & (mean_odds > OWN_ODDS)
     if not own.any():
         return body
